@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "aiops",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "aiops", targets: ["aiops"]),
+        .executable(name: "alert-ingestor", targets: ["alert-ingestor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // C libraries: one system library each, imported only by its wrapper.
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "Kafka", dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: [
+            "CCurl",
+        ], swiftSettings: strict),
+        .target(name: "IncidentLog", dependencies: [
+            "Kafka",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "DaemonRuntime", dependencies: [
+            "Kafka", "IncidentLog",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: strict),
+        .target(name: "Ingest", dependencies: [
+            "Kafka", "IncidentLog", "DaemonRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+
+        .executableTarget(name: "alert-ingestor", dependencies: [
+            "Ingest", "DaemonRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "aiops", dependencies: [
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        .target(name: "TestSupport", dependencies: [
+            "Kafka", "IncidentLog",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IncidentLogTests", dependencies: ["IncidentLog", "DaemonRuntime", "Kafka", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: [
+            "Ingest", "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport", "HTTPClient",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
+        .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
+    ]
+)

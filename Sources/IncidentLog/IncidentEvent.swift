@@ -1,0 +1,112 @@
+import Foundation
+import Kafka
+
+/// One fact in the incident event log (`aiops.incidents.v1`, key = incident id).
+public struct IncidentEvent: Sendable, Hashable {
+    public var eventID: String
+    public var incidentID: String
+    public var schemaVersion: Int
+    public var occurredAt: Date
+    public var producer: String
+    /// The event (or input record) this one reacts to.
+    public var causationID: String?
+    public var trace: TraceContext
+    public var payload: IncidentEventPayload
+
+    public var type: String { payload.type }
+
+    public init(eventID: String, incidentID: String, occurredAt: Date, producer: String, causationID: String?,
+                trace: TraceContext, payload: IncidentEventPayload) {
+        self.eventID = eventID
+        self.incidentID = incidentID
+        self.schemaVersion = payload.schemaVersion
+        self.occurredAt = occurredAt
+        self.producer = producer
+        self.causationID = causationID
+        self.trace = trace
+        self.payload = payload
+    }
+
+    /// An event whose id is derived from its cause, producer and step, so that
+    /// handling the same cause again yields the same event.
+    public static func derived(incidentID: String, producer: String, causationID: String, step: String,
+                               trace: TraceContext, occurredAt: Date = Date(),
+                               payload: IncidentEventPayload) -> IncidentEvent {
+        IncidentEvent(eventID: EventIDs.event(causation: causationID, producer: producer, step: step),
+                      incidentID: incidentID, occurredAt: occurredAt, producer: producer,
+                      causationID: causationID, trace: trace, payload: payload)
+    }
+}
+
+extension IncidentEvent: Codable {
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", incidentID = "incident_id", type, schemaVersion = "schema_version"
+        case occurredAt = "occurred_at", producer, causationID = "causation_id", trace, payload
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        eventID = try c.decode(String.self, forKey: .eventID)
+        incidentID = try c.decode(String.self, forKey: .incidentID)
+        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        let at = try c.decode(String.self, forKey: .occurredAt)
+        guard let date = RFC3339.parse(at) else {
+            throw DecodingError.dataCorruptedError(forKey: .occurredAt, in: c, debugDescription: "not RFC 3339: \(at)")
+        }
+        occurredAt = date
+        producer = try c.decode(String.self, forKey: .producer)
+        causationID = try c.decodeIfPresent(String.self, forKey: .causationID)
+        trace = try c.decode(TraceContext.self, forKey: .trace)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "IncidentOpened": payload = .incidentOpened(try c.decode(IncidentOpened.self, forKey: .payload))
+        case "AlertAttached": payload = .alertAttached(try c.decode(AlertAttached.self, forKey: .payload))
+        case "AlertResolved": payload = .alertResolved(try c.decode(AlertResolved.self, forKey: .payload))
+        case "IncidentResolved": payload = .incidentResolved(try c.decode(IncidentResolved.self, forKey: .payload))
+        default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(eventID, forKey: .eventID)
+        try c.encode(incidentID, forKey: .incidentID)
+        try c.encode(type, forKey: .type)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(RFC3339.format(occurredAt), forKey: .occurredAt)
+        try c.encode(producer, forKey: .producer)
+        try c.encode(causationID, forKey: .causationID)
+        try c.encode(trace, forKey: .trace)
+        switch payload {
+        case .incidentOpened(let p): try c.encode(p, forKey: .payload)
+        case .alertAttached(let p): try c.encode(p, forKey: .payload)
+        case .alertResolved(let p): try c.encode(p, forKey: .payload)
+        case .incidentResolved(let p): try c.encode(p, forKey: .payload)
+        case .unknown(_, let p): try c.encode(p, forKey: .payload)
+        }
+    }
+}
+
+/// Kafka encoding of incident events: JSON value, incident id as key, and the
+/// type, id and W3C trace context also as headers (so tools can route and
+/// trace without parsing the value).
+public enum IncidentEventCodec {
+    public static func encode(_ event: IncidentEvent, topics: TopicSet) throws -> KafkaOutgoingMessage {
+        let value = try JSONEncoder().encode(event)
+        var headers = [
+            KafkaHeader(key: "event_type", string: event.type),
+            KafkaHeader(key: "event_id", string: event.eventID),
+            KafkaHeader(key: "content-type", string: "application/json"),
+            KafkaHeader(key: "traceparent", string: event.trace.traceparent),
+        ]
+        if let state = event.trace.tracestate, !state.isEmpty {
+            headers.append(KafkaHeader(key: "tracestate", string: state))
+        }
+        return KafkaOutgoingMessage(topic: topics.incidents, key: event.incidentID, value: Array(value),
+                                    headers: headers)
+    }
+
+    public static func decode(_ message: KafkaConsumerMessage) throws -> IncidentEvent {
+        try JSONDecoder().decode(IncidentEvent.self, from: Data(message.value))
+    }
+}

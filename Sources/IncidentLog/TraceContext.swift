@@ -1,0 +1,48 @@
+/// W3C trace context (`traceparent`, `tracestate`). Carried in every envelope
+/// and as Kafka headers, so a trace follows an incident across daemons.
+public struct TraceContext: Sendable, Hashable, Codable {
+    public var traceparent: String
+    public var tracestate: String?
+
+    public init(traceparent: String, tracestate: String? = nil) {
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+    }
+
+    /// A new root trace.
+    public static func newRoot() -> TraceContext {
+        TraceContext(traceparent: "00-\(randomHex(16))-\(randomHex(8))-01")
+    }
+
+    /// Parses an incoming `traceparent`; nil when it is not version 00 well-formed.
+    public init?(header: String, state: String? = nil) {
+        let parts = header.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
+              parts.dropFirst().allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
+              parts[1] != String(repeating: "0", count: 32), parts[2] != String(repeating: "0", count: 16)
+        else { return nil }
+        self.init(traceparent: header, tracestate: state)
+    }
+
+    public var traceID: String { String(traceparent.split(separator: "-")[1]) }
+    public var spanID: String { String(traceparent.split(separator: "-")[2]) }
+
+    /// A child span in the same trace: what an event caused by this one carries.
+    public func child() -> TraceContext {
+        let parts = traceparent.split(separator: "-")
+        return TraceContext(traceparent: "00-\(parts[1])-\(Self.randomHex(8))-\(parts[3])", tracestate: tracestate)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var out = ""
+        out.reserveCapacity(bytes * 2)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<bytes {
+            let b = UInt8.random(in: 0...255, using: &rng)
+            out += b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16)
+        }
+        return out
+    }
+
+    enum CodingKeys: String, CodingKey { case traceparent, tracestate }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+
+/// One in-process mock Kafka cluster shared by the tests of a process; each
+/// test takes its own topic prefix (so its own topics) and group ids.
+public enum TestKafka {
+    public static let logger: Logger = {
+        var l = Logger(label: "test.kafka")
+        l.logLevel = ProcessInfo.processInfo.environment["AIOPS_TEST_LOG"] == nil ? .critical : .debug
+        return l
+    }()
+
+    /// A cluster per process. Tests that take brokers down get their own (`isolatedCluster`).
+    public static let shared: KafkaMockCluster = try! KafkaMockCluster(brokers: 1, logger: logger)
+
+    public static func isolatedCluster() throws -> KafkaMockCluster {
+        try KafkaMockCluster(brokers: 1, logger: logger)
+    }
+
+    /// Creates every declared topic under a fresh prefix and returns it.
+    public static func topics(in cluster: KafkaMockCluster = shared, name: String = #function) throws -> TopicSet {
+        let clean = name.filter { $0.isLetter || $0.isNumber }
+        let set = TopicSet(prefix: "t\(clean.prefix(24))-\(UUID().uuidString.prefix(8)).")
+        for t in set.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
+        return set
+    }
+
+    public static func configuration(_ cluster: KafkaMockCluster = shared) -> KafkaConfiguration {
+        var c = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "aiops-test")
+        c.properties["topic.metadata.refresh.interval.ms"] = "500"
+        return c
+    }
+
+    public static func producer(_ cluster: KafkaMockCluster = shared, deliveryTimeoutMs: Int = 10_000) throws -> KafkaProducer {
+        var c = KafkaProducerConfiguration(kafka: configuration(cluster))
+        c.deliveryTimeoutMs = deliveryTimeoutMs
+        return try KafkaProducer(configuration: c, logger: logger)
+    }
+
+    public static func consumer(_ cluster: KafkaMockCluster = shared, group: String, topics: [String]) throws -> KafkaConsumer {
+        var c = KafkaConsumerConfiguration(kafka: configuration(cluster), groupID: group, topics: topics)
+        c.sessionTimeoutMs = 6_000
+        c.autoCommitIntervalMs = 200
+        return try KafkaConsumer(configuration: c, logger: logger)
+    }
+
+    public static func uniqueGroup(_ name: String = #function) -> String {
+        "g-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))"
+    }
+
+    /// Reads `topic` from the beginning until `count` records arrived or the timeout passed.
+    public static func read(_ topic: String, count: Int, cluster: KafkaMockCluster = shared,
+                            timeout: Duration = .seconds(20)) async throws -> [KafkaConsumerMessage] {
+        let reader = try KafkaTopicReader(topic: topic, configuration: configuration(cluster), logger: logger)
+        var out: [KafkaConsumerMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while out.count < count, ContinuousClock.now < deadline {
+            if let m = try await reader.next(timeout: .milliseconds(200)) { out.append(m) }
+        }
+        return out
+    }
+
+    /// Follows the incident log until `predicate` holds for the decoded events seen so far.
+    public static func waitForEvents(_ topics: TopicSet, cluster: KafkaMockCluster = shared,
+                                     timeout: Duration = .seconds(30),
+                                     until predicate: ([IncidentEvent]) -> Bool) async throws -> [IncidentEvent] {
+        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration(cluster), logger: logger)
+        var events: [IncidentEvent] = []
+        let deadline = ContinuousClock.now + timeout
+        while !predicate(events) {
+            guard ContinuousClock.now < deadline else { break }
+            if let m = try await reader.next(timeout: .milliseconds(200)) {
+                events.append(try IncidentEventCodec.decode(m))
+            }
+        }
+        return events
+    }
+}
