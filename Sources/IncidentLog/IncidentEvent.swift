@@ -91,8 +91,14 @@ extension IncidentEvent: Codable {
 /// type, id and W3C trace context also as headers (so tools can route and
 /// trace without parsing the value).
 public enum IncidentEventCodec {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+
     public static func encode(_ event: IncidentEvent, topics: TopicSet) throws -> KafkaOutgoingMessage {
-        let value = try JSONEncoder().encode(event)
+        let value = try encoder.encode(event)
         var headers = [
             KafkaHeader(key: "event_type", string: event.type),
             KafkaHeader(key: "event_id", string: event.eventID),

@@ -1,0 +1,156 @@
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// What a daemon does with one input record: the records to produce. The loop
+/// produces them, waits for their acknowledgement and only then stores the
+/// input offset (at-least-once in, idempotent out).
+public protocol MessageHandler: Sendable {
+    func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage]
+}
+
+/// A handler error that retrying cannot fix (undecodable input, unknown
+/// schema version): the record goes to the dead-letter topic at once.
+public struct PermanentHandlerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct RetryPolicy: Sendable {
+    /// Attempts of the handler before the record is dead-lettered.
+    public var maxAttempts: Int = 5
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maxBackoff: Duration = .seconds(5)
+
+    public init(maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    public func backoff(afterAttempt attempt: Int) -> Duration {
+        var d = initialBackoff
+        for _ in 1..<max(1, attempt) { d = min(d * 2, maxBackoff) }
+        return min(d, maxBackoff)
+    }
+}
+
+/// The consume → handle → produce loop every consuming daemon runs. A record
+/// that keeps failing goes to `aiops.deadletter.v1` with the error and its
+/// source topic/partition/offset, and the partition moves on. Producing
+/// (output or dead letter) is retried until it succeeds or the service stops:
+/// a broker outage loses nothing, the offset simply is not stored.
+public struct ConsumeLoop<Handler: MessageHandler>: Service {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let handler: Handler
+    let topics: TopicSet
+    let group: String
+    let retry: RetryPolicy
+    let logger: Logger
+    let processed: Counter
+    let failedAttempts: Counter
+    let deadLettered: Counter
+    let duration: Timer
+
+    public init(consumer: KafkaConsumer, producer: KafkaProducer, handler: Handler, topics: TopicSet, group: String,
+                retry: RetryPolicy = RetryPolicy(), logger: Logger) {
+        self.consumer = consumer
+        self.producer = producer
+        self.handler = handler
+        self.topics = topics
+        self.group = group
+        self.retry = retry
+        self.logger = logger
+        processed = Counter(label: "aiops_consumer_messages_total", dimensions: [("group", group)])
+        failedAttempts = Counter(label: "aiops_consumer_handler_failures_total", dimensions: [("group", group)])
+        deadLettered = Counter(label: "aiops_consumer_dead_letters_total", dimensions: [("group", group)])
+        duration = Timer(label: "aiops_consumer_handle_seconds", dimensions: [("group", group)],
+                         preferredDisplayUnit: .seconds)
+    }
+
+    public func run() async throws {
+        do {
+            for try await message in consumer.messages.cancelOnGracefulShutdown() {
+                try await process(message)
+            }
+        } catch is CancellationError {
+            // Stopping: the current record's offset was not stored, it will be redelivered.
+        }
+        await consumer.close()
+    }
+
+    /// Handles one record to completion: output acknowledged (or dead letter
+    /// acknowledged), then the offset stored.
+    func process(_ message: KafkaConsumerMessage) async throws {
+        let start = ContinuousClock.now
+        var attempt = 0
+        var output: [KafkaOutgoingMessage]?
+        var lastError: Error?
+        var meta: Logger.Metadata = ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
+                                     "kafka.offset": "\(message.offset)"]
+        while output == nil && attempt < retry.maxAttempts {
+            attempt += 1
+            do {
+                output = try await handler.handle(message)
+            } catch let error as PermanentHandlerError {
+                lastError = error
+                failedAttempts.increment()
+                break
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                lastError = error
+                failedAttempts.increment()
+                meta["error"] = "\(error)"
+                meta["attempt"] = "\(attempt)"
+                logger.warning("handler failed, retrying", metadata: meta)
+                if attempt < retry.maxAttempts { try await Task.sleep(for: retry.backoff(afterAttempt: attempt)) }
+            }
+        }
+        let toSend: [KafkaOutgoingMessage]
+        if let output {
+            toSend = output
+        } else {
+            let reason = lastError.map { "\($0)" } ?? "unknown error"
+            meta["error"] = "\(reason)"
+            logger.error("dead-lettering message", metadata: meta)
+            let letter = DeadLetter(source: message, consumerGroup: group, error: reason, attempts: attempt,
+                                    failedAt: Date())
+            toSend = [try letter.message(topics: topics)]
+            deadLettered.increment()
+        }
+        try await sendUntilAcknowledged(toSend, meta: meta)
+        try consumer.storeOffset(message)
+        processed.increment()
+        duration.recordInterval(since: start)
+    }
+
+    private func sendUntilAcknowledged(_ messages: [KafkaOutgoingMessage], meta: Logger.Metadata) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await producer.send(messages)
+                return
+            } catch {
+                attempt += 1
+                var m = meta
+                m["error"] = "\(error)"
+                logger.warning("producing output failed; offset not stored, retrying", metadata: m)
+                try await Task.sleep(for: retry.backoff(afterAttempt: attempt))
+            }
+        }
+    }
+}
+
+extension Timer {
+    public func recordDuration(since start: ContinuousClock.Instant) { recordInterval(since: start) }
+
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let d = ContinuousClock.now - start
+        recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Configuration lookup: command-line flag > environment variable > default.
+/// Every daemon resolves its documented configuration struct through this.
+public struct ConfigSource: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public func string(_ flag: String?, env: String, default value: String) -> String {
+        flag ?? environment[env].flatMap { $0.isEmpty ? nil : $0 } ?? value
+    }
+
+    public func optionalString(_ flag: String?, env: String) -> String? {
+        flag ?? environment[env].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func int(_ flag: Int?, env: String, default value: Int) throws -> Int {
+        if let flag { return flag }
+        guard let raw = environment[env], !raw.isEmpty else { return value }
+        guard let v = Int(raw) else { throw ConfigError("\(env)=\(raw) is not an integer") }
+        return v
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

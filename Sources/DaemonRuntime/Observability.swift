@@ -1,0 +1,46 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Prometheus
+
+/// Process-wide logging and metrics for a daemon's `main`. Libraries never
+/// call this; they take a `logger:` and use swift-metrics.
+public enum Observability {
+    /// Bootstraps swift-log (stderr, level from `LOG_LEVEL`) and swift-metrics
+    /// (Prometheus). Returns the registry `/metrics` renders.
+    public static func bootstrap(service: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> PrometheusCollectorRegistry {
+        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            h[metadataKey: "service"] = "\(service)"
+            return h
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    /// Feeds librdkafka statistics (consumer lag, producer queue depth) into metrics.
+    public static func attachKafkaStatistics(producer: KafkaProducer, service: String) {
+        let depth = Gauge(label: "aiops_kafka_producer_queue_messages", dimensions: [("service", service)])
+        producer.onStatistics { stats in depth.record(stats.queuedMessages) }
+    }
+
+    public static func attachKafkaStatistics(consumer: KafkaConsumer, group: String, topics: [String]) {
+        let gauges = Dictionary(uniqueKeysWithValues: topics.map {
+            ($0, Gauge(label: "aiops_kafka_consumer_lag_messages", dimensions: [("group", group), ("topic", $0)]))
+        })
+        consumer.onStatistics { stats in
+            for (topic, lag) in stats.consumerLag { gauges[topic]?.record(lag) }
+        }
+    }
+
+    public static func render(_ registry: PrometheusCollectorRegistry) -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,124 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// An HTTP response: status, headers (lower-cased names) and body.
+public struct HTTPClientResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable {
+        let raw: String
+        public static let transport = Code(raw: "transport")
+        public static let timedOut = Code(raw: "timedOut")
+        public static let setup = Code(raw: "setup")
+    }
+    public var code: Code
+    public var message: String
+    public var description: String { "http \(code.raw): \(message)" }
+}
+
+/// Collects a response while curl runs.
+private final class Sink {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+}
+
+private func writeBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ud: UnsafeMutableRawPointer?) -> Int {
+    guard let ptr, let ud else { return 0 }
+    let sink = Unmanaged<Sink>.fromOpaque(ud).takeUnretainedValue()
+    sink.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: size * n))
+    return size * n
+}
+
+private func writeHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ud: UnsafeMutableRawPointer?) -> Int {
+    guard let ptr, let ud else { return 0 }
+    let sink = Unmanaged<Sink>.fromOpaque(ud).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: size * n), as: UTF8.self)
+    if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        sink.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return size * n
+}
+
+/// A small libcurl client. One instance keeps one connection alive between
+/// requests; calls on one instance are serialized on its own thread (never
+/// on the cooperative pool). Create several for parallel requests.
+public final class HTTPClient: @unchecked Sendable {
+    // @unchecked: `handle` is only touched on `queue`.
+    private let handle: UnsafeMutableRawPointer
+    private let queue = DispatchQueue(label: "aiops-http-client")
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init() throws {
+        _ = Self.globalInit
+        guard let h = curl_easy_init() else { throw HTTPClientError(code: .setup, message: "curl_easy_init failed") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    public func request(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+                        timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+        try await withCheckedThrowingContinuation { c in
+            queue.async { c.resume(with: Result { try self.perform(method, url, headers, body, timeout) }) }
+        }
+    }
+
+    /// Blocking variant for load generators that run their own threads.
+    public func performBlocking(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+                                timeout: Duration = .seconds(30)) throws -> HTTPClientResponse {
+        try queue.sync { try perform(method, url, headers, body, timeout) }
+    }
+
+    private func perform(_ method: String, _ url: String, _ headers: [String: String], _ body: [UInt8]?,
+                         _ timeout: Duration) throws -> HTTPClientResponse {
+        let sink = Sink()
+        let ref = Unmanaged.passRetained(sink)
+        defer { ref.release() }
+        curl_easy_reset(handle)
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (k, v) in headers { list = curl_slist_append(list, "\(k): \(v)") }
+        if body != nil && headers.keys.contains(where: { $0.lowercased() == "expect" }) == false {
+            list = curl_slist_append(list, "Expect:") // no 100-continue round trip
+        }
+        defer { curl_slist_free_all(list) }
+        let payload = body ?? []
+        let code: CURLcode = url.withCString { u in
+            method.withCString { m in
+                payload.withUnsafeBytes { p in
+                    _ = aiops_curl_setopt_ptr(handle, CURLOPT_URL, u)
+                    _ = aiops_curl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, m)
+                    _ = aiops_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+                    _ = aiops_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS,
+                                               Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+                    _ = aiops_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, writeBody)
+                    _ = aiops_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, ref.toOpaque())
+                    _ = aiops_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, writeHeader)
+                    _ = aiops_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, ref.toOpaque())
+                    if body != nil {
+                        _ = aiops_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, p.count)
+                        _ = aiops_curl_setopt_ptr(handle, CURLOPT_POSTFIELDS, p.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
+                    }
+                    if let list { _ = aiops_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list) }
+                    return curl_easy_perform(handle)
+                }
+            }
+        }
+        guard code == CURLE_OK else {
+            let text = String(cString: curl_easy_strerror(code))
+            throw HTTPClientError(code: code == CURLE_OPERATION_TIMEDOUT ? .timedOut : .transport,
+                                  message: "\(method) \(url): \(text)")
+        }
+        var status = 0
+        _ = aiops_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+}

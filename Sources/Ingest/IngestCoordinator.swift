@@ -1,0 +1,117 @@
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+import Metrics
+
+/// Result of one ingest call, for the HTTP answer and the logs.
+public struct IngestOutcome: Sendable, Codable, Hashable {
+    public var accepted: Int
+    public var duplicates: Int
+    public var events: Int
+    public var incidentID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case accepted, duplicates, events
+        case incidentID = "incident_id"
+    }
+}
+
+/// Turns webhook deliveries and IncidentReports into records, produces them,
+/// and commits the group's new state only once Kafka acknowledged all of them.
+/// Deliveries of one group are handled one at a time (Alertmanager sends one
+/// at a time per group; an HA pair sends the same thing twice); different
+/// groups proceed concurrently.
+public actor IngestCoordinator {
+    private var state: IngestState
+    private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private let producer: KafkaProducer
+    private let topics: TopicSet
+    private let logger: Logger
+    private let alertsCounter = Counter(label: "aiops_ingest_alerts_total", dimensions: [("result", "accepted")])
+    private let duplicatesCounter = Counter(label: "aiops_ingest_alerts_total", dimensions: [("result", "duplicate")])
+    private let eventsCounter = Counter(label: "aiops_ingest_incident_events_total")
+    private let openGauge = Gauge(label: "aiops_ingest_open_incidents")
+
+    public init(producer: KafkaProducer, topics: TopicSet, state: IngestState = IngestState(), logger: Logger) {
+        self.producer = producer
+        self.topics = topics
+        self.state = state
+        self.logger = logger
+    }
+
+    /// Rebuilds the state from the incident log (every event this ingestor wrote).
+    public static func rebuildState(topics: TopicSet, configuration: KafkaConfiguration,
+                                    logger: Logger) async throws -> IngestState {
+        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration, logger: logger)
+        var state = IngestState()
+        var groups: [String: String] = [:]
+        var count = 0
+        for m in try await reader.readToEnd() {
+            guard let event = try? IncidentEventCodec.decode(m), event.producer == IngestPlanner.producer else { continue }
+            state.apply(event, groupOf: &groups)
+            count += 1
+        }
+        logger.info("rebuilt ingest state from the incident log", metadata: [
+            "events": "\(count)", "open_incidents": "\(state.open.count)"])
+        return state
+    }
+
+    public func ingest(_ webhook: AlertmanagerWebhook, trace: TraceContext, receivedAt: Date = Date()) async throws
+        -> IngestOutcome {
+        try await withGroup(webhook.groupKey) {
+            IngestPlanner.plan(webhook, open: self.state.open[webhook.groupKey], recent: self.state.recent,
+                               receivedAt: receivedAt, trace: trace)
+        }
+    }
+
+    public func ingest(_ report: IncidentReport, trace: TraceContext, receivedAt: Date = Date()) async throws
+        -> IngestOutcome {
+        try await withGroup(report.groupKey) {
+            report.plan(open: self.state.open[report.groupKey], receivedAt: receivedAt, trace: trace)
+        }
+    }
+
+    public var openIncidentCount: Int { state.open.count }
+
+    private func withGroup(_ key: String, plan makePlan: () -> IngestPlan) async throws -> IngestOutcome {
+        await acquire(key)
+        defer { release(key) }
+        let plan = makePlan()
+        var messages: [KafkaOutgoingMessage] = []
+        messages.reserveCapacity(plan.alerts.count + plan.events.count)
+        let trace = plan.events.first?.trace ?? TraceContext.newRoot()
+        for a in plan.alerts { messages.append(try a.message(topics: topics, trace: trace)) }
+        for e in plan.events { messages.append(try IncidentEventCodec.encode(e, topics: topics)) }
+        // Suspends; other groups go on meanwhile. On failure nothing is committed,
+        // so the sender's retry plans the same records again.
+        try await producer.send(messages)
+        state.open[key] = plan.newGroupState
+        for id in plan.seenAlertIDs { state.recent.insert(id) }
+        alertsCounter.increment(by: plan.alerts.count)
+        duplicatesCounter.increment(by: plan.duplicates)
+        eventsCounter.increment(by: plan.events.count)
+        openGauge.record(state.open.count)
+        return IngestOutcome(accepted: plan.alerts.count, duplicates: plan.duplicates, events: plan.events.count,
+                             incidentID: plan.incidentID)
+    }
+
+    private func acquire(_ key: String) async {
+        if busy[key] == nil {
+            busy[key] = []
+            return
+        }
+        await withCheckedContinuation { busy[key]!.append($0) }
+    }
+
+    private func release(_ key: String) {
+        guard var waiting = busy[key] else { return }
+        if waiting.isEmpty {
+            busy[key] = nil
+        } else {
+            let next = waiting.removeFirst()
+            busy[key] = waiting
+            next.resume()
+        }
+    }
+}

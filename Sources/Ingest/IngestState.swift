@@ -1,0 +1,69 @@
+import Foundation
+import IncidentLog
+
+/// What the ingestor remembers, all of it rebuildable from the incident log:
+/// the open incident of each alert group and recently seen alert occurrences.
+public struct IngestState: Sendable {
+    public struct OpenIncident: Sendable, Hashable {
+        public var id: String
+        /// Alert fingerprint → firing? and the alert id of its last status.
+        public var alerts: [String: TrackedAlert] = [:]
+    }
+
+    public struct TrackedAlert: Sendable, Hashable {
+        public var firing: Bool
+        public var startsAt: String
+    }
+
+    /// Open incident per group key (Alertmanager group or IncidentReport).
+    public var open: [String: OpenIncident] = [:]
+    /// Alert ids (group + fingerprint + status + startsAt) already ingested.
+    public var recent = RecentSet(capacity: 200_000)
+
+    public init() {}
+
+    /// Folds an incident event this ingestor wrote back into the state (restart).
+    public mutating func apply(_ event: IncidentEvent, groupOf incidents: inout [String: String]) {
+        switch event.payload {
+        case .incidentOpened(let p):
+            incidents[event.incidentID] = p.groupKey
+            open[p.groupKey] = OpenIncident(id: event.incidentID)
+        case .alertAttached(let p):
+            recent.insert(p.alertID)
+            guard let g = incidents[event.incidentID], open[g]?.id == event.incidentID else { return }
+            open[g]?.alerts[p.fingerprint] = TrackedAlert(firing: true, startsAt: p.startsAt)
+        case .alertResolved(let p):
+            recent.insert(p.alertID)
+            guard let g = incidents[event.incidentID], open[g]?.id == event.incidentID else { return }
+            open[g]?.alerts[p.fingerprint]?.firing = false
+        case .incidentResolved:
+            if let g = incidents[event.incidentID], open[g]?.id == event.incidentID { open[g] = nil }
+        case .unknown:
+            break
+        }
+    }
+}
+
+/// A set that forgets its oldest members beyond `capacity`: dedup memory stays bounded.
+public struct RecentSet: Sendable {
+    private var members: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+    public let capacity: Int
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    public func contains(_ key: String) -> Bool { members.contains(key) }
+    public var count: Int { members.count }
+
+    public mutating func insert(_ key: String) {
+        guard members.insert(key).inserted else { return }
+        if order.count < capacity {
+            order.append(key)
+        } else {
+            members.remove(order[head])
+            order[head] = key
+            head = (head + 1) % capacity
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+
+@main
+struct AIOps: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aiops",
+        abstract: "Operator CLI of the AIOps triage system.",
+        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, TopicsCommand.self, Dev.self, Bench.self])
+}
+
+/// Options every command that talks to Kafka shares.
+struct KafkaOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers (KAFKA_BROKERS, default 127.0.0.1:9092).") var kafkaBrokers: String?
+    @Option(help: "Topic name prefix (AIOPS_TOPIC_PREFIX).") var topicPrefix: String?
+
+    var brokers: String { ConfigSource().string(kafkaBrokers, env: "KAFKA_BROKERS", default: "127.0.0.1:9092") }
+    var topics: TopicSet { TopicSet(prefix: ConfigSource().string(topicPrefix, env: "AIOPS_TOPIC_PREFIX", default: "")) }
+    var configuration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, clientID: "aiops-cli") }
+}
+
+func cliLogger(_ label: String = "aiops") -> Logger {
+    var l = Logger(label: label)
+    l.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+    return l
+}
+
+/// Reads and decodes the whole incident log; undecodable records are reported, not fatal.
+func readIncidentLog(_ kafka: KafkaOptions) async throws -> [IncidentEvent] {
+    let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration,
+                                      logger: cliLogger())
+    var events: [IncidentEvent] = []
+    for m in try await reader.readToEnd() {
+        do { events.append(try IncidentEventCodec.decode(m)) } catch {
+            FileHandle.standardError.write(Data("warning: \(m.topic)[\(m.partition)]@\(m.offset) is not an incident event: \(error)\n".utf8))
+        }
+    }
+    // Per incident the log order is the partition order; keep it.
+    return events
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an incident's timeline from the event log.")
+    @OptionGroup var kafka: KafkaOptions
+    @Argument(help: "Incident id (inc-…).") var incidentID: String
+    @Flag(help: "Print the events as JSON lines.") var json = false
+
+    func run() async throws {
+        let events = try await readIncidentLog(kafka).filter { $0.incidentID == incidentID }
+        let state = IncidentState(id: incidentID, events: events)
+        guard !state.events.isEmpty else { throw ValidationError("no events for incident \(incidentID)") }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            for e in state.events { print(String(decoding: try enc.encode(e), as: UTF8.self)) }
+            return
+        }
+        print("incident \(incidentID): \(state.title) [\(state.status.rawValue)]")
+        for e in state.events {
+            print("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))")
+        }
+    }
+}
+
+struct Incidents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List incidents with their state, most recent first.")
+    @OptionGroup var kafka: KafkaOptions
+    @Flag(help: "Only open incidents.") var open = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        var fold = IncidentLogFold()
+        for e in try await readIncidentLog(kafka) { fold.apply(e) }
+        let list = fold.sorted.filter { !open || $0.status == .open }
+        if json {
+            let rows = list.map { s in
+                ["id": s.id, "status": s.status.rawValue, "title": s.title, "severity": s.opened?.severity ?? "",
+                 "opened_at": s.openedAt.map(RFC3339.format) ?? "", "alerts_firing": String(s.firingAlerts.count),
+                 "events": String(s.events.count)]
+            }
+            print(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+            return
+        }
+        print("ID                        STATUS    SEVERITY  FIRING  EVENTS  OPENED                    TITLE")
+        for s in list {
+            print("\(s.id)  \(s.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \((s.opened?.severity ?? "").padding(toLength: 8, withPad: " ", startingAt: 0))  \(String(s.firingAlerts.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \(String(s.events.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \((s.openedAt.map(RFC3339.format) ?? "").padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.title)")
+        }
+    }
+}
+
+/// One-line summaries for the timeline.
+enum Timeline {
+    static func summary(_ e: IncidentEvent) -> String {
+        switch e.payload {
+        case .incidentOpened(let p): "\(p.source.rawValue): \(p.title) (severity \(p.severity)\(p.service.map { ", service \($0)" } ?? ""))"
+        case .alertAttached(let p): "\(p.alertname) firing since \(p.startsAt) [\(p.fingerprint)]"
+        case .alertResolved(let p): "\(p.alertname) resolved at \(p.endsAt) [\(p.fingerprint)]"
+        case .incidentResolved(let p): p.reason
+        case .unknown(let type, _): "(\(type))"
+        }
+    }
+}
