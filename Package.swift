@@ -73,7 +73,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "IncidentLogTests", dependencies: ["IncidentLog", "DaemonRuntime", "Kafka", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IncidentLogTests", dependencies: [
+            "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: [
             "Ingest", "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport", "HTTPClient",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

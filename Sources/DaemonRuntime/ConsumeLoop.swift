@@ -55,6 +55,9 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     let failedAttempts: Counter
     let deadLettered: Counter
     let duration: Timer
+    /// Tests set this to simulate a crash after the output is acknowledged and
+    /// before the offset is stored (the window redelivery must cover).
+    var beforeStoringOffset: (@Sendable (KafkaConsumerMessage) async throws -> Void)?
 
     public init(consumer: KafkaConsumer, producer: KafkaProducer, handler: Handler, topics: TopicSet, group: String,
                 retry: RetryPolicy = RetryPolicy(), logger: Logger) {
@@ -124,6 +127,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             deadLettered.increment()
         }
         try await sendUntilAcknowledged(toSend, meta: meta)
+        try await beforeStoringOffset?(message)
         try consumer.storeOffset(message)
         processed.increment()
         duration.recordInterval(since: start)

@@ -63,7 +63,7 @@ struct Dev: AsyncParsableCommand {
                 try (cluster.bootstrapServers + "\n").write(toFile: bootstrapFile, atomically: true, encoding: .utf8)
             }
             print("KAFKA_BROKERS=\(cluster.bootstrapServers)")
-            fflush(stdout)
+            fflush(nil) // flush every stdio stream: the stack script reads this line
             await waitForTermination()
             print("dev broker stopped (everything it held is gone)")
             _ = cluster

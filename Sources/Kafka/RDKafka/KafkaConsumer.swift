@@ -98,11 +98,14 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Leaves without committing or saying goodbye, as a crashed process would.
-    /// Tests use it to check redelivery.
-    public func abandon() {
+    /// Stops without committing or leaving the group, as a crashed process
+    /// would: its partitions stay with it until the session times out. Tests
+    /// use it to check redelivery. The consumer is unusable afterwards.
+    public func abandon() async {
         closed.value = true
-        client.skipConsumerClose.value = true
+        let client = self.client
+        // On the consumer's queue, so no poll is running when the handle goes.
+        try? await onQueue { client.destroyAsCrashed() }
     }
 
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

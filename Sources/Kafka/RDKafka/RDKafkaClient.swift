@@ -99,12 +99,22 @@ final class RDKafkaClient: @unchecked Sendable {
 
     /// Set to destroy a consumer the way a crash would: no final commit, no LeaveGroup.
     let skipConsumerClose = Flag(false)
+    private let destroyed = Flag(false)
+
+    /// Destroys the handle now, as a crashed process would (no commit, no
+    /// LeaveGroup). The client must not be used afterwards.
+    func destroyAsCrashed() {
+        guard !destroyed.exchange(true) else { return }
+        rd_kafka_destroy_flags(handle, 0x8) // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+    }
 
     deinit {
-        if skipConsumerClose.value {
-            rd_kafka_destroy_flags(handle, 0x8) // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
-        } else {
-            rd_kafka_destroy(handle)
+        if !destroyed.exchange(true) {
+            if skipConsumerClose.value {
+                rd_kafka_destroy_flags(handle, 0x8) // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+            } else {
+                rd_kafka_destroy(handle)
+            }
         }
         contextRef.release()
     }

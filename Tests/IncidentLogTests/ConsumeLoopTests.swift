@@ -1,0 +1,136 @@
+import Foundation
+@testable import DaemonRuntime
+import IncidentLog
+import Kafka
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// Reacts to each input record with one incident event whose id derives from
+/// the input's position, as a real daemon derives ids from the cause.
+struct EchoHandler: MessageHandler {
+    let topics: TopicSet
+    final class Attempts: Sendable {
+        let counts = Mutex<[Int64: Int]>([:])
+        func withLock<T>(_ body: (inout [Int64: Int]) -> T) -> T { counts.withLock { body(&$0) } }
+    }
+    let attempts = Attempts()
+
+    func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
+        attempts.withLock { $0[message.offset, default: 0] += 1 }
+        let text = String(decoding: message.value, as: UTF8.self)
+        if text == "poison" { throw PermanentHandlerError("cannot handle \"poison\"") }
+        if text == "flaky" && attempts.withLock({ $0[message.offset]! }) < 3 {
+            throw KafkaError(.consume, "transient failure")
+        }
+        let incident = EventIDs.incident(source: "test", parts: [text])
+        let event = IncidentEvent.derived(
+            incidentID: incident, producer: "echo", causationID: "\(message.topic)/\(message.partition)/\(message.offset)",
+            step: "echo", trace: .newRoot(), payload: .incidentResolved(IncidentResolved(reason: "echo \(text)")))
+        return [try IncidentEventCodec.encode(event, topics: topics)]
+    }
+}
+
+struct SimulatedCrash: Error {}
+
+@Suite("consume → handle → produce loop")
+struct ConsumeLoopTests {
+    @Test func poisonMessageIsDeadLetteredAndLaterMessagesStillFlow() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.alerts])
+        let handler = EchoHandler(topics: topics)
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: topics, group: group,
+                               retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5)),
+                               logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        // One partition key so order is defined.
+        for v in ["first", "poison", "flaky", "last"] {
+            try await producer.send(KafkaOutgoingMessage(topic: topics.alerts, key: "k", value: Array(v.utf8)))
+        }
+        let letters = try await TestKafka.read(topics.deadLetter, count: 1)
+        let outputs = try await TestKafka.read(topics.incidents, count: 3)
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+
+        #expect(letters.count == 1)
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(letters[0].value))
+        #expect(letter.sourceTopic == topics.alerts)
+        #expect(letter.sourceOffset == 1)
+        #expect(letter.error.contains("poison"))
+        #expect(letter.attempts == 1) // permanent: no pointless retries
+        #expect(Data(base64Encoded: letter.valueBase64) == Data("poison".utf8))
+        #expect(TestSchemas.violations(of: letters[0], as: "DeadLetter") == [])
+
+        let reasons = try outputs.map { try IncidentEventCodec.decode($0) }.compactMap { e -> String? in
+            if case .incidentResolved(let r) = e.payload { return r.reason } else { return nil }
+        }
+        #expect(Set(reasons) == ["echo first", "echo flaky", "echo last"])
+        #expect(handler.attempts.withLock { $0[2] } == 3) // flaky: retried until it worked
+        for o in outputs { #expect(TestSchemas.violations(ofIncidentRecord: o) == []) }
+    }
+
+    @Test func handlerThatAlwaysFailsIsDeadLetteredAfterBoundedRetries() async throws {
+        struct AlwaysFails: MessageHandler {
+            func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
+                throw KafkaError(.consume, "database down")
+            }
+        }
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.alerts])
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: AlwaysFails(), topics: topics,
+                               group: group, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(5)),
+                               logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        try await producer.send(KafkaOutgoingMessage(topic: topics.alerts, key: "k", value: Array("x".utf8)))
+        let letters = try await TestKafka.read(topics.deadLetter, count: 1)
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(try #require(letters.first).value))
+        #expect(letter.attempts == 4)
+        #expect(letter.error.contains("database down"))
+    }
+
+    @Test func crashBeforeCommitRedeliversAndTheDuplicateOutputIsDropped() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        try await producer.send(["a", "b"].map {
+            KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array($0.utf8))
+        })
+
+        // First incarnation: handles "a" fully, then dies after producing the
+        // output of "b" and before storing its offset.
+        let first = try TestKafka.consumer(group: group, topics: [topics.corpus])
+        var loop1 = ConsumeLoop(consumer: first, producer: producer, handler: EchoHandler(topics: topics),
+                                topics: topics, group: group, logger: TestKafka.logger)
+        loop1.beforeStoringOffset = { m in if m.offset == 1 { throw SimulatedCrash() } }
+        await #expect(throws: SimulatedCrash.self) { try await loop1.run() }
+        try await first.commit()
+        await first.abandon()
+
+        // Second incarnation in the same group gets "b" again.
+        let second = try TestKafka.consumer(group: group, topics: [topics.corpus])
+        let loop2 = ConsumeLoop(consumer: second, producer: producer, handler: EchoHandler(topics: topics),
+                                topics: topics, group: group, logger: TestKafka.logger)
+        let task = Task { try await loop2.run() }
+        let outputs = try await TestKafka.read(topics.incidents, count: 3, timeout: .seconds(30))
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+
+        let events = try outputs.map { try IncidentEventCodec.decode($0) }
+        #expect(events.count == 3) // a, b, and b again
+        #expect(Set(events.map(\.eventID)).count == 2) // …with the same id
+        var fold = IncidentLogFold()
+        for e in events { fold.apply(e) }
+        #expect(fold.duplicates == 1)
+        #expect(fold.incidents.count == 2)
+    }
+}
