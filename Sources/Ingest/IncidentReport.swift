@@ -40,10 +40,12 @@ public struct IncidentReport: Sendable, Hashable, Codable {
         let report: IncidentReport
         do {
             report = try YAMLDecoder().decode(IncidentReport.self, from: text)
+        } catch let error as YamlError {
+            throw InputError(field: "$", problem: yamlProblem(error))
+        } catch DecodingError.dataCorrupted(let ctx) where ctx.underlyingError is YamlError {
+            throw InputError(field: "$", problem: yamlProblem(ctx.underlyingError as! YamlError))
         } catch let error as DecodingError {
             throw InputError(decoding: error)
-        } catch let error as YamlError {
-            throw InputError(field: "$", problem: "YAML syntax: \(error)")
         } catch {
             throw InputError(field: "$", problem: "\(error)")
         }
@@ -127,4 +129,16 @@ public struct IncidentReport: Sendable, Hashable, Codable {
         plan.incidentID = id
         return plan
     }
+}
+
+/// Yams prints "LINE:COLUMN: error: …" followed by the offending source lines;
+/// keep the first line and say which line it is about.
+func yamlProblem(_ error: YamlError) -> String {
+    let text = "\(error)"
+    let first = text.split(separator: "\n").first.map(String.init) ?? text
+    let parts = first.split(separator: ":", maxSplits: 2)
+    if parts.count == 3, let line = Int(parts[0]), let column = Int(parts[1]) {
+        return "YAML syntax error at line \(line), column \(column):\(parts[2])"
+    }
+    return "YAML syntax error: \(first)"
 }

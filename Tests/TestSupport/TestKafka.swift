@@ -78,3 +78,12 @@ public enum TestKafka {
         return events
     }
 }
+
+extension TestKafka {
+    /// Everything in `topic` right now (up to the high watermarks): exact counts
+    /// after the writer was acknowledged, without waiting for a timeout.
+    public static func readAll(_ topic: String, cluster: KafkaMockCluster = shared) async throws -> [KafkaConsumerMessage] {
+        let reader = try KafkaTopicReader(topic: topic, configuration: configuration(cluster), logger: logger)
+        return try await reader.readToEnd()
+    }
+}
