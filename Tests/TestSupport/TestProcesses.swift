@@ -1,0 +1,117 @@
+import Foundation
+import HTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A free TCP port on 127.0.0.1 (bound to port 0, then released).
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestEnvironmentError("socket() failed") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+    }
+    guard bound == 0 else { throw TestEnvironmentError("bind() failed") }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+public struct TestEnvironmentError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// Finds an executable on PATH or in the usual Debian places.
+public func findExecutable(_ names: [String]) -> String? {
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/bin:/usr/sbin:/usr/local/bin"
+    for name in names {
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+    }
+    return nil
+}
+
+/// Polls `url` until it answers 200 (a readiness probe, not a sleep-as-sync).
+public func waitUntilReady(_ url: String, timeout: Duration = .seconds(20)) async throws {
+    let client = try HTTPClient()
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let r = try? await client.request("GET", url, timeout: .seconds(1)), r.status == 200 { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw TestEnvironmentError("\(url) not ready after \(timeout)")
+}
+
+/// A real Alertmanager (Debian `prometheus-alertmanager`) with its own config
+/// and data dir on a loopback port, clustering off.
+public final class TestAlertmanager: @unchecked Sendable {
+    // @unchecked: `process` is set once in init and only terminated in `stop`.
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public static var isAvailable: Bool { findExecutable(["prometheus-alertmanager", "alertmanager"]) != nil }
+
+    /// `webhookURL` receives every group; `bearerToken` is sent if set.
+    public init(webhookURL: String, bearerToken: String? = nil) async throws {
+        guard let binary = findExecutable(["prometheus-alertmanager", "alertmanager"]) else {
+            throw TestEnvironmentError("alertmanager not installed (apt-get install prometheus-alertmanager)")
+        }
+        port = try freeLoopbackPort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("am-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let auth = bearerToken.map { "\n    http_config:\n      authorization:\n        credentials: \($0)" } ?? ""
+        let config = """
+            route:
+              receiver: aiops
+              group_by: ['alertname']
+              group_wait: 100ms
+              group_interval: 1s
+              repeat_interval: 1h
+            receivers:
+              - name: aiops
+                webhook_configs:
+                  - url: \(webhookURL)
+                    send_resolved: true\(auth.replacingOccurrences(of: "\n", with: "\n    "))
+            """
+        let configFile = directory.appendingPathComponent("alertmanager.yml")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--config.file=\(configFile.path)", "--storage.path=\(directory.path)",
+                             "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+                             "--log.level=warn"]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try await waitUntilReady("\(url)/-/ready")
+    }
+
+    /// Posts alerts through Alertmanager's v2 API, as Prometheus would.
+    public func post(alerts: [[String: Any]]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: alerts)
+        let r = try await HTTPClient().request("POST", "\(url)/api/v2/alerts",
+                                               headers: ["Content-Type": "application/json"], body: Array(body))
+        guard r.status == 200 else { throw TestEnvironmentError("alertmanager answered \(r.status): \(r.text)") }
+    }
+
+    public func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
