@@ -1,4 +1,226 @@
 import ArgumentParser
+import Foundation
+import HTTPClient
+import IncidentLog
+import Ingest
+import Kafka
+import Synchronization
+
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.", subcommands: [])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.",
+                                                    subcommands: [IngestBench.self])
+}
+
+/// `aiops bench ingest`: alerts/s from HTTP request to Kafka acknowledgement
+/// through a real alert-ingestor process, next to a plain producer writing
+/// the same records to the same broker in the same run.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest",
+                                                    abstract: "Webhook-to-Kafka throughput, latency and RSS of alert-ingestor.")
+    @Option(help: "Alerts in the throughput phase (100 per webhook).") var alerts = 100_000
+    @Option(help: "Concurrent HTTP connections in the throughput phase.") var connections = 4
+    @Option(help: "Seconds of the fixed-rate latency phase.") var latencySeconds = 10
+    @Option(help: "Alerts per second in the latency phase.") var rate = 1_000
+    @Option(help: "alert-ingestor binary (default: next to this aiops).") var ingestorBinary: String?
+
+    func run() async throws {
+        let logger = cliLogger("bench")
+        let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
+        let baselineTopics = TopicSet(prefix: "bench-raw.")
+        let ingestTopics = TopicSet(prefix: "bench-ingest.")
+        for set in [baselineTopics, ingestTopics] {
+            for t in set.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
+        }
+        let batches = max(1, alerts / 100)
+        let webhooks = BenchLoad.webhooks(batches: batches, runID: UUID().uuidString.prefix(8).lowercased())
+        print("aiops bench ingest: \(batches * 100) alerts in \(batches) webhooks of 100, \(connections) connections, broker \(cluster.bootstrapServers)")
+
+        // 1. Baseline: the records the ingestor would write, from a plain producer.
+        let records = try BenchLoad.records(for: webhooks, topics: baselineTopics)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
+            kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "bench-raw")), logger: logger)
+        try await producer.send(records.prefix(100).map { $0 }) // connect + metadata outside the timing
+        let rawStart = ContinuousClock.now
+        try await producer.send(Array(records.dropFirst(100)))
+        let rawSeconds = (ContinuousClock.now - rawStart).seconds
+        await producer.close()
+        let rawAlertsPerSecond = Double(batches * 100 - 1) / rawSeconds
+        print(String(format: "raw producer        %9.0f alerts/s  (%d records, %.2f s)", rawAlertsPerSecond,
+                     records.count - 100, rawSeconds))
+
+        // 2. The real alert-ingestor process.
+        let port = try freePort()
+        let binary = ingestorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("alert-ingestor").path
+        let ingestor = Process()
+        ingestor.executableURL = URL(fileURLWithPath: binary)
+        var env = ProcessInfo.processInfo.environment
+        env["KAFKA_BROKERS"] = cluster.bootstrapServers
+        env["AIOPS_TOPIC_PREFIX"] = ingestTopics.prefix
+        env["INGESTOR_PORT"] = String(port)
+        env["LOG_LEVEL"] = "warning"
+        ingestor.environment = env
+        try ingestor.run()
+        defer { ingestor.terminate(); ingestor.waitUntilExit() }
+        let base = "http://127.0.0.1:\(port)"
+        try await BenchLoad.waitReady("\(base)/readyz")
+        let bodies = try webhooks.map { Array(try JSONEncoder().encode($0)) }
+        // Warm up one connection path.
+        _ = try HTTPClient().performBlocking("POST", "\(base)/api/v1/alerts", headers: ["Content-Type": "application/json"],
+                                             body: bodies[0])
+
+        // 3. Throughput: `connections` keep-alive clients posting back to back.
+        let next = SharedCounter(1)
+        let failures = SharedCounter(0)
+        let bodyCount = bodies.count
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    await BenchLoad.onThread {
+                        guard let client = try? HTTPClient() else { return }
+                        while true {
+                            let i = next.increment()
+                            guard i < bodyCount else { return }
+                            let r = try? client.performBlocking("POST", "\(base)/api/v1/alerts",
+                                                                headers: ["Content-Type": "application/json"], body: bodies[i])
+                            if r?.status != 200 { _ = failures.increment() }
+                        }
+                    }
+                }
+            }
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let ingestRate = Double((bodies.count - 1) * 100) / seconds
+        print(String(format: "alert-ingestor      %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw",
+                     ingestRate, bodies.count - 1, seconds, failures.value,
+                     100 * ingestRate / rawAlertsPerSecond))
+
+        // 4. Latency at a fixed rate, fresh groups.
+        let latencyHooks = BenchLoad.webhooks(batches: max(1, rate * latencySeconds / 100),
+                                              runID: "lat-" + UUID().uuidString.prefix(6).lowercased())
+        let latencyBodies = try latencyHooks.map { Array(try JSONEncoder().encode($0)) }
+        let interval = 100.0 / Double(rate)
+        let latencies = await BenchLoad.onThread { () -> [Double] in
+            guard let client = try? HTTPClient() else { return [] }
+            var out: [Double] = []
+            let t0 = Date()
+            for (i, body) in latencyBodies.enumerated() {
+                let due = t0.addingTimeInterval(Double(i) * interval)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                let s = ContinuousClock.now
+                let r = try? client.performBlocking("POST", "\(base)/api/v1/alerts",
+                                                    headers: ["Content-Type": "application/json"], body: body)
+                if r?.status == 200 { out.append((ContinuousClock.now - s).seconds * 1000) }
+            }
+            return out
+        }.sorted()
+        func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print(String(format: "latency @ %d alerts/s  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
+                     rate, pct(0.5), pct(0.99), latencies.last ?? .nan, latencies.count))
+
+        let (rss, peak) = BenchLoad.rss(pid: ingestor.processIdentifier)
+        print(String(format: "alert-ingestor RSS  %.1f MB now, %.1f MB peak", rss, peak))
+        print(String(format: "targets: >= 20000 alerts/s [%@], >= 25%% of raw [%@], p99 < 50 ms [%@], RSS < 100 MB [%@]",
+                     ingestRate >= 20_000 ? "met" : "NOT met", ingestRate >= 0.25 * rawAlertsPerSecond ? "met" : "NOT met",
+                     pct(0.99) < 50 ? "met" : "NOT met", peak < 100 ? "met" : "NOT met"))
+    }
+}
+
+enum BenchLoad {
+    /// Half the webhooks open a fresh group with 100 firing alerts, the other
+    /// half resolve a group opened earlier, so incidents open and close as in life.
+    static func webhooks(batches: Int, runID: some StringProtocol) -> [AlertmanagerWebhook] {
+        let starts = RFC3339.format(Date().addingTimeInterval(-300))
+        let ends = RFC3339.format(Date())
+        var out: [AlertmanagerWebhook] = []
+        out.reserveCapacity(batches)
+        for b in 0..<batches {
+            let group = b % 2 == 0 ? b : b - 1
+            let resolving = b % 2 == 1
+            let alerts = (0..<100).map { i in
+                AlertmanagerWebhook.Alert(
+                    status: resolving ? "resolved" : "firing",
+                    labels: ["alertname": "BenchAlert\(group % 50)", "service": "svc-\(group % 20)", "severity": "warning",
+                             "pod": "pod-\(runID)-\(group)-\(i)", "namespace": "bench"],
+                    annotations: ["summary": "synthetic load", "description": "benchmark alert \(i) of group \(group)"],
+                    startsAt: starts, endsAt: resolving ? ends : "0001-01-01T00:00:00Z",
+                    generatorURL: "http://prometheus:9090/graph", fingerprint: "\(runID)-\(group)-\(i)")
+            }
+            out.append(AlertmanagerWebhook(groupKey: "{}:{bench=\"\(runID)-\(group)\"}",
+                                           status: resolving ? "resolved" : "firing", receiver: "aiops",
+                                           groupLabels: ["bench": "\(group)"], commonLabels: ["severity": "warning"],
+                                           externalURL: "http://alertmanager:9093", alerts: alerts))
+        }
+        return out
+    }
+
+    /// Exactly the records alert-ingestor produces for these webhooks.
+    static func records(for webhooks: [AlertmanagerWebhook], topics: TopicSet) throws -> [KafkaOutgoingMessage] {
+        var state = IngestState()
+        var out: [KafkaOutgoingMessage] = []
+        let trace = TraceContext.newRoot()
+        for w in webhooks {
+            let plan = IngestPlanner.plan(w, open: state.open[w.groupKey], recent: state.recent, receivedAt: Date(),
+                                          trace: trace)
+            state.open[w.groupKey] = plan.newGroupState
+            for id in plan.seenAlertIDs { state.recent.insert(id) }
+            for a in plan.alerts { out.append(try a.message(topics: topics, trace: trace)) }
+            for e in plan.events { out.append(try IncidentEventCodec.encode(e, topics: topics)) }
+        }
+        return out
+    }
+
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in
+            let t = Thread { c.resume(returning: body()) }
+            t.start()
+        }
+    }
+
+    static func waitReady(_ url: String) async throws {
+        let client = try HTTPClient()
+        for _ in 0..<300 {
+            if let r = try? await client.request("GET", url, timeout: .seconds(1)), r.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("\(url) not ready")
+    }
+
+    /// Current and peak resident set size in MB, from /proc.
+    static func rss(pid: Int32) -> (Double, Double) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (.nan, .nan) }
+        func kb(_ key: String) -> Double {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return .nan }
+            return Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? .nan
+        }
+        return (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A free loopback port (bound to 0 and released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// An atomic counter that closures can share.
+final class SharedCounter: Sendable {
+    private let atomic: Atomic<Int>
+    init(_ start: Int) { atomic = Atomic(start) }
+    /// Returns the value before the increment.
+    func increment() -> Int { atomic.add(1, ordering: .relaxed).oldValue }
+    var value: Int { atomic.load(ordering: .relaxed) }
 }

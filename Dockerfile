@@ -1,0 +1,19 @@
+# One image for every daemon and the CLI. Build: docker build -t aiops .
+FROM swift:6.0-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends librdkafka-dev libpq-dev libcurl4-openssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources Sources
+COPY Tests Tests
+RUN swift build -c release --static-swift-stdlib \
+    && mkdir /out && cp $(swift build -c release --show-bin-path)/aiops $(swift build -c release --show-bin-path)/alert-ingestor /out/
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcurl4 ca-certificates \
+    && rm -rf /var/lib/apt/lists/* && useradd --uid 10001 --no-create-home aiops
+COPY --from=build /out/ /usr/local/bin/
+COPY topics /usr/share/aiops/topics
+USER 10001
+ENTRYPOINT []
