@@ -1,0 +1,144 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// Rows of a query result, as text (libpq's text format).
+public struct PostgresRows: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+    /// Rows affected by INSERT/UPDATE/DELETE.
+    public var affected: Int
+
+    public subscript(row: Int, column: String) -> String? {
+        guard let c = columns.firstIndex(of: column) else { return nil }
+        return rows[row][c]
+    }
+}
+
+/// One libpq connection. Every call runs on the connection's own serial queue
+/// (libpq is blocking), so it never blocks the cooperative pool, and calls on
+/// one connection are naturally serialized.
+public final class PostgresConnection: @unchecked Sendable {
+    // @unchecked: `conn` is only used on `queue`.
+    private let conn: OpaquePointer
+    private let queue: DispatchQueue
+    private let logger: Logger
+
+    private init(conn: OpaquePointer, logger: Logger) {
+        self.conn = conn
+        self.logger = logger
+        queue = DispatchQueue(label: "libpq-connection")
+    }
+
+    /// Connects with a libpq connection string or URL (`postgresql://user@host:port/db`).
+    public static func connect(_ url: String, logger: Logger) async throws -> PostgresConnection {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async {
+                guard let conn = PQconnectdb(url) else {
+                    c.resume(throwing: PostgresError(.connection, "out of memory")); return
+                }
+                guard PQstatus(conn) == CONNECTION_OK else {
+                    let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+                    PQfinish(conn)
+                    c.resume(throwing: PostgresError(.connection, message)); return
+                }
+                c.resume(returning: PostgresConnection(conn: conn, logger: logger))
+            }
+        }
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// Runs one statement with `$1…$n` text parameters (nil = NULL).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+        try await withCheckedThrowingContinuation { c in
+            queue.async { c.resume(with: Result { try self.execute(sql, parameters) }) }
+        }
+    }
+
+    /// Runs several statements separated by semicolons, without parameters (migrations).
+    public func execute(script: String) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            queue.async {
+                c.resume(with: Result {
+                    let result = PQexec(self.conn, script)
+                    defer { PQclear(result) }
+                    _ = try self.check(result, sql: String(script.prefix(80)))
+                })
+            }
+        }
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT, rolling back if it throws.
+    public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await query("BEGIN")
+        do {
+            let value = try await body(self)
+            try await query("COMMIT")
+            return value
+        } catch {
+            _ = try? await query("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func execute(_ sql: String, _ parameters: [String?]) throws -> PostgresRows {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in cStrings { free(p) } }
+        let result = cStrings.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buf.count)) { values in
+                PQexecParams(conn, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        return try check(result, sql: sql)
+    }
+
+    /// The one place every libpq result status is checked.
+    private func check(_ result: OpaquePointer?, sql: String) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(.connection, String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            break
+        default:
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            if PQstatus(conn) != CONNECTION_OK { throw PostgresError(.connection, message, sqlState: state) }
+            throw PostgresError(.query, "\(message) — in: \(sql.prefix(120))", sqlState: state)
+        }
+        let nColumns = Int(PQnfields(result))
+        let nRows = Int(PQntuples(result))
+        let columns = (0..<nColumns).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(nRows)
+        for r in 0..<nRows {
+            rows.append((0..<nColumns).map { c in
+                PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c)))
+            })
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, rows: rows, affected: affected)
+    }
+}
+
+/// pgvector's text form: `[0.1,0.2,…]`.
+public enum PGVector {
+    public static func literal(_ v: [Float]) -> String {
+        "[" + v.map { String($0) }.joined(separator: ",") + "]"
+    }
+
+    public static func parse(_ text: String) throws -> [Float] {
+        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+        if inner.isEmpty { return [] }
+        return try inner.split(separator: ",").map {
+            guard let f = Float($0.trimmingCharacters(in: .whitespaces)) else {
+                throw PostgresError(.decoding, "not a vector: \(text.prefix(60))")
+            }
+            return f
+        }
+    }
+}

