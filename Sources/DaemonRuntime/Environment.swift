@@ -29,3 +29,21 @@ public struct ConfigError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension ConfigSource {
+    /// Extra librdkafka properties from `KAFKA_PROPERTIES`
+    /// (`security.protocol=SASL_SSL,sasl.mechanism=PLAIN,…`), for what the typed
+    /// settings do not cover (TLS, SASL, tuning).
+    public func kafkaProperties(_ flag: String? = nil) throws -> [String: String] {
+        guard let raw = optionalString(flag, env: "KAFKA_PROPERTIES") else { return [:] }
+        var out: [String: String] = [:]
+        for pair in raw.split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, !kv[0].isEmpty else {
+                throw ConfigError("KAFKA_PROPERTIES: \"\(pair)\" is not key=value")
+            }
+            out[kv[0].trimmingCharacters(in: .whitespaces)] = kv[1].trimmingCharacters(in: .whitespaces)
+        }
+        return out
+    }
+}

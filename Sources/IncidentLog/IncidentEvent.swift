@@ -91,14 +91,8 @@ extension IncidentEvent: Codable {
 /// type, id and W3C trace context also as headers (so tools can route and
 /// trace without parsing the value).
 public enum IncidentEventCodec {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes]
-        return e
-    }()
-
     public static func encode(_ event: IncidentEvent, topics: TopicSet) throws -> KafkaOutgoingMessage {
-        let value = try encoder.encode(event)
+        let value = try event.jsonBytes()
         var headers = [
             KafkaHeader(key: "event_type", string: event.type),
             KafkaHeader(key: "event_id", string: event.eventID),
@@ -108,7 +102,7 @@ public enum IncidentEventCodec {
         if let state = event.trace.tracestate, !state.isEmpty {
             headers.append(KafkaHeader(key: "tracestate", string: state))
         }
-        return KafkaOutgoingMessage(topic: topics.incidents, key: event.incidentID, value: Array(value),
+        return KafkaOutgoingMessage(topic: topics.incidents, key: event.incidentID, value: value,
                                     headers: headers)
     }
 

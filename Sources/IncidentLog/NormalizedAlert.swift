@@ -33,7 +33,7 @@ public struct NormalizedAlert: Sendable, Hashable, Codable {
     }
 
     public func message(topics: TopicSet, trace: TraceContext) throws -> KafkaOutgoingMessage {
-        KafkaOutgoingMessage(topic: topics.alerts, key: fingerprint, value: Array(try JSONEncoder().encode(self)),
+        KafkaOutgoingMessage(topic: topics.alerts, key: fingerprint, value: jsonBytes(),
                              headers: [KafkaHeader(key: "content-type", string: "application/json"),
                                        KafkaHeader(key: "traceparent", string: trace.traceparent)])
     }

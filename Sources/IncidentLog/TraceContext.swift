@@ -33,15 +33,18 @@ public struct TraceContext: Sendable, Hashable, Codable {
         return TraceContext(traceparent: "00-\(parts[1])-\(Self.randomHex(8))-\(parts[3])", tracestate: tracestate)
     }
 
+    /// Lower-case hex of random bytes, never all zero (an invalid id in W3C trace context).
     static func randomHex(_ bytes: Int) -> String {
         var out = ""
         out.reserveCapacity(bytes * 2)
         var rng = SystemRandomNumberGenerator()
-        for _ in 0..<bytes {
-            let b = UInt8.random(in: 0...255, using: &rng)
-            out += b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16)
+        while out.count < bytes * 2 {
+            var word = rng.next() as UInt64
+            if word == 0 { word = 1 }
+            let digits = String(word, radix: 16)
+            out += String(repeating: "0", count: 16 - digits.count) + digits
         }
-        return out
+        return String(out.prefix(bytes * 2))
     }
 
     enum CodingKeys: String, CodingKey { case traceparent, tracestate }

@@ -78,11 +78,8 @@ public actor IngestCoordinator {
         await acquire(key)
         defer { release(key) }
         let plan = makePlan()
-        var messages: [KafkaOutgoingMessage] = []
-        messages.reserveCapacity(plan.alerts.count + plan.events.count)
-        let trace = plan.events.first?.trace ?? TraceContext.newRoot()
-        for a in plan.alerts { messages.append(try a.message(topics: topics, trace: trace)) }
-        for e in plan.events { messages.append(try IncidentEventCodec.encode(e, topics: topics)) }
+        // Encoding runs off the actor, so other groups are planned meanwhile.
+        let messages = try await Self.encode(plan, topics: topics)
         // Suspends; other groups go on meanwhile. On failure nothing is committed,
         // so the sender's retry plans the same records again.
         try await producer.send(messages)
@@ -94,6 +91,15 @@ public actor IngestCoordinator {
         openGauge.record(state.open.count)
         return IngestOutcome(accepted: plan.alerts.count, duplicates: plan.duplicates, events: plan.events.count,
                              incidentID: plan.incidentID)
+    }
+
+    private static func encode(_ plan: IngestPlan, topics: TopicSet) async throws -> [KafkaOutgoingMessage] {
+        var messages: [KafkaOutgoingMessage] = []
+        messages.reserveCapacity(plan.alerts.count + plan.events.count)
+        let trace = plan.events.first?.trace ?? TraceContext.newRoot()
+        for a in plan.alerts { messages.append(try a.message(topics: topics, trace: trace)) }
+        for e in plan.events { messages.append(try IncidentEventCodec.encode(e, topics: topics)) }
+        return messages
     }
 
     private func acquire(_ key: String) async {

@@ -23,6 +23,14 @@ public enum IngestPlanner {
         var incident = open
         let received = RFC3339.format(receivedAt)
         var seenNow: Set<String> = []
+        // Alerts of one delivery mostly share their times: normalize each distinct one once.
+        var normalized: [String: String] = [:]
+        func normalize(_ t: String) -> String {
+            if let n = normalized[t] { return n }
+            let n = IngestPlanner.normalize(t)
+            normalized[t] = n
+            return n
+        }
 
         // The incident id derives from the group and the earliest new firing alert,
         // so a retried or duplicated delivery opens the same incident.

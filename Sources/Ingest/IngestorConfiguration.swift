@@ -24,6 +24,8 @@ public struct IngestorConfiguration: Sendable {
     public var deliveryTimeoutMs = 10_000
     /// `--retry-after-seconds` / `INGESTOR_RETRY_AFTER_SECONDS`: `Retry-After` sent with 503.
     public var retryAfterSeconds = 5
+    /// `KAFKA_PROPERTIES`: extra librdkafka properties (TLS, SASL, tuning), `k=v,k=v`.
+    public var kafkaProperties: [String: String] = [:]
 
     public init() {}
 
@@ -36,6 +38,7 @@ public struct IngestorConfiguration: Sendable {
                                                                      clientID: "alert-ingestor"))
         c.deliveryTimeoutMs = deliveryTimeoutMs
         c.kafka.statisticsIntervalMs = 15_000
+        c.kafka.properties = kafkaProperties
         return c
     }
 }

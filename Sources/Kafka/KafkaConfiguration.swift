@@ -23,6 +23,10 @@ public struct KafkaConfiguration: Sendable {
             "client.id": clientID,
             // Route librdkafka's logs through our callback, never to stderr directly.
             "log.queue": "false",
+            // Several produce requests go out back to back (one per partition);
+            // with Nagle on, the later ones wait for the broker's delayed ACK
+            // (~40 ms on Linux). Measured: p90 webhook latency 50 ms → 8 ms.
+            "socket.nagle.disable": "true",
         ]
         if statisticsIntervalMs > 0 { p["statistics.interval.ms"] = String(statisticsIntervalMs) }
         return p

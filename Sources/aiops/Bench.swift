@@ -33,6 +33,7 @@ struct IngestBench: AsyncParsableCommand {
         }
         let batches = max(1, alerts / 100)
         let webhooks = BenchLoad.webhooks(batches: batches, runID: UUID().uuidString.prefix(8).lowercased())
+        BenchLoad.stageCosts(webhooks: Array(webhooks.prefix(200)))
         print("aiops bench ingest: \(batches * 100) alerts in \(batches) webhooks of 100, \(connections) connections, broker \(cluster.bootstrapServers)")
 
         // 1. Baseline: the records the ingestor would write, from a plain producer.
@@ -117,8 +118,8 @@ struct IngestBench: AsyncParsableCommand {
             return out
         }.sorted()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(format: "latency @ %d alerts/s  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
-                     rate, pct(0.5), pct(0.99), latencies.last ?? .nan, latencies.count))
+        print(String(format: "latency @ %d alerts/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
+                     rate, pct(0.5), pct(0.9), pct(0.99), latencies.last ?? .nan, latencies.count))
 
         let (rss, peak) = BenchLoad.rss(pid: ingestor.processIdentifier)
         print(String(format: "alert-ingestor RSS  %.1f MB now, %.1f MB peak", rss, peak))
@@ -154,6 +155,36 @@ enum BenchLoad {
                                            externalURL: "http://alertmanager:9093", alerts: alerts))
         }
         return out
+    }
+
+    /// CPU per webhook of each ingest stage, measured in process: where the time goes.
+    static func stageCosts(webhooks: [AlertmanagerWebhook]) {
+        let bodies = webhooks.map { try! JSONEncoder().encode($0) }
+        var t = ContinuousClock.now
+        var decoded: [AlertmanagerWebhook] = []
+        for b in bodies { decoded.append(try! AlertmanagerWebhook.decode(b)) }
+        let decode = (ContinuousClock.now - t).seconds / Double(bodies.count)
+        t = ContinuousClock.now
+        var state = IngestState()
+        var plans: [IngestPlan] = []
+        for w in decoded {
+            let plan = IngestPlanner.plan(w, open: state.open[w.groupKey], recent: state.recent, receivedAt: Date(),
+                                          trace: .newRoot())
+            state.open[w.groupKey] = plan.newGroupState
+            for id in plan.seenAlertIDs { state.recent.insert(id) }
+            plans.append(plan)
+        }
+        let plan = (ContinuousClock.now - t).seconds / Double(bodies.count)
+        t = ContinuousClock.now
+        let topics = TopicSet()
+        var n = 0
+        for p in plans {
+            for a in p.alerts { n += (try! a.message(topics: topics, trace: .newRoot())).value.count }
+            for e in p.events { n += (try! IncidentEventCodec.encode(e, topics: topics)).value.count }
+        }
+        let encode = (ContinuousClock.now - t).seconds / Double(bodies.count)
+        print(String(format: "stage cost per 100-alert webhook: decode %.2f ms, plan %.2f ms, encode %.2f ms (%d bytes out)",
+                     decode * 1000, plan * 1000, encode * 1000, n / bodies.count))
     }
 
     /// Exactly the records alert-ingestor produces for these webhooks.

@@ -38,6 +38,7 @@ struct AlertIngestor: AsyncParsableCommand {
         c.maxBodyBytes = try src.int(maxBodyBytes, env: "INGESTOR_MAX_BODY_BYTES", default: c.maxBodyBytes)
         c.deliveryTimeoutMs = try src.int(deliveryTimeoutMs, env: "KAFKA_DELIVERY_TIMEOUT_MS", default: c.deliveryTimeoutMs)
         c.retryAfterSeconds = try src.int(nil, env: "INGESTOR_RETRY_AFTER_SECONDS", default: c.retryAfterSeconds)
+        c.kafkaProperties = try src.kafkaProperties()
         return c
     }
 

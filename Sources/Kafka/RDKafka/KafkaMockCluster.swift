@@ -15,8 +15,11 @@ public final class KafkaMockCluster: @unchecked Sendable {
 
     public init(brokers: Int = 1, logger: Logger) throws {
         // The mock cluster hangs off a client instance; a producer is the lightest.
+        // The mock brokers' sockets follow this handle's settings: no Nagle,
+        // or responses wait for delayed ACKs (~40 ms).
         client = try RDKafkaClient(kind: .producer, properties: ["client.id": "aiops-mock-cluster",
-                                                                 "log.queue": "false"], logger: logger)
+                                                                 "log.queue": "false",
+                                                                 "socket.nagle.disable": "true"], logger: logger)
         guard let mc = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             throw KafkaError(.mockCluster, "could not start the mock cluster")
         }

@@ -88,7 +88,7 @@ public final class KafkaProducer: Sendable {
         let running = self.running
         let stopped = pollStopped
         let thread = Thread {
-            while running.value { rd_kafka_poll(client.handle, 50) }
+            while running.value { rd_kafka_poll(client.handle, 10) }
             stopped.signal()
         }
         thread.name = "rdkafka-producer-poll"
