@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "IncidentLogTests", dependencies: [
             "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: [
             "Ingest", "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport", "HTTPClient",

@@ -134,3 +134,52 @@ struct ConsumeLoopTests {
         #expect(fold.incidents.count == 2)
     }
 }
+
+import ServiceLifecycle
+
+@Suite("Graceful shutdown")
+struct GracefulShutdownTests {
+    @Test func shutdownFinishesCommitsAndLeavesSoTheNextMemberResumesAfterIt() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        try await producer.send(["one", "two"].map { KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array($0.utf8)) })
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.corpus])
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: EchoHandler(topics: topics),
+                               topics: topics, group: group, logger: TestKafka.logger)
+        let services = ServiceGroup(services: [loop], logger: TestKafka.logger)
+        let running = Task { try await services.run() }
+        _ = try await TestKafka.read(topics.incidents, count: 2)
+        await services.triggerGracefulShutdown()
+        try await running.value
+
+        try await producer.send(KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array("three".utf8)))
+        let next = try TestKafka.consumer(group: group, topics: [topics.corpus])
+        var first: String?
+        for try await m in next.messages { first = String(decoding: m.value, as: UTF8.self); break }
+        await next.close()
+        await producer.close()
+        #expect(first == "three")
+    }
+}
+
+@Suite("Configuration precedence")
+struct ConfigSourceTests {
+    @Test func flagBeatsEnvironmentBeatsDefault() throws {
+        let src = ConfigSource(environment: ["KAFKA_BROKERS": "env:9092", "INGESTOR_PORT": "7000", "EMPTY": ""])
+        #expect(src.string("flag:9092", env: "KAFKA_BROKERS", default: "d") == "flag:9092")
+        #expect(src.string(nil, env: "KAFKA_BROKERS", default: "d") == "env:9092")
+        #expect(src.string(nil, env: "EMPTY", default: "d") == "d")
+        #expect(try src.int(nil, env: "INGESTOR_PORT", default: 1) == 7000)
+        #expect(try src.int(9, env: "INGESTOR_PORT", default: 1) == 9)
+        #expect(throws: ConfigError.self) { try ConfigSource(environment: ["P": "x"]).int(nil, env: "P", default: 1) }
+    }
+
+    @Test func kafkaPropertiesParseAndRejectGarbage() throws {
+        let ok = ConfigSource(environment: ["KAFKA_PROPERTIES": "security.protocol=SASL_SSL, sasl.mechanism=PLAIN"])
+        #expect(try ok.kafkaProperties() == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
+        #expect(throws: ConfigError.self) {
+            try ConfigSource(environment: ["KAFKA_PROPERTIES": "novalue"]).kafkaProperties()
+        }
+    }
+}
