@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "aiops", targets: ["aiops"]),
         .executable(name: "alert-ingestor", targets: ["alert-ingestor"]),
+        .executable(name: "embedder", targets: ["embedder"]),
+        .executable(name: "retriever", targets: ["retriever"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,12 +61,32 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
+        .target(name: "Corpus", dependencies: [
+            "Kafka", "IncidentLog",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: [
+            "Kafka", "IncidentLog", "Corpus", "Postgres", "HTTPClient", "DaemonRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], swiftSettings: strict),
+
         .executableTarget(name: "alert-ingestor", dependencies: [
             "Ingest", "DaemonRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
+        .executableTarget(name: "embedder", dependencies: [
+            "Retrieval", "Corpus", "DaemonRuntime", "IncidentLog", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "retriever", dependencies: [
+            "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
-            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient",
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -81,6 +103,9 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: [
             "Ingest", "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport", "HTTPClient",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
+        .testTarget(name: "CorpusTests", dependencies: [
+            "Corpus", "Retrieval", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
     ]

@@ -19,6 +19,15 @@ public struct PermanentHandlerError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A handler error caused by something outside the record (embeddings server
+/// or database down): retried with backoff for as long as it lasts, never
+/// dead-lettered, and the offset is not stored meanwhile.
+public struct TransientHandlerError: Error, CustomStringConvertible {
+    public var underlying: Error
+    public init(_ underlying: Error) { self.underlying = underlying }
+    public var description: String { "transient: \(underlying)" }
+}
+
 public struct RetryPolicy: Sendable {
     /// Attempts of the handler before the record is dead-lettered.
     public var maxAttempts: Int = 5
@@ -95,10 +104,19 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         var lastError: Error?
         var meta: Logger.Metadata = ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
                                      "kafka.offset": "\(message.offset)"]
+        var outage = 0
         while output == nil && attempt < retry.maxAttempts {
             attempt += 1
             do {
                 output = try await handler.handle(message)
+            } catch let error as TransientHandlerError {
+                // Not the record's fault: wait it out without spending attempts.
+                attempt -= 1
+                outage += 1
+                failedAttempts.increment()
+                meta["error"] = "\(error)"
+                if outage == 1 || outage % 10 == 0 { logger.warning("dependency unavailable, retrying", metadata: meta) }
+                try await Task.sleep(for: retry.backoff(afterAttempt: outage))
             } catch let error as PermanentHandlerError {
                 lastError = error
                 failedAttempts.increment()

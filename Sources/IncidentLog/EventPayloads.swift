@@ -72,12 +72,66 @@ public struct IncidentResolved: Sendable, Hashable, Codable {
     public init(reason: String) { self.reason = reason }
 }
 
+/// One retrieved piece of evidence: a document section this incident's
+/// retrieval returned. Later steps may only cite these.
+public struct Citation: Sendable, Hashable, Codable {
+    public var documentID: String
+    public var title: String
+    public var path: String
+    public var kind: String
+    public var chunkID: String
+    public var headingPath: String
+    public var lineStart: Int
+    public var lineEnd: Int
+    /// Fused score (Reciprocal Rank Fusion plus boosts).
+    public var score: Double
+    public var vectorRank: Int?
+    public var textRank: Int?
+    /// Cosine similarity of the chunk to the query.
+    public var similarity: Double?
+    public var boosts: [String]
+
+    public init(documentID: String, title: String, path: String, kind: String, chunkID: String, headingPath: String,
+                lineStart: Int, lineEnd: Int, score: Double, vectorRank: Int?, textRank: Int?, similarity: Double?,
+                boosts: [String]) {
+        self.documentID = documentID; self.title = title; self.path = path; self.kind = kind; self.chunkID = chunkID
+        self.headingPath = headingPath; self.lineStart = lineStart; self.lineEnd = lineEnd; self.score = score
+        self.vectorRank = vectorRank; self.textRank = textRank; self.similarity = similarity; self.boosts = boosts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, path, kind, score, similarity, boosts
+        case documentID = "document_id", chunkID = "chunk_id", headingPath = "heading_path"
+        case lineStart = "line_start", lineEnd = "line_end", vectorRank = "vector_rank", textRank = "text_rank"
+    }
+}
+
+public struct RetrievalCompleted: Sendable, Hashable, Codable {
+    /// The query text built from the alert (untrusted text, used only as query).
+    public var query: String
+    public var found: Bool
+    /// Why nothing was found (empty corpus, nothing above the floor).
+    public var reason: String?
+    /// Embedding model of the query.
+    public var model: String
+    public var postmortems: [Citation]
+    public var runbooks: [Citation]
+
+    public init(query: String, found: Bool, reason: String?, model: String, postmortems: [Citation], runbooks: [Citation]) {
+        self.query = query; self.found = found; self.reason = reason; self.model = model
+        self.postmortems = postmortems; self.runbooks = runbooks
+    }
+
+    public var citations: [Citation] { postmortems + runbooks }
+}
+
 /// The payload of an incident event; its case is the event's `type`.
 public enum IncidentEventPayload: Sendable, Hashable {
     case incidentOpened(IncidentOpened)
     case alertAttached(AlertAttached)
     case alertResolved(AlertResolved)
     case incidentResolved(IncidentResolved)
+    case retrievalCompleted(RetrievalCompleted)
     /// A type this build does not know, kept as it was.
     case unknown(type: String, payload: JSONValue)
 
@@ -87,6 +141,7 @@ public enum IncidentEventPayload: Sendable, Hashable {
         case .alertAttached: "AlertAttached"
         case .alertResolved: "AlertResolved"
         case .incidentResolved: "IncidentResolved"
+        case .retrievalCompleted: "RetrievalCompleted"
         case .unknown(let type, _): type
         }
     }

@@ -63,6 +63,7 @@ extension IncidentEvent: Codable {
         case "AlertAttached": payload = .alertAttached(try c.decode(AlertAttached.self, forKey: .payload))
         case "AlertResolved": payload = .alertResolved(try c.decode(AlertResolved.self, forKey: .payload))
         case "IncidentResolved": payload = .incidentResolved(try c.decode(IncidentResolved.self, forKey: .payload))
+        case "RetrievalCompleted": payload = .retrievalCompleted(try c.decode(RetrievalCompleted.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
         }
     }
@@ -82,6 +83,7 @@ extension IncidentEvent: Codable {
         case .alertAttached(let p): try c.encode(p, forKey: .payload)
         case .alertResolved(let p): try c.encode(p, forKey: .payload)
         case .incidentResolved(let p): try c.encode(p, forKey: .payload)
+        case .retrievalCompleted(let p): try c.encode(p, forKey: .payload)
         case .unknown(_, let p): try c.encode(p, forKey: .payload)
         }
     }

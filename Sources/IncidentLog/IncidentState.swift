@@ -24,6 +24,8 @@ public struct IncidentState: Sendable, Hashable {
     public private(set) var lastEventAt: Date?
     /// Alerts by fingerprint, in the state their last event left them.
     public private(set) var alerts: [String: Alert] = [:]
+    /// The latest retrieval for this incident: the only evidence later steps may cite.
+    public private(set) var retrieval: RetrievalCompleted?
     /// Events in log order, duplicates removed.
     public private(set) var events: [IncidentEvent] = []
     private var seen: Set<String> = []
@@ -62,6 +64,8 @@ public struct IncidentState: Sendable, Hashable {
         case .incidentResolved:
             status = .resolved
             resolvedAt = event.occurredAt
+        case .retrievalCompleted(let p):
+            retrieval = p
         case .unknown:
             break
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A validator for the subset of JSON Schema (2020-12) that `topics/schemas`
 /// uses: type, required, properties, additionalProperties, enum, pattern,
-/// minLength, minimum, items and format date-time. Tests validate every event
+/// minLength, minimum, items, local $ref and format date-time. Tests validate every event
 /// they see against it; `aiops` can check a topic with it.
 public struct JSONSchema: Sendable {
     public let root: JSONValue
@@ -14,7 +14,7 @@ public struct JSONSchema: Sendable {
     /// Violations as `path: problem`; empty when valid.
     public func validate(_ value: JSONValue) -> [String] {
         var errors: [String] = []
-        Self.check(value, against: root, path: "$", errors: &errors)
+        Self.check(value, against: root, root: root, path: "$", errors: &errors)
         return errors
     }
 
@@ -29,8 +29,19 @@ public struct JSONSchema: Sendable {
         }
     }
 
-    static func check(_ value: JSONValue, against schema: JSONValue, path: String, errors: inout [String]) {
-        guard case .object(let s) = schema else { return }
+    static func check(_ value: JSONValue, against schema: JSONValue, root: JSONValue, path: String,
+                      errors: inout [String]) {
+        guard case .object(var s) = schema else { return }
+        // Local references only: "#/$defs/name".
+        if case .string(let ref) = s["$ref"], ref.hasPrefix("#/") {
+            var target: JSONValue? = root
+            for part in ref.dropFirst(2).split(separator: "/") { target = target?[String(part)] }
+            guard case .object(let resolved) = target else {
+                errors.append("\(path): unresolvable $ref \(ref)")
+                return
+            }
+            s = resolved
+        }
         if let t = s["type"] {
             let allowed: [String] = switch t {
             case .string(let one): [one]
@@ -64,7 +75,7 @@ public struct JSONSchema: Sendable {
         case .array(let items):
             if let itemSchema = s["items"] {
                 for (i, item) in items.enumerated() {
-                    check(item, against: itemSchema, path: "\(path)[\(i)]", errors: &errors)
+                    check(item, against: itemSchema, root: root, path: "\(path)[\(i)]", errors: &errors)
                 }
             }
         case .object(let obj):
@@ -77,12 +88,12 @@ public struct JSONSchema: Sendable {
             if case .object(let p) = s["properties"] { props = p }
             for (k, v) in obj.sorted(by: { $0.key < $1.key }) {
                 if let ps = props[k] {
-                    check(v, against: ps, path: "\(path).\(k)", errors: &errors)
+                    check(v, against: ps, root: root, path: "\(path).\(k)", errors: &errors)
                 } else if let extra = s["additionalProperties"] {
                     if extra == .bool(false) {
                         errors.append("\(path): unexpected property \(k)")
                     } else {
-                        check(v, against: extra, path: "\(path).\(k)", errors: &errors)
+                        check(v, against: extra, root: root, path: "\(path).\(k)", errors: &errors)
                     }
                 }
             }

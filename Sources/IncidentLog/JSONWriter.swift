@@ -144,6 +144,8 @@ extension IncidentEvent {
             w.beginObject()
             w.field("reason", p.reason)
             w.endObject()
+        case .retrievalCompleted(let p):
+            w.raw(Array(try JSONEncoder().encode(p)))
         case .unknown(_, let p):
             w.raw(Array(try JSONEncoder().encode(p)))
         }

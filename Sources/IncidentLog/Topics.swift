@@ -25,8 +25,8 @@ public enum Topics {
         retentionMs: -1,
         purpose: "THE incident event log. Every daemon appends here; it is also the trajectory record for replay and eval.")
     public static let corpus = TopicDescriptor(
-        name: "aiops.corpus.v1", partitions: 1, key: "document id", cleanupPolicy: "delete",
-        retentionMs: 2_592_000_000,
+        name: "aiops.corpus.v1", partitions: 1, key: "document id", cleanupPolicy: "compact",
+        retentionMs: -1,
         purpose: "Changes of the ops-handbook corpus, consumed by the embedder.")
     public static let deadLetter = TopicDescriptor(
         name: "aiops.deadletter.v1", partitions: 1, key: "source topic/partition/offset", cleanupPolicy: "delete",

@@ -10,7 +10,8 @@ struct AIOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aiops",
         abstract: "Operator CLI of the AIOps triage system.",
-        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, TopicsCommand.self, Dev.self, Bench.self])
+        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self,
+                      TopicsCommand.self, Dev.self, Bench.self])
 }
 
 /// Options every command that talks to Kafka shares.
@@ -100,6 +101,10 @@ enum Timeline {
         case .alertAttached(let p): "\(p.alertname) firing since \(p.startsAt) [\(p.fingerprint)]"
         case .alertResolved(let p): "\(p.alertname) resolved at \(p.endsAt) [\(p.fingerprint)]"
         case .incidentResolved(let p): p.reason
+        case .retrievalCompleted(let p):
+            p.found
+                ? "\(p.postmortems.count) postmortem(s), \(p.runbooks.count) runbook(s): " + p.citations.prefix(3).map { "\($0.documentID) §\($0.headingPath.split(separator: ">").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")" }.joined(separator: "; ")
+                : "nothing found: \(p.reason ?? "")"
         case .unknown(let type, _): "(\(type))"
         }
     }

@@ -1,0 +1,111 @@
+/// A piece of a document that is embedded and retrieved on its own.
+public struct Chunk: Sendable, Hashable {
+    /// `<document id>#<ordinal>`: from the document and the position.
+    public var id: String
+    public var ordinal: Int
+    public var documentID: String
+    /// `Title > Heading > Subheading`.
+    public var headingPath: String
+    /// 1-based, inclusive, in the file.
+    public var lineStart: Int
+    public var lineEnd: Int
+    /// The section's markdown.
+    public var content: String
+    /// What is embedded and indexed: title and heading path, then the content.
+    public var embeddingText: String
+    /// SHA-256 of `embeddingText`: an unchanged chunk is not embedded again.
+    public var contentHash: String
+}
+
+/// Splits a document along its headings. Each chunk keeps the document title
+/// and its heading path; a section longer than `maxCharacters` is split on
+/// line boundaries with `overlapCharacters` of overlap. Deterministic.
+public struct Chunker: Sendable {
+    public var maxCharacters = 1_200
+    public var overlapCharacters = 200
+
+    public init(maxCharacters: Int = 1_200, overlapCharacters: Int = 200) {
+        self.maxCharacters = maxCharacters
+        self.overlapCharacters = overlapCharacters
+    }
+
+    public func chunks(of doc: CorpusDocument) -> [Chunk] {
+        struct Section { var path: [String]; var lines: [(Int, Substring)] }
+        var sections: [Section] = []
+        var stack: [(level: Int, title: String)] = []
+        var current = Section(path: [], lines: [])
+        var inFence = false
+        let lines = doc.body.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, line) in lines.enumerated() {
+            let number = doc.bodyStartLine + i
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle() }
+            if !inFence, let (level, title) = Self.heading(line) {
+                sections.append(current)
+                while let last = stack.last, last.level >= level { stack.removeLast() }
+                stack.append((level, title))
+                // The document title (usually the H1) is already the path's root.
+                let path = stack.map(\.title).filter { $0 != doc.title }
+                current = Section(path: path, lines: [(number, line)])
+                continue
+            }
+            current.lines.append((number, line))
+        }
+        sections.append(current)
+
+        var out: [Chunk] = []
+        for section in sections {
+            let body = section.lines.filter { !Self.isHeading($0.1) }
+            guard body.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
+            let headingPath = ([doc.title] + section.path).joined(separator: " > ")
+            for window in windows(section.lines) {
+                let content = window.map { String($0.1) }.joined(separator: "\n").trimmingCharacters(in: .newlines)
+                guard !content.isEmpty else { continue }
+                let text = "\(headingPath)\n\(content)"
+                let ordinal = out.count
+                out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id,
+                                 headingPath: headingPath, lineStart: window.first!.0, lineEnd: window.last!.0,
+                                 content: content, embeddingText: text, contentHash: sha256Hex(text)))
+            }
+        }
+        return out
+    }
+
+    /// Line windows of at most `maxCharacters`, overlapping by about `overlapCharacters`.
+    func windows(_ lines: [(Int, Substring)]) -> [[(Int, Substring)]] {
+        let total = lines.reduce(0) { $0 + $1.1.count + 1 }
+        guard total > maxCharacters else { return [lines] }
+        var out: [[(Int, Substring)]] = []
+        var start = 0
+        while start < lines.count {
+            var size = 0
+            var end = start
+            while end < lines.count && (size + lines[end].1.count + 1 <= maxCharacters || end == start) {
+                size += lines[end].1.count + 1
+                end += 1
+            }
+            out.append(Array(lines[start..<end]))
+            if end >= lines.count { break }
+            // Step back over whole lines to overlap, but always move forward.
+            var back = end
+            var overlap = 0
+            while back > start + 1 && overlap + lines[back - 1].1.count + 1 <= overlapCharacters {
+                back -= 1
+                overlap += lines[back].1.count + 1
+            }
+            start = back
+        }
+        return out
+    }
+
+    static func heading(_ line: Substring) -> (Int, String)? {
+        var level = 0
+        for c in line { if c == "#" { level += 1 } else { break } }
+        guard (1...6).contains(level), line.count > level, line[line.index(line.startIndex, offsetBy: level)] == " " else {
+            return nil
+        }
+        return (level, line.dropFirst(level).trimmingCharacters(in: .whitespaces))
+    }
+
+    static func isHeading(_ line: Substring) -> Bool { heading(line) != nil }
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import Yams
+
+/// The kinds of ops-handbook document.
+public enum DocumentKind: String, Sendable, Codable, CaseIterable {
+    case postmortem, runbook, adr
+    case weeklyLog = "weekly-log"
+    /// No front matter and nothing in the path says what it is.
+    case other
+}
+
+/// YAML front matter of a handbook document.
+public struct FrontMatter: Sendable, Hashable, Codable {
+    public var id: String?
+    public var kind: DocumentKind?
+    public var title: String?
+    public var date: String?
+    public var services: [String]?
+    public var alerts: [String]?
+    public var severity: String?
+    public var incidentType: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, title, date, services, alerts, severity
+        case incidentType = "incident_type"
+    }
+}
+
+/// A problem with one file; the sync reports it and goes on with the others.
+public struct CorpusError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var path: String
+    public var line: Int?
+    public var problem: String
+
+    public init(path: String, line: Int?, problem: String) {
+        self.path = path
+        self.line = line
+        self.problem = problem
+    }
+
+    public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(problem)" }
+}
+
+/// One parsed handbook document.
+public struct CorpusDocument: Sendable, Hashable {
+    public var id: String
+    /// Path relative to the corpus root, with `/` separators.
+    public var path: String
+    public var kind: DocumentKind
+    public var title: String
+    public var date: String?
+    public var services: [String]
+    public var alerts: [String]
+    public var severity: String?
+    public var incidentType: String?
+    /// The markdown after the front matter.
+    public var body: String
+    /// Line number (1-based) of the body's first line in the file.
+    public var bodyStartLine: Int
+    /// SHA-256 of the whole file.
+    public var contentHash: String
+
+    /// Parses a file. Warnings are returned; a broken file throws with its line.
+    public static func parse(path: String, text: String) throws(CorpusError) -> (CorpusDocument, [String]) {
+        var warnings: [String] = []
+        var front = FrontMatter()
+        var body = text
+        var bodyStart = 1
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.first?.trimmingCharacters(in: .whitespaces) == "---" {
+            guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
+                throw CorpusError(path: path, line: 1, problem: "front matter starts with --- but never ends")
+            }
+            let yaml = lines[1..<end].joined(separator: "\n")
+            do {
+                if !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    front = try YAMLDecoder().decode(FrontMatter.self, from: yaml)
+                }
+            } catch {
+                throw yamlError(error, path: path, lineOffset: 1)
+            }
+            body = lines[(end + 1)...].joined(separator: "\n")
+            bodyStart = end + 2
+        } else {
+            warnings.append("\(path): no front matter; kind inferred from the path")
+        }
+        let kind = front.kind ?? inferKind(path: path)
+        if front.kind == nil && kind == .other {
+            warnings.append("\(path): cannot tell the kind from the path; indexed as other")
+        }
+        let title = front.title ?? firstHeading(body) ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let id: String
+        if let given = front.id {
+            guard isValidID(given) else {
+                throw CorpusError(path: path, line: 2, problem: "id \"\(given)\" must match [a-z0-9][a-z0-9._/-]*")
+            }
+            id = given
+        } else {
+            id = derivedID(path: path)
+        }
+        let doc = CorpusDocument(
+            id: id, path: path, kind: kind, title: title, date: front.date, services: front.services ?? [],
+            alerts: front.alerts ?? [], severity: front.severity, incidentType: front.incidentType, body: body,
+            bodyStartLine: bodyStart, contentHash: sha256Hex(text))
+        return (doc, warnings)
+    }
+
+    static func inferKind(path: String) -> DocumentKind {
+        let parts = path.lowercased().split(separator: "/").dropLast()
+        for p in parts.reversed() {
+            switch p {
+            case "postmortems", "postmortem", "incidents", "post-mortems": return .postmortem
+            case "runbooks", "runbook", "playbooks": return .runbook
+            case "adr", "adrs", "decisions": return .adr
+            case "weekly", "weekly-logs", "weekly-log", "weeklies", "logs": return .weeklyLog
+            default: continue
+            }
+        }
+        return .other
+    }
+
+    static func firstHeading(_ body: String) -> String? {
+        for line in body.split(separator: "\n") where line.hasPrefix("# ") {
+            return line.dropFirst(2).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
+    /// `postmortems/2025-03-14-db-pool.md` → `postmortems/2025-03-14-db-pool`.
+    public static func derivedID(path: String) -> String {
+        var p = path.lowercased()
+        if let dot = p.lastIndex(of: "."), !p[dot...].contains("/") { p = String(p[..<dot]) }
+        let mapped = p.unicodeScalars.map { c -> Character in
+            ("a"..."z").contains(c) || ("0"..."9").contains(c) || c == "/" || c == "." || c == "-" || c == "_"
+                ? Character(c) : "-"
+        }
+        var s = String(mapped)
+        while s.hasPrefix("-") || s.hasPrefix("/") || s.hasPrefix(".") { s.removeFirst() }
+        return s.isEmpty ? "doc" : s
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        guard let first = id.unicodeScalars.first, ("a"..."z").contains(first) || ("0"..."9").contains(first) else { return false }
+        return id.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "/" || $0 == "-"
+        }
+    }
+}
+
+public func sha256Hex(_ text: String) -> String {
+    SHA256.hash(data: Array(text.utf8)).map { b in b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }.joined()
+}
+
+/// Turns a Yams error into a CorpusError with the line in the file.
+func yamlError(_ error: Error, path: String, lineOffset: Int) -> CorpusError {
+    var underlying: Error = error
+    if case DecodingError.dataCorrupted(let ctx) = error, let u = ctx.underlyingError { underlying = u }
+    if let y = underlying as? YamlError {
+        let first = "\(y)".split(separator: "\n").first.map(String.init) ?? "\(y)"
+        let parts = first.split(separator: ":", maxSplits: 2)
+        if parts.count == 3, let line = Int(parts[0]) {
+            return CorpusError(path: path, line: line + lineOffset,
+                               problem: "broken YAML front matter:\(parts[2])")
+        }
+        return CorpusError(path: path, line: nil, problem: "broken YAML front matter: \(first)")
+    }
+    if let d = error as? DecodingError {
+        switch d {
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx), .dataCorrupted(let ctx):
+            let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            return CorpusError(path: path, line: nil, problem: "front matter field \(field): \(ctx.debugDescription)")
+        case .keyNotFound(let key, _):
+            return CorpusError(path: path, line: nil, problem: "front matter misses \(key.stringValue)")
+        @unknown default: break
+        }
+    }
+    return CorpusError(path: path, line: nil, problem: "front matter: \(error)")
+}

@@ -1,0 +1,134 @@
+import DaemonRuntime
+import Foundation
+import HTTPClient
+import Logging
+import Metrics
+
+/// Settings of an OpenAI-compatible `POST /v1/embeddings` server.
+public struct EmbeddingsConfiguration: Sendable {
+    /// `EMBEDDINGS_URL`: base URL up to and including `/v1`.
+    public var baseURL = "http://127.0.0.1:8089/v1"
+    /// `EMBEDDINGS_MODEL`: recorded on every chunk; a change re-embeds.
+    public var model = "multilingual-e5-small"
+    /// `EMBEDDINGS_API_KEY`: sent as a bearer token when set.
+    public var apiKey: String?
+    /// `EMBEDDINGS_INPUT_TYPE`: send `input_type` (passage/query) for e5-style models.
+    public var sendInputType = true
+    /// `EMBEDDINGS_DIMENSIONS`: vector size; the index is created with it.
+    public var dimensions = 384
+    /// `EMBEDDINGS_BATCH_SIZE`: texts per request.
+    public var batchSize = 32
+    /// `EMBEDDINGS_TIMEOUT_MS`.
+    public var timeoutMs = 60_000
+    /// `EMBEDDINGS_RETRIES`: attempts per request on transport errors, 429 and 5xx.
+    public var retries = 4
+
+    public init() {}
+
+    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> EmbeddingsConfiguration {
+        var c = EmbeddingsConfiguration()
+        c.baseURL = src.string(nil, env: "EMBEDDINGS_URL", default: c.baseURL)
+        c.model = src.string(nil, env: "EMBEDDINGS_MODEL", default: c.model)
+        c.apiKey = src.optionalString(nil, env: "EMBEDDINGS_API_KEY")
+        c.sendInputType = src.string(nil, env: "EMBEDDINGS_INPUT_TYPE", default: "true") != "false"
+        c.dimensions = try src.int(nil, env: "EMBEDDINGS_DIMENSIONS", default: c.dimensions)
+        c.batchSize = try src.int(nil, env: "EMBEDDINGS_BATCH_SIZE", default: c.batchSize)
+        c.timeoutMs = try src.int(nil, env: "EMBEDDINGS_TIMEOUT_MS", default: c.timeoutMs)
+        c.retries = try src.int(nil, env: "EMBEDDINGS_RETRIES", default: c.retries)
+        return c
+    }
+}
+
+public struct EmbeddingsError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable { case unavailable, rejected, malformed }
+    public var kind: Kind
+    public var message: String
+    public var description: String { "embeddings \(kind): \(message)" }
+}
+
+/// Client for any OpenAI-compatible embeddings server.
+public final class EmbeddingsClient: Sendable {
+    public enum InputType: String, Sendable { case passage, query }
+
+    public let configuration: EmbeddingsConfiguration
+    private let http: HTTPClient
+    private let logger: Logger
+    private let latency = Timer(label: "aiops_embeddings_request_seconds", preferredDisplayUnit: .seconds)
+
+    public init(configuration: EmbeddingsConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        http = try HTTPClient()
+    }
+
+    /// Embeddings in input order, in batches of `batchSize`.
+    public func embed(_ texts: [String], as type: InputType) async throws -> [[Float]] {
+        var out: [[Float]] = []
+        out.reserveCapacity(texts.count)
+        var start = 0
+        while start < texts.count {
+            let end = min(texts.count, start + max(1, configuration.batchSize))
+            out += try await embedBatch(Array(texts[start..<end]), type: type)
+            start = end
+        }
+        return out
+    }
+
+    private struct Request: Encodable {
+        var input: [String]
+        var model: String
+        var input_type: String?
+        var dimensions: Int?
+    }
+
+    private struct Response: Decodable {
+        struct Item: Decodable { var embedding: [Float]; var index: Int }
+        var data: [Item]
+    }
+
+    private func embedBatch(_ texts: [String], type: InputType) async throws -> [[Float]] {
+        let body = try JSONEncoder().encode(Request(input: texts, model: configuration.model,
+                                                    input_type: configuration.sendInputType ? type.rawValue : nil,
+                                                    dimensions: nil))
+        var headers = ["Content-Type": "application/json"]
+        if let key = configuration.apiKey { headers["Authorization"] = "Bearer \(key)" }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let start = ContinuousClock.now
+            do {
+                let r = try await http.request("POST", "\(configuration.baseURL)/embeddings", headers: headers,
+                                               body: Array(body), timeout: .milliseconds(configuration.timeoutMs))
+                latency.recordDuration(since: start)
+                if r.status == 200 {
+                    let decoded: Response
+                    do { decoded = try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
+                        throw EmbeddingsError(kind: .malformed, message: "unexpected response: \(r.text.prefix(200))")
+                    }
+                    guard decoded.data.count == texts.count else {
+                        throw EmbeddingsError(kind: .malformed, message: "asked for \(texts.count) embeddings, got \(decoded.data.count)")
+                    }
+                    let ordered = decoded.data.sorted { $0.index < $1.index }.map(\.embedding)
+                    if let bad = ordered.first(where: { $0.count != configuration.dimensions }) {
+                        throw EmbeddingsError(kind: .malformed, message: "embedding has \(bad.count) dimensions, configured \(configuration.dimensions)")
+                    }
+                    return ordered
+                }
+                let retryable = r.status == 429 || r.status >= 500
+                if !retryable {
+                    throw EmbeddingsError(kind: .rejected, message: "server answered \(r.status): \(r.text.prefix(300))")
+                }
+                if attempt >= configuration.retries {
+                    throw EmbeddingsError(kind: .unavailable, message: "server answered \(r.status) \(attempt) times")
+                }
+            } catch let error as HTTPClientError {
+                if attempt >= configuration.retries {
+                    throw EmbeddingsError(kind: .unavailable, message: error.description)
+                }
+            }
+            let backoff = Duration.milliseconds(min(5_000, 200 * (1 << min(attempt - 1, 5))))
+            logger.warning("embeddings request failed, retrying", metadata: ["attempt": "\(attempt)"])
+            try await Task.sleep(for: backoff)
+        }
+    }
+}

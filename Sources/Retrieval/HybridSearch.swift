@@ -1,0 +1,162 @@
+import Corpus
+import Foundation
+import IncidentLog
+import Logging
+import Postgres
+
+/// What to search for. `text` is untrusted alert text: it is only ever query text.
+public struct SearchQuery: Sendable {
+    public var text: String
+    public var alertName: String?
+    public var services: [String]
+    public var kinds: [DocumentKind]?
+    public var limit: Int
+
+    public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
+                limit: Int = 20) {
+        self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
+    }
+}
+
+public enum SearchMode: String, Sendable, CaseIterable { case hybrid, vector, text }
+
+/// Hybrid retrieval: vector top-N and full-text top-N in one SQL round trip,
+/// fused with Reciprocal Rank Fusion, plus boosts for the alert name in the
+/// document's front matter and a shared service.
+public struct HybridSearch: Sendable {
+    public struct Tuning: Sendable {
+        /// Candidates from each retriever.
+        public var candidates = 60
+        /// RRF constant k in 1/(k + rank).
+        public var rrfK = 60.0
+        public var alertBoost = 0.02
+        public var serviceBoost = 0.008
+        /// A chunk counts as a match only above this cosine similarity, or with
+        /// a full-text hit plus the alert name: retrieval never invents results.
+        public var minSimilarity = 0.80
+        public init() {}
+    }
+
+    public let store: IndexStore
+    public let embeddings: EmbeddingsClient
+    public var tuning = Tuning()
+
+    public init(store: IndexStore, embeddings: EmbeddingsClient) {
+        self.store = store
+        self.embeddings = embeddings
+    }
+
+    /// Best chunks first (at most one per document).
+    public func search(_ q: SearchQuery, mode: SearchMode = .hybrid) async throws -> [Citation] {
+        let vector = try await embeddings.embed([q.text], as: .query)[0]
+        return try await search(q, queryVector: vector, mode: mode)
+    }
+
+    public func search(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid) async throws -> [Citation] {
+        let t = tuning
+        let useVector = mode != .text
+        let useText = mode != .vector
+        let sql = """
+            WITH q AS (
+                SELECT $1::vector AS v,
+                       to_tsquery('english', $2) AS t,
+                       $3::text[] AS kinds),
+            vec AS (
+                SELECT id, row_number() OVER (ORDER BY dist) AS r, 1 - dist AS sim FROM (
+                    SELECT c.id, c.embedding <=> q.v AS dist FROM chunks c, q
+                    WHERE $6 AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
+                    ORDER BY c.embedding <=> q.v LIMIT $4) v),
+            fts AS (
+                SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
+                    SELECT c.id, ts_rank_cd(c.tsv, q.t, 32) AS rank FROM chunks c, q
+                    WHERE $7 AND c.tsv @@ q.t AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
+                    ORDER BY rank DESC LIMIT $4) f),
+            fused AS (
+                SELECT id, sum(1.0 / ($5 + r)) AS rrf, max(sim) AS sim, min(vr) AS vr, min(tr) AS tr FROM (
+                    SELECT id, r, sim, r AS vr, NULL::bigint AS tr FROM vec
+                    UNION ALL
+                    SELECT id, r, NULL::float8, NULL::bigint, r FROM fts) u
+                GROUP BY id)
+            SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end,
+                   f.rrf, f.vr, f.tr,
+                   coalesce(f.sim, 1 - (c.embedding <=> (SELECT v FROM q))) AS sim,
+                   ($8::text IS NOT NULL AND $8 = ANY(c.alerts)) AS alert_match,
+                   (c.services && $9::text[]) AS service_match
+            FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
+            """
+        let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
+        let rows = try await store.withConnection { db in
+            try await db.query(sql, [PGVector.literal(queryVector), Self.tsQuery(q.text), kinds, String(t.candidates),
+                                     String(t.rrfK), useVector ? "true" : "false", useText ? "true" : "false",
+                                     q.alertName, pgArray(q.services)])
+        }
+        var best: [String: Citation] = [:]
+        for r in rows.rows {
+            guard let id = r[0], let doc = r[1] else { continue }
+            let sim = Double(r[11] ?? "") ?? 0
+            var boosts: [String] = []
+            var score = Double(r[8] ?? "0") ?? 0
+            let textRank = r[10].flatMap { Int($0) }
+            if r[12] == "t" { score += t.alertBoost; boosts.append("alert") }
+            if r[13] == "t" { score += t.serviceBoost; boosts.append("service") }
+            let relevant = sim >= t.minSimilarity || (textRank != nil && boosts.contains("alert"))
+                || (mode == .text && textRank != nil)
+            guard relevant else { continue }
+            let c = Citation(documentID: doc, title: r[2] ?? "", path: r[3] ?? "", kind: r[4] ?? "", chunkID: id,
+                             headingPath: r[5] ?? "", lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1,
+                             score: (score * 1_000_000).rounded() / 1_000_000, vectorRank: r[9].flatMap { Int($0) },
+                             textRank: textRank, similarity: (sim * 10_000).rounded() / 10_000, boosts: boosts)
+            if let existing = best[doc], existing.score >= c.score { continue }
+            best[doc] = c
+        }
+        return best.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
+            .prefix(q.limit).map { $0 }
+    }
+
+    /// Untrusted text to an OR-query of its words: never tsquery syntax from the input.
+    static func tsQuery(_ text: String) -> String {
+        var seen: Set<String> = []
+        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
+            .filter { $0.count >= 3 && $0.count <= 40 && !stopWords.contains($0) && seen.insert($0).inserted }
+        return words.isEmpty ? "''" : words.prefix(48).joined(separator: " | ")
+    }
+
+    static let stopWords: Set<String> = ["the", "and", "for", "are", "was", "with", "from", "this", "that", "than",
+                                         "above", "below", "over", "into", "has", "have", "not", "but", "its", "all"]
+}
+
+/// Builds the retrieval query from an incident's alert data. Alert labels and
+/// annotations are untrusted: they become query text and filter values, nothing else.
+public enum IncidentQuery {
+    public static func from(opened: IncidentOpened) -> SearchQuery {
+        from(labels: opened.labels, annotations: opened.annotations, title: opened.title, service: opened.service)
+    }
+
+    public static func from(labels: [String: String], annotations: [String: String], title: String?,
+                            service: String?) -> SearchQuery {
+        var parts: [String] = []
+        if let name = labels["alertname"] { parts.append(splitCamel(name)) }
+        for key in ["summary", "description", "message"] { if let v = annotations[key] { parts.append(v) } }
+        if let title, !parts.contains(where: { title.contains($0) }) { parts.append(title) }
+        for key in ["service", "namespace", "job", "app", "container", "topic", "consumergroup"] {
+            if let v = labels[key] { parts.append(v) }
+        }
+        let text = String(parts.joined(separator: ". ").prefix(2_000))
+        var services = [service, labels["service"], labels["app"], labels["job"]].compactMap { $0 }
+        services = Array(Set(services)).sorted()
+        return SearchQuery(text: text, alertName: labels["alertname"], services: services)
+    }
+
+    /// `PaymentsAPIHighLatency` → `Payments API High Latency` (helps both retrievers).
+    static func splitCamel(_ s: String) -> String {
+        var out = ""
+        let chars = Array(s)
+        for (i, c) in chars.enumerated() {
+            if i > 0, c.isUppercase, chars[i - 1].isLowercase || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
+                out.append(" ")
+            }
+            out.append(c)
+        }
+        return "\(s) \(out)"
+    }
+}

@@ -1,0 +1,187 @@
+import Corpus
+import Foundation
+import Logging
+import Postgres
+
+/// The corpus index in PostgreSQL + pgvector: documents, chunks with their
+/// embedding (HNSW, cosine) and a generated `tsvector` (GIN). Reconnects after
+/// a lost connection; connection errors surface as `PostgresError(.connection)`.
+public actor IndexStore {
+    public let url: String
+    public let dimensions: Int
+    private let logger: Logger
+    private var connection: PostgresConnection?
+
+    public init(url: String, dimensions: Int, logger: Logger) {
+        self.url = url
+        self.dimensions = dimensions
+        self.logger = logger
+    }
+
+    /// Runs `body` on the connection, reconnecting first if needed and
+    /// dropping the connection if it failed underneath.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let conn: PostgresConnection
+        if let c = connection {
+            conn = c
+        } else {
+            conn = try await PostgresConnection.connect(url, logger: logger)
+            // Filtered vector searches keep scanning the HNSW graph until they have enough rows.
+            try await conn.execute(script: "SET hnsw.ef_search = 100; SET hnsw.iterative_scan = relaxed_order;")
+            connection = conn
+        }
+        do {
+            return try await body(conn)
+        } catch let error as PostgresError where error.code == .connection {
+            connection = nil
+            throw error
+        }
+    }
+
+    // MARK: Migrations
+
+    /// Versioned migrations, applied in order at start-up under an advisory lock.
+    static func migrations(dimensions: Int) -> [(Int, String)] {
+        [
+            (1, """
+            CREATE EXTENSION IF NOT EXISTS vector;
+            CREATE TABLE documents (
+                id            text PRIMARY KEY,
+                path          text NOT NULL,
+                kind          text NOT NULL,
+                title         text NOT NULL,
+                date          text,
+                services      text[] NOT NULL DEFAULT '{}',
+                alerts        text[] NOT NULL DEFAULT '{}',
+                severity      text,
+                incident_type text,
+                content_hash  text NOT NULL,
+                synced_at     timestamptz,
+                indexed_at    timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE chunks (
+                id            text PRIMARY KEY,
+                document_id   text NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                ordinal       int NOT NULL,
+                heading_path  text NOT NULL,
+                line_start    int NOT NULL,
+                line_end      int NOT NULL,
+                content       text NOT NULL,
+                content_hash  text NOT NULL,
+                embedding     vector(\(dimensions)) NOT NULL,
+                model         text NOT NULL,
+                kind          text NOT NULL,
+                services      text[] NOT NULL DEFAULT '{}',
+                alerts        text[] NOT NULL DEFAULT '{}',
+                tsv           tsvector GENERATED ALWAYS AS (
+                                  setweight(to_tsvector('english', heading_path), 'A') ||
+                                  setweight(to_tsvector('english', content), 'B')) STORED
+            );
+            CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops);
+            CREATE INDEX chunks_tsv_gin ON chunks USING gin (tsv);
+            CREATE INDEX chunks_document ON chunks (document_id);
+            CREATE INDEX chunks_kind ON chunks (kind);
+            """),
+        ]
+    }
+
+    /// Applies pending migrations; fails clearly when the index was created with other dimensions.
+    public func migrate() async throws {
+        try await withConnection { db in
+            try await db.execute(script: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                SELECT pg_advisory_lock(727274);
+                """)
+            do {
+                let applied = Set(try await db.query("SELECT version FROM schema_migrations").rows.compactMap { $0[0].flatMap(Int.init) })
+                for (version, sql) in Self.migrations(dimensions: dimensions) where !applied.contains(version) {
+                    try await db.transaction { tx in
+                        try await tx.execute(script: sql)
+                        try await tx.query("INSERT INTO schema_migrations (version) VALUES ($1)", [String(version)])
+                    }
+                    logger.info("applied migration", metadata: ["version": "\(version)"])
+                }
+                let typ = try await db.query("""
+                    SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute
+                    WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'
+                    """)
+                if let t = typ.rows.first?[0] ?? nil, t != "vector(\(dimensions))" {
+                    throw PostgresError(.query, "the index stores \(t) but EMBEDDINGS_DIMENSIONS is \(dimensions); re-create the database or set the matching dimensions")
+                }
+            } catch {
+                _ = try? await db.query("SELECT pg_advisory_unlock(727274)")
+                throw error
+            }
+            try await db.query("SELECT pg_advisory_unlock(727274)")
+        }
+    }
+
+    // MARK: Writing
+
+    /// Content hash → embedding text of the document's chunks embedded with `model`.
+    public func reusableEmbeddings(documentID: String, model: String) async throws -> [String: String] {
+        try await withConnection { db in
+            let rows = try await db.query(
+                "SELECT content_hash, embedding::text FROM chunks WHERE document_id = $1 AND model = $2",
+                [documentID, model])
+            var out: [String: String] = [:]
+            for r in rows.rows { if let h = r[0], let e = r[1] { out[h] = e } }
+            return out
+        }
+    }
+
+    /// Replaces a document and its chunks in one transaction. `embeddings`
+    /// holds pgvector text for every chunk (new or reused).
+    public func replace(document d: CorpusDocument, chunks: [Chunk], embeddings: [String], model: String,
+                        syncedAt: String?) async throws {
+        precondition(chunks.count == embeddings.count)
+        try await withConnection { db in
+            try await db.transaction { tx in
+                try await tx.query("""
+                    INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type,
+                                           content_hash, synced_at, indexed_at)
+                    VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, $9, $10, $11::timestamptz, now())
+                    ON CONFLICT (id) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, title = EXCLUDED.title,
+                        date = EXCLUDED.date, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
+                        severity = EXCLUDED.severity, incident_type = EXCLUDED.incident_type,
+                        content_hash = EXCLUDED.content_hash, synced_at = EXCLUDED.synced_at, indexed_at = now()
+                    """, [d.id, d.path, d.kind.rawValue, d.title, d.date, pgArray(d.services), pgArray(d.alerts),
+                          d.severity, d.incidentType, d.contentHash, syncedAt])
+                for (c, e) in zip(chunks, embeddings) {
+                    try await tx.query("""
+                        INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
+                                            content_hash, embedding, model, kind, services, alerts)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[])
+                        ON CONFLICT (id) DO UPDATE SET ordinal = EXCLUDED.ordinal, heading_path = EXCLUDED.heading_path,
+                            line_start = EXCLUDED.line_start, line_end = EXCLUDED.line_end, content = EXCLUDED.content,
+                            content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding, model = EXCLUDED.model,
+                            kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts
+                        """, [c.id, d.id, String(c.ordinal), c.headingPath, String(c.lineStart), String(c.lineEnd),
+                              c.content, c.contentHash, e, model, d.kind.rawValue, pgArray(d.services),
+                              pgArray(d.alerts)])
+                }
+                try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
+                                   [d.id, String(chunks.count)])
+            }
+        }
+    }
+
+    public func delete(documentID: String) async throws {
+        try await withConnection { db in _ = try await db.query("DELETE FROM documents WHERE id = $1", [documentID]) }
+    }
+
+    public struct Counts: Sendable { public var documents: Int; public var chunks: Int }
+
+    public func counts() async throws -> Counts {
+        try await withConnection { db in
+            let r = try await db.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")
+            return Counts(documents: Int(r.rows[0][0] ?? "0") ?? 0, chunks: Int(r.rows[0][1] ?? "0") ?? 0)
+        }
+    }
+}
+
+/// A Postgres text[] literal: `{"a","b"}`.
+func pgArray(_ items: [String]) -> String {
+    "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        .joined(separator: ",") + "}"
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Corpus
+import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+import Retrieval
+import ServiceLifecycle
+
+/// embedder: keeps the corpus index in PostgreSQL + pgvector in step with
+/// `aiops.corpus.v1`.
+@main
+struct Embedder: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embedder",
+        abstract: "Chunks and embeds ops-handbook documents from aiops.corpus.v1 into PostgreSQL + pgvector.",
+        discussion: """
+            Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, DATABASE_URL, EMBEDDINGS_URL,
+            EMBEDDINGS_MODEL, EMBEDDINGS_API_KEY, EMBEDDINGS_INPUT_TYPE, EMBEDDINGS_DIMENSIONS,
+            EMBEDDINGS_BATCH_SIZE, EMBEDDINGS_TIMEOUT_MS, EMBEDDINGS_RETRIES, EMBEDDER_GROUP (aiops-embedder),
+            EMBEDDER_HOST/EMBEDDER_PORT (127.0.0.1:9096), CHUNK_MAX_CHARS (1200), CHUNK_OVERLAP_CHARS (200).
+            """)
+
+    func run() async throws {
+        let src = ConfigSource()
+        let registry = Observability.bootstrap(service: "embedder")
+        let logger = Logger(label: "embedder")
+        let brokers = src.string(nil, env: "KAFKA_BROKERS", default: "127.0.0.1:9092")
+        let topics = TopicSet(prefix: src.string(nil, env: "AIOPS_TOPIC_PREFIX", default: ""))
+        let group = src.string(nil, env: "EMBEDDER_GROUP", default: "aiops-embedder")
+        let databaseURL = src.string(nil, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
+        let embeddingsConfig = try EmbeddingsConfiguration.fromEnvironment(src)
+        let chunker = Chunker(maxCharacters: try src.int(nil, env: "CHUNK_MAX_CHARS", default: 1_200),
+                              overlapCharacters: try src.int(nil, env: "CHUNK_OVERLAP_CHARS", default: 200))
+        var kafka = KafkaConfiguration(bootstrapServers: brokers, clientID: "embedder")
+        kafka.properties = try src.kafkaProperties()
+        kafka.statisticsIntervalMs = 15_000
+
+        let store = IndexStore(url: databaseURL, dimensions: embeddingsConfig.dimensions, logger: logger)
+        try await store.migrate()
+        let embeddings = try EmbeddingsClient(configuration: embeddingsConfig, logger: logger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: group,
+                                                                                   topics: [topics.corpus]),
+                                         logger: logger)
+        Observability.attachKafkaStatistics(consumer: consumer, group: group, topics: [topics.corpus])
+        let loop = ConsumeLoop(consumer: consumer, producer: producer,
+                               handler: EmbedderHandler(store: store, embeddings: embeddings, chunker: chunker, logger: logger),
+                               topics: topics, group: group, logger: logger)
+        let ops = buildOperationalApplication(
+            host: src.string(nil, env: "EMBEDDER_HOST", default: "127.0.0.1"),
+            port: try src.int(nil, env: "EMBEDDER_PORT", default: 9096), service: "embedder", registry: registry) {
+                do { _ = try await store.counts(); return nil } catch { return "postgres: \(error)" }
+            }
+        logger.info("embedder started", metadata: ["group": "\(group)", "model": "\(embeddingsConfig.model)"])
+        try await ServiceGroup(configuration: .init(
+            services: [.init(service: ProducerService(producer)), .init(service: ops), .init(service: loop)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+    }
+}
