@@ -1,0 +1,193 @@
+import Foundation
+@testable import Corpus
+import IncidentLog
+import Kafka
+import TestSupport
+import Testing
+
+let handbook = TestSchemas.repositoryRoot.appendingPathComponent("examples/ops-handbook")
+
+@Suite("Front matter and documents")
+struct DocumentTests {
+    @Test func parsesFrontMatter() throws {
+        let text = """
+            ---
+            kind: runbook
+            title: "Disk full"
+            services: [orders-db]
+            alerts: [PostgresDiskAlmostFull]
+            ---
+            # Disk full
+
+            ## Diagnosis
+            Check slots.
+            """
+        let (doc, warnings) = try CorpusDocument.parse(path: "runbooks/disk.md", text: text)
+        #expect(warnings.isEmpty)
+        #expect(doc.id == "runbooks/disk")
+        #expect(doc.kind == .runbook)
+        #expect(doc.alerts == ["PostgresDiskAlmostFull"])
+        #expect(doc.bodyStartLine == 7)
+        #expect(doc.contentHash.count == 64)
+    }
+
+    @Test func withoutFrontMatterTheKindComesFromThePathWithAWarning() throws {
+        let (doc, warnings) = try CorpusDocument.parse(path: "team/postmortems/2025 Outage.md", text: "# Outage\n\nBad day.")
+        #expect(doc.kind == .postmortem)
+        #expect(doc.title == "Outage")
+        #expect(doc.id == "team/postmortems/2025-outage")
+        #expect(warnings.count == 1)
+    }
+
+    @Test func brokenYAMLNamesFileAndLine() {
+        let text = "---\nkind: runbook\ntitle: [unclosed\nservices: x\n---\n# T\n"
+        do {
+            _ = try CorpusDocument.parse(path: "runbooks/bad.md", text: text)
+            Issue.record("accepted broken YAML")
+        } catch {
+            #expect(error.path == "runbooks/bad.md")
+            #expect(error.line != nil && error.line! >= 3 && error.line! <= 5, "\(error)")
+            #expect(error.description.hasPrefix("runbooks/bad.md:"))
+        }
+        #expect(throws: CorpusError.self) { try CorpusDocument.parse(path: "x.md", text: "---\nkind: runbook\n# never closed") }
+        #expect(throws: CorpusError.self) { try CorpusDocument.parse(path: "x.md", text: "---\nkind: nonsense\n---\n") }
+        #expect(throws: CorpusError.self) { try CorpusDocument.parse(path: "x.md", text: "---\nid: \"Bad Id!\"\n---\n") }
+    }
+
+    @Test func theExampleHandbookParsesAndIsBigEnough() throws {
+        let files = try CorpusSync.scan(root: handbook)
+        var kinds: [DocumentKind: Int] = [:]
+        var ids: Set<String> = []
+        for f in files {
+            let (doc, _) = try CorpusDocument.parse(path: f.path, text: f.text)
+            kinds[doc.kind, default: 0] += 1
+            #expect(ids.insert(doc.id).inserted, "duplicate id \(doc.id)")
+        }
+        #expect(kinds[.postmortem, default: 0] >= 25)
+        #expect(kinds[.runbook, default: 0] >= 40)
+        #expect(kinds[.adr, default: 0] >= 5)
+        #expect(kinds[.weeklyLog, default: 0] >= 20)
+    }
+}
+
+@Suite("Chunking")
+struct ChunkerTests {
+    let doc = try! CorpusDocument.parse(path: "runbooks/x.md", text: """
+        ---
+        kind: runbook
+        title: Kafka lag
+        ---
+        # Kafka lag
+
+        Intro line.
+
+        ## Diagnosis
+
+        Look at the group.
+
+        ```sh
+        # not a heading inside a fence
+        kafka-consumer-groups --describe
+        ```
+
+        ### Poison message
+
+        One partition only.
+
+        ## Mitigation
+
+        Skip the record.
+        """).0
+
+    @Test func chunksFollowHeadingsWithPathsAndLines() {
+        let chunks = Chunker().chunks(of: doc)
+        #expect(chunks.map(\.headingPath) == ["Kafka lag", "Kafka lag > Diagnosis", "Kafka lag > Diagnosis > Poison message",
+                                              "Kafka lag > Mitigation"])
+        #expect(chunks.map(\.id) == ["runbooks/x#0", "runbooks/x#1", "runbooks/x#2", "runbooks/x#3"])
+        #expect(chunks[1].content.contains("# not a heading inside a fence"))
+        #expect(chunks[0].lineStart == 5)
+        #expect(chunks[3].lineStart == 22 && chunks[3].lineEnd == 24)
+        #expect(chunks[2].embeddingText.hasPrefix("Kafka lag > Diagnosis > Poison message\n"))
+        #expect(Chunker().chunks(of: doc) == chunks) // deterministic
+    }
+
+    @Test func longSectionsAreSplitWithOverlap() throws {
+        let body = (1...60).map { "Line \($0) of a long diagnosis section with enough words to matter." }.joined(separator: "\n")
+        let (long, _) = try CorpusDocument.parse(path: "runbooks/long.md", text: "---\nkind: runbook\ntitle: Long\n---\n## Steps\n" + body)
+        let chunks = Chunker(maxCharacters: 800, overlapCharacters: 150).chunks(of: long)
+        #expect(chunks.count > 3)
+        for c in chunks { #expect(c.content.count <= 800) }
+        for (a, b) in zip(chunks, chunks.dropFirst()) {
+            #expect(b.lineStart <= a.lineEnd, "windows overlap") // shared lines
+            #expect(b.lineStart > a.lineStart, "and always move forward")
+        }
+        #expect(chunks.last!.lineEnd == 5 + 60)
+    }
+}
+
+@Suite("Corpus sync planning")
+struct SyncPlanTests {
+    func file(_ path: String, _ title: String, id: String? = nil, body: String = "Body.") -> (path: String, text: String) {
+        (path, "---\n\(id.map { "id: \($0)\n" } ?? "")kind: runbook\ntitle: \(title)\n---\n# \(title)\n\n\(body)\n")
+    }
+
+    func applied(_ plan: SyncPlan, to snapshot: CorpusSnapshot) -> CorpusSnapshot {
+        var s = snapshot
+        for e in plan.events { s.apply(e) }
+        return s
+    }
+
+    @Test func onlyChangesArePublished() {
+        let files = [file("runbooks/a.md", "A"), file("runbooks/b.md", "B")]
+        let first = CorpusSync.plan(files: files, snapshot: CorpusSnapshot(), source: "t")
+        #expect(first.upserts == 2)
+        let s1 = applied(first, to: CorpusSnapshot())
+        #expect(CorpusSync.plan(files: files, snapshot: s1, source: "t").events.isEmpty)
+
+        let edited = [file("runbooks/a.md", "A", body: "Changed."), file("runbooks/b.md", "B")]
+        let second = CorpusSync.plan(files: edited, snapshot: s1, source: "t")
+        #expect(second.events.map(\.documentID) == ["runbooks/a"])
+        #expect(second.unchanged == 1)
+
+        let deleted = CorpusSync.plan(files: [file("runbooks/b.md", "B")], snapshot: s1, source: "t")
+        #expect(deleted.events.map(\.type) == [.deleted])
+        #expect(deleted.events.first?.documentID == "runbooks/a")
+    }
+
+    @Test func renamesWithoutAnIdAreDeleteAndUpsertWithAnIdAnUpsert() {
+        let s = applied(CorpusSync.plan(files: [file("runbooks/a.md", "A"), file("runbooks/k.md", "K", id: "keep")],
+                                        snapshot: CorpusSnapshot(), source: "t"), to: CorpusSnapshot())
+        let plan = CorpusSync.plan(files: [file("runbooks/renamed.md", "A"), file("runbooks/moved/k.md", "K", id: "keep")],
+                                   snapshot: s, source: "t")
+        let summary = Set(plan.events.map { "\($0.type.rawValue) \($0.documentID)" })
+        #expect(summary == ["DocumentUpserted runbooks/renamed", "DocumentUpserted keep", "DocumentDeleted runbooks/a"])
+    }
+
+    @Test func aBrokenFileIsReportedSkippedAndKeepsItsLastGoodVersion() {
+        let s = applied(CorpusSync.plan(files: [file("runbooks/a.md", "A"), file("runbooks/b.md", "B")],
+                                        snapshot: CorpusSnapshot(), source: "t"), to: CorpusSnapshot())
+        let broken = ("runbooks/a.md", "---\nkind: runbook\ntitle: [oops\n---\n# A\n")
+        let plan = CorpusSync.plan(files: [broken, file("runbooks/b.md", "B", body: "New."), file("runbooks/c.md", "C")],
+                                   snapshot: s, source: "t")
+        #expect(plan.errors.count == 1)
+        #expect(plan.errors.first?.path == "runbooks/a.md")
+        #expect(plan.errors.first?.line != nil)
+        #expect(Set(plan.events.map(\.documentID)) == ["runbooks/b", "runbooks/c"])
+        #expect(!plan.events.contains { $0.type == .deleted })
+    }
+
+    @Test func duplicateIdsAreErrors() {
+        let plan = CorpusSync.plan(files: [file("runbooks/a.md", "A", id: "same"), file("runbooks/b.md", "B", id: "same")],
+                                   snapshot: CorpusSnapshot(), source: "t")
+        #expect(plan.upserts == 1)
+        #expect(plan.errors.count == 1)
+    }
+
+    @Test func corpusEventsMatchTheirSchema() throws {
+        let plan = CorpusSync.plan(files: [file("runbooks/a.md", "A")], snapshot: CorpusSnapshot(), source: "t")
+        let m = try plan.events[0].message(topics: TopicSet())
+        let record = KafkaConsumerMessage(topic: m.topic, partition: 0, offset: 0, key: m.key, value: m.value)
+        #expect(TestSchemas.violations(of: record, as: "CorpusEvent") == [])
+        #expect(try CorpusEvent.decode(record) == plan.events[0])
+    }
+}
