@@ -64,15 +64,15 @@ public struct HybridSearch: Sendable {
             vec AS (
                 SELECT id, row_number() OVER (ORDER BY dist) AS r, 1 - dist AS sim FROM (
                     SELECT c.id, c.embedding <=> q.v AS dist FROM chunks c, q
-                    WHERE $6 AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
+                    WHERE $6::boolean AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
                     ORDER BY c.embedding <=> q.v LIMIT $4) v),
             fts AS (
                 SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
                     SELECT c.id, ts_rank_cd(c.tsv, q.t, 32) AS rank FROM chunks c, q
-                    WHERE $7 AND c.tsv @@ q.t AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
+                    WHERE $7::boolean AND c.tsv @@ q.t AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
                     ORDER BY rank DESC LIMIT $4) f),
             fused AS (
-                SELECT id, sum(1.0 / ($5 + r)) AS rrf, max(sim) AS sim, min(vr) AS vr, min(tr) AS tr FROM (
+                SELECT id, sum(1.0 / ($5::float8 + r)) AS rrf, max(sim) AS sim, min(vr) AS vr, min(tr) AS tr FROM (
                     SELECT id, r, sim, r AS vr, NULL::bigint AS tr FROM vec
                     UNION ALL
                     SELECT id, r, NULL::float8, NULL::bigint, r FROM fts) u

