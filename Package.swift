@@ -88,6 +88,7 @@ let package = Package(
         .executableTarget(name: "aiops", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: [

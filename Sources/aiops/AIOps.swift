@@ -10,7 +10,7 @@ struct AIOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aiops",
         abstract: "Operator CLI of the AIOps triage system.",
-        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self,
+        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
                       TopicsCommand.self, Dev.self, Bench.self])
 }
 
