@@ -12,6 +12,15 @@ public protocol MessageHandler: Sendable {
     func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage]
 }
 
+/// A handler that can take several records at once (the embedder batches
+/// embedding requests across documents). Records of a batch are in log order;
+/// if the batch fails for a reason other than an outage, the loop falls back
+/// to handling its records one by one, so one poison record is isolated.
+public protocol BatchMessageHandler: MessageHandler {
+    var maxBatchSize: Int { get }
+    func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage]
+}
+
 /// A handler error that retrying cannot fix (undecodable input, unknown
 /// schema version): the record goes to the dead-letter topic at once.
 public struct PermanentHandlerError: Error, CustomStringConvertible {
@@ -86,13 +95,55 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
 
     public func run() async throws {
         do {
-            for try await message in consumer.messages.cancelOnGracefulShutdown() {
-                try await process(message)
+            if let batching = handler as? any BatchMessageHandler {
+                try await runBatches(batching)
+            } else {
+                for try await message in consumer.messages.cancelOnGracefulShutdown() {
+                    try await process(message)
+                }
             }
         } catch is CancellationError {
             // Stopping: the current record's offset was not stored, it will be redelivered.
         }
         await consumer.close()
+    }
+
+    private func runBatches(_ batching: any BatchMessageHandler) async throws {
+        while !Task.isCancelled {
+            let batch = try await cancelWhenGracefulShutdown { try await consumer.nextBatch(maxMessages: batching.maxBatchSize) }
+            guard !batch.isEmpty else { return }
+            if batch.count == 1 {
+                try await process(batch[0])
+                continue
+            }
+            let start = ContinuousClock.now
+            var outage = 0
+            while true {
+                do {
+                    let output = try await batching.handle(batch: batch)
+                    try await sendUntilAcknowledged(output, meta: ["batch": "\(batch.count)"])
+                    for m in batch { try await beforeStoringOffset?(m); try consumer.storeOffset(m) }
+                    processed.increment(by: batch.count)
+                    duration.recordInterval(since: start)
+                    break
+                } catch let error as TransientHandlerError {
+                    outage += 1
+                    failedAttempts.increment()
+                    if outage == 1 || outage % 10 == 0 {
+                        logger.warning("dependency unavailable, retrying batch", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: retry.backoff(afterAttempt: outage))
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    if error is ConsumeLoopCrash { throw error }
+                    // Isolate the failing record: one by one, with retries and dead letters.
+                    logger.warning("batch failed, handling its records one by one", metadata: ["error": "\(error)"])
+                    for m in batch { try await process(m) }
+                    break
+                }
+            }
+        }
     }
 
     /// Handles one record to completion: output acknowledged (or dead letter
@@ -176,3 +227,6 @@ extension Timer {
         recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 }
+
+/// Thrown by test hooks to stop a loop as a crash would; never swallowed by batch fallback.
+public protocol ConsumeLoopCrash: Error {}

@@ -50,13 +50,43 @@ public struct EmbedderHandler: MessageHandler {
 
     /// Applies one event to the index.
     public func index(_ event: CorpusEvent) async throws -> Outcome {
-        var outcome = Outcome()
+        try await index(batch: [event])[0]
+    }
+
+    /// Applies events in order; the chunks of all upserted documents are
+    /// embedded together, in requests of the configured batch size.
+    public func index(batch events: [CorpusEvent]) async throws -> [Outcome] {
         do {
+            return try await indexUnmapped(events)
+        } catch let error as PostgresError where error.code == .connection {
+            throw TransientHandlerError(error)
+        } catch let error as EmbeddingsError where error.kind == .unavailable {
+            throw TransientHandlerError(error)
+        } catch let error as EmbeddingsError {
+            throw PermanentHandlerError("\(events.map(\.path).joined(separator: ", ")): \(error)")
+        }
+    }
+
+    private struct Prepared {
+        var doc: CorpusDocument
+        var chunks: [Chunk]
+        var reusable: [String: String]
+        var syncedAt: String
+    }
+
+    private func indexUnmapped(_ events: [CorpusEvent]) async throws -> [Outcome] {
+        let model = embeddings.configuration.model
+        // Only the last event of a document in the batch matters (the topic is compacted too).
+        var lastIndex: [String: Int] = [:]
+        for (i, e) in events.enumerated() { lastIndex[e.documentID] = i }
+        var outcomes = Array(repeating: Outcome(), count: events.count)
+        var prepared: [(Int, Prepared)] = []
+        for (i, event) in events.enumerated() where lastIndex[event.documentID] == i {
             switch event.type {
             case .deleted:
                 try await store.delete(documentID: event.documentID)
                 documentsDeleted.increment()
-                outcome.deleted = true
+                outcomes[i].deleted = true
             case .upserted:
                 guard let content = event.content else {
                     throw PermanentHandlerError("\(event.path): DocumentUpserted without content")
@@ -68,34 +98,54 @@ public struct EmbedderHandler: MessageHandler {
                 guard doc.id == event.documentID else {
                     throw PermanentHandlerError("\(event.path): id \(doc.id) does not match the record key \(event.documentID)")
                 }
-                let chunks = chunker.chunks(of: doc)
-                let model = embeddings.configuration.model
                 let reusable = try await store.reusableEmbeddings(documentID: doc.id, model: model)
-                let missing = chunks.filter { reusable[$0.contentHash] == nil }
-                var computed: [String: String] = [:]
-                if !missing.isEmpty {
-                    let vectors = try await embeddings.embed(missing.map(\.embeddingText), as: .passage)
-                    for (c, v) in zip(missing, vectors) { computed[c.contentHash] = PGVector.literal(v) }
-                }
-                let vectors = chunks.map { computed[$0.contentHash] ?? reusable[$0.contentHash]! }
-                try await store.replace(document: doc, chunks: chunks, embeddings: vectors, model: model,
-                                        syncedAt: event.syncedAt)
-                outcome.chunks = chunks.count
-                outcome.embedded = missing.count
-                outcome.reused = chunks.count - missing.count
-                documentsIndexed.increment()
-                chunksEmbedded.increment(by: outcome.embedded)
-                chunksReused.increment(by: outcome.reused)
-                logger.info("indexed document", metadata: [
-                    "document.id": "\(doc.id)", "chunks": "\(chunks.count)", "embedded": "\(missing.count)"])
+                prepared.append((i, Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable,
+                                             syncedAt: event.syncedAt)))
             }
-        } catch let error as PostgresError where error.code == .connection {
-            throw TransientHandlerError(error)
-        } catch let error as EmbeddingsError where error.kind == .unavailable {
-            throw TransientHandlerError(error)
-        } catch let error as EmbeddingsError {
-            throw PermanentHandlerError("\(event.path): \(error)")
         }
-        return outcome
+        // One embedding pass for every chunk that has no reusable vector.
+        var missingTexts: [String: String] = [:] // hash → text
+        for (_, p) in prepared {
+            for c in p.chunks where p.reusable[c.contentHash] == nil { missingTexts[c.contentHash] = c.embeddingText }
+        }
+        let hashes = missingTexts.keys.sorted()
+        var computed: [String: String] = [:]
+        if !hashes.isEmpty {
+            let vectors = try await embeddings.embed(hashes.map { missingTexts[$0]! }, as: .passage)
+            for (h, v) in zip(hashes, vectors) { computed[h] = PGVector.literal(v) }
+        }
+        for (i, p) in prepared {
+            let vectors = p.chunks.map { p.reusable[$0.contentHash] ?? computed[$0.contentHash]! }
+            try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, model: model,
+                                    syncedAt: p.syncedAt)
+            let embedded = p.chunks.filter { p.reusable[$0.contentHash] == nil }.count
+            outcomes[i] = Outcome(chunks: p.chunks.count, embedded: embedded, reused: p.chunks.count - embedded)
+            documentsIndexed.increment()
+            chunksEmbedded.increment(by: embedded)
+            chunksReused.increment(by: p.chunks.count - embedded)
+            logger.info("indexed document", metadata: [
+                "document.id": "\(p.doc.id)", "chunks": "\(p.chunks.count)", "embedded": "\(embedded)"])
+        }
+        return outcomes
+    }
+}
+
+extension EmbedderHandler: BatchMessageHandler {
+    /// Documents handled together: enough to fill embedding requests.
+    public var maxBatchSize: Int { 16 }
+
+    public func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage] {
+        var events: [CorpusEvent] = []
+        for m in batch {
+            do { events.append(try CorpusEvent.decode(m)) } catch {
+                throw PermanentHandlerError("not a corpus event: \(error)")
+            }
+        }
+        if let oldest = events.compactMap({ RFC3339.parse($0.syncedAt) }).min() {
+            freshness.record(Date().timeIntervalSince(oldest))
+        }
+        _ = try await index(batch: events)
+        freshness.record(0)
+        return []
     }
 }

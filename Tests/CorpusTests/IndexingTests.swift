@@ -83,7 +83,7 @@ struct IndexFixture {
     var search: HybridSearch { HybridSearch(store: store, embeddings: embeddings) }
 }
 
-struct SimulatedCrash: Error {}
+struct SimulatedCrash: ConsumeLoopCrash {}
 
 let integrationEnabled = (TestPostgres.isAvailable && TestEmbeddings.isAvailable)
     || ProcessInfo.processInfo.environment["CI"] != nil

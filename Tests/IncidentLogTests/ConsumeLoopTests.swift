@@ -32,7 +32,7 @@ struct EchoHandler: MessageHandler {
     }
 }
 
-struct SimulatedCrash: Error {}
+struct SimulatedCrash: ConsumeLoopCrash {}
 
 @Suite("consume → handle → produce loop")
 struct ConsumeLoopTests {

@@ -64,6 +64,28 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Waits for at least one message, then takes whatever else is already
+    /// waiting, up to `maxMessages` (micro-batching for handlers that batch).
+    /// Empty once the consumer is closed or the task cancelled.
+    public func nextBatch(maxMessages: Int) async throws -> [KafkaConsumerMessage] {
+        guard let first = try await next() else { return [] }
+        var batch = [first]
+        guard maxMessages > 1 else { return batch }
+        let client = self.client
+        let closed = self.closed
+        let more = try await onQueue { () -> [KafkaConsumerMessage] in
+            var out: [KafkaConsumerMessage] = []
+            while out.count < maxMessages - 1 && !closed.value {
+                guard let m = rd_kafka_consumer_poll(client.handle, 0) else { break }
+                defer { rd_kafka_message_destroy(m) }
+                if m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR { out.append(makeConsumerMessage(m)) }
+            }
+            return out
+        }
+        batch += more
+        return batch
+    }
+
     /// Marks `message` as processed: its offset + 1 is committed with the next commit.
     public func storeOffset(_ message: KafkaConsumerMessage) throws {
         let list = rd_kafka_topic_partition_list_new(1)!

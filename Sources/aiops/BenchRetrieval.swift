@@ -1,0 +1,136 @@
+import ArgumentParser
+import Corpus
+import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Postgres
+import Retrieval
+import Yams
+
+/// `aiops bench retrieval`: search latency at 1k, 10k and 100k chunks and HNSW
+/// recall@10 against exact search. The handbook's real chunks are embedded
+/// once; larger sizes are synthetic copies with perturbed vectors, made inside
+/// PostgreSQL. Runs in its own database (`<DATABASE_URL>_bench`).
+struct RetrievalBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retrieval",
+                                                    abstract: "Search latency by index size and HNSW recall@10.")
+    @OptionGroup var index: IndexOptions
+    @Option(help: "Handbook to seed from.") var handbook = "examples/ops-handbook"
+    @Option(help: "Queries (an eval suite's alerts).") var suite = "examples/eval/retrieval-suite.yaml"
+    @Option(parsing: .upToNextOption, help: "Index sizes in chunks.") var sizes: [Int] = [1_000, 10_000, 100_000]
+    @Option(help: "Searches per size.") var searches = 300
+
+    func run() async throws {
+        let src = ConfigSource()
+        let base = src.string(index.databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
+        let benchURL = try await BenchDatabase.fresh(base: base, name: "aiops_bench_retrieval")
+        let config = try EmbeddingsConfiguration.fromEnvironment(src)
+        let embeddings = try EmbeddingsClient(configuration: config, logger: cliLogger())
+        let store = IndexStore(url: benchURL, dimensions: config.dimensions, logger: cliLogger())
+        try await store.migrate()
+        let handler = EmbedderHandler(store: store, embeddings: embeddings, logger: cliLogger())
+        print("aiops bench retrieval: seeding from \(handbook) into \(benchURL)")
+        for f in try CorpusSync.scan(root: URL(fileURLWithPath: handbook)) {
+            let (doc, _) = try CorpusDocument.parse(path: f.path, text: f.text)
+            _ = try await handler.index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path,
+                                                    contentHash: doc.contentHash, content: f.text, syncedAt: Date(),
+                                                    source: "bench"))
+        }
+        let real = try await store.counts().chunks
+        let queries = try BenchDatabase.queries(suite: suite)
+        let vectors = try await embeddings.embed(queries.map(\.text), as: .query)
+        print("\(real) real chunks, \(queries.count) queries")
+        let search = HybridSearch(store: store, embeddings: embeddings)
+
+        for size in sizes.sorted() {
+            let build = ContinuousClock.now
+            try await store.withConnection { db in
+                try await db.execute(script: "DROP INDEX IF EXISTS chunks_embedding_hnsw; SET maintenance_work_mem = '1GB';")
+                let current = Int(try await db.query("SELECT count(*) FROM chunks").rows[0][0] ?? "0") ?? 0
+                if size > current {
+                    // Synthetic copies of real chunks: same text, vector nudged by uniform noise.
+                    try await db.query("""
+                        INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
+                                            content_hash, embedding, model, kind, services, alerts)
+                        SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end,
+                               c.content, c.content_hash,
+                               (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.03)::vector)
+                                  FROM unnest(c.embedding::real[]) x),
+                               c.model, c.kind, c.services, c.alerts
+                        FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,
+                             generate_series($1::int, $2::int) g
+                        ORDER BY g, c.id
+                        LIMIT $3
+                        """, [String(current / max(real, 1) + 1), String(size / max(real, 1) + 1), String(size - current)])
+                }
+                try await db.execute(script: "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops); ANALYZE chunks;")
+            }
+            let buildSeconds = (ContinuousClock.now - build).seconds
+            var searchOnly: [Double] = []
+            for i in 0..<searches {
+                var q = queries[i % queries.count]
+                q.kinds = [i % 2 == 0 ? .postmortem : .runbook]
+                q.limit = 5
+                let s = ContinuousClock.now
+                _ = try await search.search(q, queryVector: vectors[i % queries.count])
+                searchOnly.append((ContinuousClock.now - s).seconds * 1000)
+            }
+            var withEmbedding: [Double] = []
+            for i in 0..<min(60, searches) {
+                var q = queries[i % queries.count]
+                q.kinds = [.postmortem]
+                q.limit = 5
+                let s = ContinuousClock.now
+                _ = try await search.search(q)
+                withEmbedding.append((ContinuousClock.now - s).seconds * 1000)
+            }
+            let n = try await store.counts().chunks
+            print(String(format: "%7d chunks  search p50 %6.2f ms  p99 %6.2f ms | with query embedding p50 %6.2f ms  p99 %6.2f ms | index build %.1f s",
+                         n, percentile(searchOnly, 0.5), percentile(searchOnly, 0.99),
+                         percentile(withEmbedding, 0.5), percentile(withEmbedding, 0.99), buildSeconds))
+        }
+        // HNSW recall@10 against exact search, at the largest size.
+        var recall = 0.0
+        try await store.withConnection { db in
+            for v in vectors {
+                let lit = PGVector.literal(v)
+                try await db.execute(script: "SET enable_indexscan = on; SET enable_seqscan = on;")
+                let approx = Set(try await db.query("SELECT id FROM chunks ORDER BY embedding <=> $1::vector LIMIT 10", [lit]).rows.compactMap { $0[0] })
+                try await db.execute(script: "SET enable_indexscan = off; SET enable_bitmapscan = off;")
+                let exact = Set(try await db.query("SELECT id FROM chunks ORDER BY embedding <=> $1::vector LIMIT 10", [lit]).rows.compactMap { $0[0] })
+                recall += Double(approx.intersection(exact).count) / Double(max(1, exact.count))
+            }
+            try await db.execute(script: "SET enable_indexscan = on; SET enable_bitmapscan = on;")
+        }
+        recall /= Double(vectors.count)
+        print(String(format: "HNSW recall@10 vs exact at %d chunks: %.3f (ef_search 100, m 16, ef_construction 64)",
+                     try await store.counts().chunks, recall))
+    }
+}
+
+func percentile(_ xs: [Double], _ p: Double) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let s = xs.sorted()
+    return s[min(s.count - 1, Int(Double(s.count) * p))]
+}
+
+enum BenchDatabase {
+    /// Drops and re-creates `name` next to the database of `base`; returns its URL.
+    static func fresh(base: String, name: String) async throws -> String {
+        guard let slash = base.lastIndex(of: "/") else { throw ValidationError("DATABASE_URL \(base) has no database name") }
+        let admin = try await PostgresConnection.connect(String(base[..<slash]) + "/postgres", logger: cliLogger())
+        try await admin.query("DROP DATABASE IF EXISTS \(name)")
+        try await admin.query("CREATE DATABASE \(name)")
+        return String(base[..<slash]) + "/" + name
+    }
+
+    static func queries(suite: String) throws -> [SearchQuery] {
+        struct Suite: Decodable { var cases: [RetrievalCase] }
+        guard let data = FileManager.default.contents(atPath: suite) else { throw ValidationError("cannot read \(suite)") }
+        return try YAMLDecoder().decode(Suite.self, from: String(decoding: data, as: UTF8.self)).cases.map {
+            IncidentQuery.from(labels: $0.alert.labels, annotations: $0.alert.annotations ?? [:], title: nil,
+                               service: $0.alert.labels["service"])
+        }
+    }
+}
