@@ -8,7 +8,7 @@ RUN swift package resolve
 COPY Sources Sources
 COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib \
-    && mkdir /out && cp $(swift build -c release --show-bin-path)/aiops $(swift build -c release --show-bin-path)/alert-ingestor /out/
+    && mkdir /out && for b in aiops alert-ingestor embedder retriever; do cp "$(swift build -c release --show-bin-path)/$b" /out/; done
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcurl4 ca-certificates \

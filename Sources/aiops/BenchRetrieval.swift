@@ -59,10 +59,11 @@ struct RetrievalBench: AsyncParsableCommand {
                                   FROM unnest(c.embedding::real[]) x),
                                c.model, c.kind, c.services, c.alerts
                         FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,
-                             generate_series($1::int, $2::int) g
+                             generate_series(1, $1::int) g
+                        WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
                         ORDER BY g, c.id
-                        LIMIT $3
-                        """, [String(current / max(real, 1) + 1), String(size / max(real, 1) + 1), String(size - current)])
+                        LIMIT $2
+                        """, [String(size / max(real, 1) + 1), String(size - current)])
                 }
                 try await db.execute(script: "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops); ANALYZE chunks;")
             }
