@@ -36,6 +36,8 @@ public struct HybridSearch: Sendable {
         /// …or above this one when full-text search also found it (e5 scores
         /// unrelated text around 0.80–0.84: measured on the example handbook).
         public var minSimilarityWithTextMatch = 0.80
+        /// Lexemes in more than this share of chunks (per ANALYZE) are left out of the full-text query.
+        public var commonLexemeFrequency = 0.03
         public init() {}
     }
 
@@ -58,20 +60,34 @@ public struct HybridSearch: Sendable {
         let t = tuning
         let useVector = mode != .text
         let useText = mode != .vector
+        // The query vector is a bound parameter (not a joined value) so the
+        // HNSW index serves the ORDER BY. The full-text query is built from the
+        // alert text's own lexemes (never tsquery syntax from the input),
+        // leaving out lexemes that ANALYZE found in more than $10 of chunks:
+        // OR-ing common words would make every chunk a match to rank.
         let sql = """
-            WITH q AS (
-                SELECT $1::vector AS v,
-                       to_tsquery('english', $2) AS t,
-                       $3::text[] AS kinds),
+            WITH lexemes AS (
+                SELECT u.lexeme FROM unnest(to_tsvector('english', $2)) u
+                WHERE u.lexeme NOT IN (
+                    SELECT e.elem FROM pg_stats s,
+                        unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(elem, freq)
+                    WHERE s.tablename = 'chunks' AND s.attname = 'tsv' AND e.elem IS NOT NULL AND e.freq > $10::float8)
+                LIMIT 32),
+            q AS (
+                SELECT CASE WHEN count(*) = 0 THEN NULL
+                            ELSE to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) END AS t,
+                       $3::text[] AS kinds
+                FROM lexemes),
             vec AS (
                 SELECT id, row_number() OVER (ORDER BY dist) AS r, 1 - dist AS sim FROM (
-                    SELECT c.id, c.embedding <=> q.v AS dist FROM chunks c, q
-                    WHERE $6::boolean AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
-                    ORDER BY c.embedding <=> q.v LIMIT $4) v),
+                    SELECT c.id, c.embedding <=> $1::vector AS dist FROM chunks c
+                    WHERE $6::boolean AND ($3::text[] IS NULL OR c.kind = ANY($3::text[]))
+                    ORDER BY c.embedding <=> $1::vector LIMIT $4) v),
             fts AS (
                 SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
                     SELECT c.id, ts_rank_cd(c.tsv, q.t, 32) AS rank FROM chunks c, q
-                    WHERE $7::boolean AND c.tsv @@ q.t AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
+                    WHERE $7::boolean AND q.t IS NOT NULL AND c.tsv @@ q.t
+                      AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
                     ORDER BY rank DESC LIMIT $4) f),
             fused AS (
                 SELECT id, sum(1.0 / ($5::float8 + r)) AS rrf, max(sim) AS sim, min(vr) AS vr, min(tr) AS tr FROM (
@@ -81,16 +97,17 @@ public struct HybridSearch: Sendable {
                 GROUP BY id)
             SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end,
                    f.rrf, f.vr, f.tr,
-                   coalesce(f.sim, 1 - (c.embedding <=> (SELECT v FROM q))) AS sim,
+                   coalesce(f.sim, 1 - (c.embedding <=> $1::vector)) AS sim,
                    ($8::text IS NOT NULL AND $8 = ANY(c.alerts)) AS alert_match,
                    (c.services && $9::text[]) AS service_match
             FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let rows = try await store.withConnection { db in
-            try await db.query(sql, [PGVector.literal(queryVector), Self.tsQuery(q.text), kinds, String(t.candidates),
-                                     String(t.rrfK), useVector ? "true" : "false", useText ? "true" : "false",
-                                     q.alertName, pgArray(q.services)])
+            try await db.query(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
+                                     String(t.candidates), String(t.rrfK), useVector ? "true" : "false",
+                                     useText ? "true" : "false", q.alertName, pgArray(q.services),
+                                     String(t.commonLexemeFrequency)])
         }
         var best: [String: Citation] = [:]
         for r in rows.rows {
@@ -115,16 +132,6 @@ public struct HybridSearch: Sendable {
             .prefix(q.limit).map { $0 }
     }
 
-    /// Untrusted text to an OR-query of its words: never tsquery syntax from the input.
-    static func tsQuery(_ text: String) -> String {
-        var seen: Set<String> = []
-        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
-            .filter { $0.count >= 3 && $0.count <= 40 && !stopWords.contains($0) && seen.insert($0).inserted }
-        return words.isEmpty ? "''" : words.prefix(48).joined(separator: " | ")
-    }
-
-    static let stopWords: Set<String> = ["the", "and", "for", "are", "was", "with", "from", "this", "that", "than",
-                                         "above", "below", "over", "into", "has", "have", "not", "but", "its", "all"]
 }
 
 /// Builds the retrieval query from an incident's alert data. Alert labels and

@@ -55,7 +55,7 @@ struct RetrievalBench: AsyncParsableCommand {
                                             content_hash, embedding, model, kind, services, alerts)
                         SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end,
                                c.content, c.content_hash,
-                               (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.03)::vector)
+                               (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
                                   FROM unnest(c.embedding::real[]) x),
                                c.model, c.kind, c.services, c.alerts
                         FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,

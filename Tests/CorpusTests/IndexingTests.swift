@@ -211,3 +211,30 @@ struct IndexingTests {
         #expect(String(decoding: letters[0].value, as: UTF8.self).contains("without content"))
     }
 }
+
+@Suite("Embedder dependency failures", .enabled(if: integrationEnabled))
+struct EmbedderFailureTests {
+    @Test func embeddingsServerDownIsTransientAndABadDocumentIsPermanent() async throws {
+        let f = try await IndexFixture(files: ["runbooks/postgres-disk-full.md"])
+        var dead = f.embeddings.configuration
+        dead.baseURL = "http://127.0.0.1:\(try freeLoopbackPort())/v1"
+        dead.retries = 1
+        let handler = EmbedderHandler(store: f.store, embeddings: try EmbeddingsClient(configuration: dead, logger: TestKafka.logger),
+                                      logger: TestKafka.logger)
+        let file = try CorpusSync.scan(root: f.root)[0]
+        let (doc, _) = try CorpusDocument.parse(path: file.path, text: file.text)
+        let event = CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
+                                content: file.text, syncedAt: Date(), source: "t")
+        await #expect(throws: TransientHandlerError.self) { _ = try await handler.index(event) }
+        #expect(try await f.store.counts().documents == 0) // nothing half-written
+
+        let deadDB = IndexStore(url: "postgresql://aiops@127.0.0.1:\(try freeLoopbackPort())/none?connect_timeout=2",
+                                dimensions: 384, logger: TestKafka.logger)
+        let noDatabase = EmbedderHandler(store: deadDB, embeddings: f.embeddings, logger: TestKafka.logger)
+        await #expect(throws: TransientHandlerError.self) { _ = try await noDatabase.index(event) }
+
+        var mismatched = event
+        mismatched.documentID = "runbooks/not-this-one"
+        await #expect(throws: PermanentHandlerError.self) { _ = try await handler.index(mismatched) }
+    }
+}

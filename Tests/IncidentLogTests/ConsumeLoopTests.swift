@@ -183,3 +183,37 @@ struct ConfigSourceTests {
         }
     }
 }
+
+@Suite("Outages are not poison")
+struct TransientFailureTests {
+    /// Fails with a dependency outage more times than the retry budget, then works.
+    struct FlakyDependency: MessageHandler {
+        let topics: TopicSet
+        let calls = EchoHandler.Attempts()
+        func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
+            let n = calls.withLock { $0[message.offset, default: 0] += 1; return $0[message.offset]! }
+            if n <= 8 { throw TransientHandlerError(KafkaError(.consume, "embeddings server down")) }
+            return try await EchoHandler(topics: topics).handle(message)
+        }
+    }
+
+    @Test func aDependencyOutageIsWaitedOutWithoutDeadLettering() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        let handler = FlakyDependency(topics: topics)
+        let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [topics.corpus]), producer: producer,
+                               handler: handler, topics: topics, group: group,
+                               retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
+                               logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        try await producer.send(KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array("doc".utf8)))
+        let outputs = try await TestKafka.read(topics.incidents, count: 1)
+        task.cancel()
+        _ = try? await task.value
+        #expect(outputs.count == 1)
+        #expect(handler.calls.withLock { $0[0] } == 9) // 8 outages, then success: more than maxAttempts
+        #expect(try await TestKafka.readAll(topics.deadLetter).isEmpty)
+        await producer.close()
+    }
+}
