@@ -124,7 +124,9 @@ if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
 fi
 mkdir -p "$STACK_DIR/pgsock"
 [[ $(id -u) -eq 0 ]] && chown "$PG_USER" "$STACK_DIR/pgsock" && chmod o+x "$STACK_DIR" "$ROOT" 2>/dev/null || true
-start postgres "${RUN_AS[@]}" "$PGBIN/postgres" -D "$PGDATA" -h 127.0.0.1 -p "$PG_PORT" -k "$STACK_DIR/pgsock"
+# The HNSW graph and vectors of a 100k-chunk index are ~200 MB: keep them in shared buffers.
+start postgres "${RUN_AS[@]}" "$PGBIN/postgres" -D "$PGDATA" -h 127.0.0.1 -p "$PG_PORT" -k "$STACK_DIR/pgsock" \
+    -c shared_buffers="${PG_SHARED_BUFFERS:-512MB}"
 for _ in $(seq 1 100); do "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d postgres -q && break; sleep 0.1; done
 "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='aiops'" | grep -q 1 \
     || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U aiops aiops

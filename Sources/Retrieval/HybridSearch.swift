@@ -26,7 +26,7 @@ public enum SearchMode: String, Sendable, CaseIterable { case hybrid, vector, te
 public struct HybridSearch: Sendable {
     public struct Tuning: Sendable {
         /// Candidates from each retriever.
-        public var candidates = 60
+        public var candidates = 40
         /// RRF constant k in 1/(k + rank).
         public var rrfK = 60.0
         public var alertBoost = 0.02
@@ -37,7 +37,7 @@ public struct HybridSearch: Sendable {
         /// unrelated text around 0.80–0.84: measured on the example handbook).
         public var minSimilarityWithTextMatch = 0.80
         /// Lexemes in more than this share of chunks (per ANALYZE) are left out of the full-text query.
-        public var commonLexemeFrequency = 0.03
+        public var commonLexemeFrequency = 0.015
         public init() {}
     }
 
@@ -85,7 +85,7 @@ public struct HybridSearch: Sendable {
                     ORDER BY c.embedding <=> $1::vector LIMIT $4) v),
             fts AS (
                 SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
-                    SELECT c.id, ts_rank_cd(c.tsv, q.t, 32) AS rank FROM chunks c, q
+                    SELECT c.id, ts_rank(c.tsv, q.t, 32) AS rank FROM chunks c, q
                     WHERE $7::boolean AND q.t IS NOT NULL AND c.tsv @@ q.t
                       AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
                     ORDER BY rank DESC LIMIT $4) f),
