@@ -1,4 +1,6 @@
 import Foundation
+import IncidentLog
+import Kafka
 
 /// Configuration lookup: command-line flag > environment variable > default.
 /// Every daemon resolves its documented configuration struct through this.
@@ -45,5 +47,24 @@ extension ConfigSource {
             out[kv[0].trimmingCharacters(in: .whitespaces)] = kv[1].trimmingCharacters(in: .whitespaces)
         }
         return out
+    }
+}
+
+/// The Kafka and database settings every consuming daemon reads the same way:
+/// `KAFKA_BROKERS`, `KAFKA_PROPERTIES`, `AIOPS_TOPIC_PREFIX`, `DATABASE_URL`.
+public struct DaemonSettings: Sendable {
+    public var kafka: KafkaConfiguration
+    public var topics: TopicSet
+    public var databaseURL: String
+
+    public static let defaultDatabaseURL = "postgresql://aiops@127.0.0.1:5433/aiops"
+
+    public init(service: String, source src: ConfigSource = ConfigSource()) throws {
+        kafka = KafkaConfiguration(bootstrapServers: src.string(nil, env: "KAFKA_BROKERS", default: "127.0.0.1:9092"),
+                                   clientID: service)
+        kafka.properties = try src.kafkaProperties()
+        kafka.statisticsIntervalMs = 15_000
+        topics = TopicSet(prefix: src.string(nil, env: "AIOPS_TOPIC_PREFIX", default: ""))
+        databaseURL = src.string(nil, env: "DATABASE_URL", default: Self.defaultDatabaseURL)
     }
 }

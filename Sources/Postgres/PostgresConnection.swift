@@ -19,10 +19,12 @@ public struct PostgresRows: Sendable {
 /// (libpq is blocking), so it never blocks the cooperative pool, and calls on
 /// one connection are naturally serialized.
 public final class PostgresConnection: @unchecked Sendable {
-    // @unchecked: `conn` is only used on `queue`.
+    // @unchecked: `conn` and `prepared` are only used on `queue`.
     private let conn: OpaquePointer
     private let queue: DispatchQueue
     private let logger: Logger
+    /// Names of statements prepared on this connection (touched only on `queue`).
+    private var prepared: Set<String> = []
 
     private init(conn: OpaquePointer, logger: Logger) {
         self.conn = conn
@@ -55,6 +57,36 @@ public final class PostgresConnection: @unchecked Sendable {
         try await withCheckedThrowingContinuation { c in
             queue.async { c.resume(with: Result { try self.execute(sql, parameters) }) }
         }
+    }
+
+    /// Runs a statement that is prepared once per connection and then only
+    /// executed: for hot queries whose planning time matters (hybrid search).
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+        try await withCheckedThrowingContinuation { c in
+            queue.async { c.resume(with: Result { try self.executePrepared(sql, parameters) }) }
+        }
+    }
+
+    private func executePrepared(_ sql: String, _ parameters: [String?]) throws -> PostgresRows {
+        var hasher = Hasher()
+        hasher.combine(sql)
+        let name = "aiops_\(UInt(bitPattern: hasher.finalize()))"
+        if !prepared.contains(name) {
+            let result = PQprepare(conn, name, sql, Int32(parameters.count), nil)
+            defer { PQclear(result) }
+            _ = try check(result, sql: sql)
+            prepared.insert(name)
+        }
+        let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in cStrings { free(p) } }
+        let result = cStrings.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buf.count)) { values in
+                PQexecPrepared(conn, name, Int32(parameters.count), parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        return try check(result, sql: sql)
     }
 
     /// Runs several statements separated by semicolons, without parameters (migrations).

@@ -104,7 +104,7 @@ public struct HybridSearch: Sendable {
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let rows = try await store.withConnection { db in
-            try await db.query(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
+            try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                      String(t.candidates), String(t.rrfK), useVector ? "true" : "false",
                                      useText ? "true" : "false", q.alertName, pgArray(q.services),
                                      String(t.commonLexemeFrequency)])

@@ -71,7 +71,7 @@ struct IndexOptions: ParsableArguments {
     func store() throws -> (IndexStore, EmbeddingsClient) {
         let src = ConfigSource()
         let config = try EmbeddingsConfiguration.fromEnvironment(src)
-        let url = src.string(databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
+        let url = src.string(databaseURL, env: "DATABASE_URL", default: DaemonSettings.defaultDatabaseURL)
         return (IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger()),
                 try EmbeddingsClient(configuration: config, logger: cliLogger()))
     }

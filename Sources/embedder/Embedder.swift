@@ -26,16 +26,14 @@ struct Embedder: AsyncParsableCommand {
         let src = ConfigSource()
         let registry = Observability.bootstrap(service: "embedder")
         let logger = Logger(label: "embedder")
-        let brokers = src.string(nil, env: "KAFKA_BROKERS", default: "127.0.0.1:9092")
-        let topics = TopicSet(prefix: src.string(nil, env: "AIOPS_TOPIC_PREFIX", default: ""))
+        let settings = try DaemonSettings(service: "embedder", source: src)
+        let topics = settings.topics
+        let kafka = settings.kafka
+        let databaseURL = settings.databaseURL
         let group = src.string(nil, env: "EMBEDDER_GROUP", default: "aiops-embedder")
-        let databaseURL = src.string(nil, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
         let embeddingsConfig = try EmbeddingsConfiguration.fromEnvironment(src)
         let chunker = Chunker(maxCharacters: try src.int(nil, env: "CHUNK_MAX_CHARS", default: 1_200),
                               overlapCharacters: try src.int(nil, env: "CHUNK_OVERLAP_CHARS", default: 200))
-        var kafka = KafkaConfiguration(bootstrapServers: brokers, clientID: "embedder")
-        kafka.properties = try src.kafkaProperties()
-        kafka.statisticsIntervalMs = 15_000
 
         let store = IndexStore(url: databaseURL, dimensions: embeddingsConfig.dimensions, logger: logger)
         try await store.migrate()

@@ -17,21 +17,19 @@ struct Retriever: AsyncParsableCommand {
         discussion: """
             Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, DATABASE_URL, EMBEDDINGS_* (as the
             embedder), RETRIEVER_GROUP (aiops-retriever), RETRIEVER_HOST/RETRIEVER_PORT (127.0.0.1:9097),
-            RETRIEVAL_MIN_SIMILARITY (0.80), RETRIEVAL_POSTMORTEMS (5), RETRIEVAL_RUNBOOKS (3).
+            RETRIEVAL_MIN_SIMILARITY (0.85), RETRIEVAL_POSTMORTEMS (5), RETRIEVAL_RUNBOOKS (3).
             """)
 
     func run() async throws {
         let src = ConfigSource()
         let registry = Observability.bootstrap(service: "retriever")
         let logger = Logger(label: "retriever")
-        let brokers = src.string(nil, env: "KAFKA_BROKERS", default: "127.0.0.1:9092")
-        let topics = TopicSet(prefix: src.string(nil, env: "AIOPS_TOPIC_PREFIX", default: ""))
+        let settings = try DaemonSettings(service: "retriever", source: src)
+        let topics = settings.topics
+        let kafka = settings.kafka
+        let databaseURL = settings.databaseURL
         let group = src.string(nil, env: "RETRIEVER_GROUP", default: "aiops-retriever")
-        let databaseURL = src.string(nil, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
         let embeddingsConfig = try EmbeddingsConfiguration.fromEnvironment(src)
-        var kafka = KafkaConfiguration(bootstrapServers: brokers, clientID: "retriever")
-        kafka.properties = try src.kafkaProperties()
-        kafka.statisticsIntervalMs = 15_000
 
         let store = IndexStore(url: databaseURL, dimensions: embeddingsConfig.dimensions, logger: logger)
         try await store.migrate()

@@ -43,7 +43,8 @@ public enum TestPostgres {
         guard p.terminationStatus == 0 else { throw TestEnvironmentError("psql failed: \(sql)") }
     }
 
-    private static func run(_ argv: [String], asUser user: String?) throws {
+    /// `argv` as a process, run as `user` through runuser when given (PostgreSQL refuses root).
+    private static func process(_ argv: [String], asUser user: String?) -> Process {
         let p = Process()
         if let user {
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
@@ -52,6 +53,11 @@ public enum TestPostgres {
             p.executableURL = URL(fileURLWithPath: argv[0])
             p.arguments = Array(argv.dropFirst())
         }
+        return p
+    }
+
+    private static func run(_ argv: [String], asUser user: String?) throws {
+        let p = process(argv, asUser: user)
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
         p.waitUntilExit()
@@ -73,16 +79,8 @@ public enum TestPostgres {
         let data = dir.appendingPathComponent("data").path
         try run([bin + "/initdb", "-D", data, "-U", "aiops", "--auth=trust", "-E", "UTF8"], asUser: user)
         let port = try freeLoopbackPort()
-        let p = Process()
-        let argv = [bin + "/postgres", "-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", dir.path,
-                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        if let user {
-            p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            p.arguments = ["-u", user, "--"] + argv
-        } else {
-            p.executableURL = URL(fileURLWithPath: argv[0])
-            p.arguments = Array(argv.dropFirst())
-        }
+        let p = process([bin + "/postgres", "-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", dir.path,
+                         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"], asUser: user)
         let log = FileManager.default.createFile(atPath: dir.path + "/log", contents: nil)
             ? FileHandle(forWritingAtPath: dir.path + "/log") : nil
         p.standardOutput = log
