@@ -73,6 +73,11 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
 
+        .target(name: "Actions", dependencies: [
+            "HTTPClient",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+
         .executableTarget(name: "alert-ingestor", dependencies: [
             "Ingest", "DaemonRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -108,6 +113,7 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: [
             "Corpus", "Retrieval", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
         ], swiftSettings: strict),
+        .testTarget(name: "ActionsTests", dependencies: ["Actions", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
     ]
 )

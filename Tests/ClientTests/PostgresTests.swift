@@ -56,6 +56,16 @@ struct PostgresTests {
         #expect(try PGVector.parse(rows[1, "embedding"]!) == [0.9, 0.1, 0])
     }
 
+    @Test func preparedStatementsArePreparedOnceAndReused() async throws {
+        let db = try await PostgresConnection.connect(try TestPostgres.database(), logger: logger)
+        let sql = "SELECT $1::int + 1 AS n"
+        #expect(try await db.queryPrepared(sql, ["1"])[0, "n"] == "2")
+        #expect(try await db.queryPrepared(sql, ["41"])[0, "n"] == "42")
+        let count = try await db.query("SELECT count(*) AS n FROM pg_prepared_statements")
+        #expect(count[0, "n"] == "1")
+        await #expect(throws: PostgresError.self) { try await db.queryPrepared("SELECT nope FROM nowhere") }
+    }
+
     @Test func connectionErrorsSayWhere() async throws {
         await #expect(throws: PostgresError.self) {
             _ = try await PostgresConnection.connect("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",

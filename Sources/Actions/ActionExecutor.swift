@@ -1,0 +1,134 @@
+import Foundation
+import HTTPClient
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outcome of running an action.
+public struct ActionResult: Sendable, Hashable, Codable {
+    public var exitStatus: Int32
+    public var durationMs: Int
+    /// Output (stdout and stderr interleaved, or the HTTP status line and body),
+    /// truncated to the action's limit and redacted.
+    public var output: String
+    public var truncated: Bool
+    public var timedOut: Bool
+
+    public var succeeded: Bool { exitStatus == 0 && !timedOut }
+
+    enum CodingKeys: String, CodingKey {
+        case output, truncated
+        case exitStatus = "exit_status", durationMs = "duration_ms", timedOut = "timed_out"
+    }
+}
+
+/// Runs prepared actions: argv without a shell in its own process group (a
+/// timeout kills the whole group), or an HTTP GET to an allowed host.
+public struct ActionExecutor: Sendable {
+    public let catalog: ActionCatalog
+
+    public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+    public func run(_ action: PreparedAction) async throws -> ActionResult {
+        let start = ContinuousClock.now
+        var result: ActionResult
+        switch action.definition.runner {
+        case .command, .kubectl:
+            let argv = action.argv
+            let timeout = action.definition.timeoutSeconds
+            let limit = action.definition.outputLimitBytes
+            result = try await withCheckedThrowingContinuation { c in
+                Thread { c.resume(with: Result { try Self.spawn(argv, timeout: timeout, limit: limit) }) }.start()
+            }
+        case .http:
+            let client = try HTTPClient()
+            do {
+                let r = try await client.request("GET", action.url!.absoluteString,
+                                                 timeout: .milliseconds(Int(action.definition.timeoutSeconds * 1000)))
+                let body = r.body.prefix(action.definition.outputLimitBytes)
+                result = ActionResult(exitStatus: r.status >= 200 && r.status < 400 ? 0 : Int32(r.status),
+                                      durationMs: 0, output: "HTTP \(r.status)\n" + String(decoding: body, as: UTF8.self),
+                                      truncated: r.body.count > body.count, timedOut: false)
+            } catch let e as HTTPClientError {
+                result = ActionResult(exitStatus: -1, durationMs: 0, output: e.description, truncated: false,
+                                      timedOut: e.code == .timedOut)
+            }
+        }
+        let d = ContinuousClock.now - start
+        result.durationMs = Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+        result.output = redact(result.output)
+        return result
+    }
+
+    /// Replaces every match of the catalog's redaction patterns.
+    public func redact(_ text: String) -> String {
+        var out = text
+        for p in catalog.redactPatterns {
+            guard let re = try? NSRegularExpression(pattern: p) else { continue }
+            let range = NSRange(out.startIndex..., in: out)
+            // Keep a captured prefix (e.g. "password=") when the pattern has one.
+            let template = re.numberOfCaptureGroups > 0 ? "$1[REDACTED]" : "[REDACTED]"
+            out = re.stringByReplacingMatches(in: out, range: range, withTemplate: template)
+        }
+        return out
+    }
+
+    /// posix_spawn in a new process group, output through a pipe, killed as a group at the deadline.
+    static func spawn(_ argv: [String], timeout: Double, limit: Int) throws -> ActionResult {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw ActionError(.launch, "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            throw ActionError(.launch, "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        var output: [UInt8] = []
+        var truncated = false
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { timedOut = true; break }
+            let ready = poll(&pfd, 1, Int32(min(remaining, 0.2) * 1000))
+            if ready < 0 && errno != EINTR { break }
+            if ready <= 0 { continue }
+            let n = read(fds[0], &buffer, buffer.count)
+            if n <= 0 { break } // EOF: every writer in the group is gone
+            let room = max(0, limit - output.count)
+            output.append(contentsOf: buffer[0..<min(n, room)])
+            if n > room { truncated = true }
+        }
+        if timedOut {
+            kill(-pid, SIGTERM)
+            usleep(200_000)
+            kill(-pid, SIGKILL)
+        }
+        close(fds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // Anything the group left behind goes too.
+        kill(-pid, SIGKILL)
+        let exited = (status & 0x7f) == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ActionResult(exitStatus: code, durationMs: 0, output: String(decoding: output, as: UTF8.self),
+                            truncated: truncated, timedOut: timedOut)
+    }
+}
