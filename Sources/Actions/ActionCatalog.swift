@@ -152,8 +152,7 @@ public struct ActionCatalog: Sendable {
             guard let argv = a.argv, !argv.isEmpty else { throw ActionError(.catalog, "\(where_): kubectl runner needs argv") }
             templates = argv
         case .http:
-            guard let url = a.url, let components = URLComponents(string: url.replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")),
-                  components.scheme == "http" || components.scheme == "https" else {
+            guard let url = a.url, url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw ActionError(.catalog, "\(where_): http runner needs an http(s) url")
             }
             templates = [url]

@@ -92,7 +92,15 @@ public struct ActionExecutor: Sendable {
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        var rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        // ETXTBSY: the script is still open for writing somewhere (being deployed,
+        // or a descriptor inherited by a concurrent fork); it clears quickly.
+        var attempts = 0
+        while rc == ETXTBSY && attempts < 20 {
+            usleep(50_000)
+            attempts += 1
+            rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        }
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
