@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "alert-ingestor", targets: ["alert-ingestor"]),
         .executable(name: "embedder", targets: ["embedder"]),
         .executable(name: "retriever", targets: ["retriever"]),
+        .executable(name: "executor", targets: ["executor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,6 +79,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 
+        .target(name: "Execution", dependencies: [
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], swiftSettings: strict),
+
         .executableTarget(name: "alert-ingestor", dependencies: [
             "Ingest", "DaemonRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -89,6 +97,11 @@ let package = Package(
         .executableTarget(name: "retriever", dependencies: [
             "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "executor", dependencies: [
+            "Execution", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Postgres",
@@ -114,6 +127,10 @@ let package = Package(
             "Corpus", "Retrieval", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ActionsTests", dependencies: ["Actions", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ExecutionTests", dependencies: [
+            "Execution", "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -132,6 +132,12 @@ public enum IncidentEventPayload: Sendable, Hashable {
     case alertResolved(AlertResolved)
     case incidentResolved(IncidentResolved)
     case retrievalCompleted(RetrievalCompleted)
+    case actionApproved(ActionApproved)
+    case actionStarted(ActionStarted)
+    case actionExecuted(ActionExecuted)
+    case actionFailed(ActionFailed)
+    case actionOutcomeUnknown(ActionOutcomeUnknown)
+    case incidentEscalated(IncidentEscalated)
     /// A type this build does not know, kept as it was.
     case unknown(type: String, payload: JSONValue)
 
@@ -142,6 +148,12 @@ public enum IncidentEventPayload: Sendable, Hashable {
         case .alertResolved: "AlertResolved"
         case .incidentResolved: "IncidentResolved"
         case .retrievalCompleted: "RetrievalCompleted"
+        case .actionApproved: "ActionApproved"
+        case .actionStarted: "ActionStarted"
+        case .actionExecuted: "ActionExecuted"
+        case .actionFailed: "ActionFailed"
+        case .actionOutcomeUnknown: "ActionOutcomeUnknown"
+        case .incidentEscalated: "IncidentEscalated"
         case .unknown(let type, _): type
         }
     }

@@ -64,6 +64,12 @@ extension IncidentEvent: Codable {
         case "AlertResolved": payload = .alertResolved(try c.decode(AlertResolved.self, forKey: .payload))
         case "IncidentResolved": payload = .incidentResolved(try c.decode(IncidentResolved.self, forKey: .payload))
         case "RetrievalCompleted": payload = .retrievalCompleted(try c.decode(RetrievalCompleted.self, forKey: .payload))
+        case "ActionApproved": payload = .actionApproved(try c.decode(ActionApproved.self, forKey: .payload))
+        case "ActionStarted": payload = .actionStarted(try c.decode(ActionStarted.self, forKey: .payload))
+        case "ActionExecuted": payload = .actionExecuted(try c.decode(ActionExecuted.self, forKey: .payload))
+        case "ActionFailed": payload = .actionFailed(try c.decode(ActionFailed.self, forKey: .payload))
+        case "ActionOutcomeUnknown": payload = .actionOutcomeUnknown(try c.decode(ActionOutcomeUnknown.self, forKey: .payload))
+        case "IncidentEscalated": payload = .incidentEscalated(try c.decode(IncidentEscalated.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
         }
     }
@@ -84,6 +90,12 @@ extension IncidentEvent: Codable {
         case .alertResolved(let p): try c.encode(p, forKey: .payload)
         case .incidentResolved(let p): try c.encode(p, forKey: .payload)
         case .retrievalCompleted(let p): try c.encode(p, forKey: .payload)
+        case .actionApproved(let p): try c.encode(p, forKey: .payload)
+        case .actionStarted(let p): try c.encode(p, forKey: .payload)
+        case .actionExecuted(let p): try c.encode(p, forKey: .payload)
+        case .actionFailed(let p): try c.encode(p, forKey: .payload)
+        case .actionOutcomeUnknown(let p): try c.encode(p, forKey: .payload)
+        case .incidentEscalated(let p): try c.encode(p, forKey: .payload)
         case .unknown(_, let p): try c.encode(p, forKey: .payload)
         }
     }

@@ -26,6 +26,8 @@ public struct IncidentState: Sendable, Hashable {
     public private(set) var alerts: [String: Alert] = [:]
     /// The latest retrieval for this incident: the only evidence later steps may cite.
     public private(set) var retrieval: RetrievalCompleted?
+    /// Set once a daemon handed the incident to a human.
+    public private(set) var escalated = false
     /// Events in log order, duplicates removed.
     public private(set) var events: [IncidentEvent] = []
     private var seen: Set<String> = []
@@ -66,6 +68,10 @@ public struct IncidentState: Sendable, Hashable {
             resolvedAt = event.occurredAt
         case .retrievalCompleted(let p):
             retrieval = p
+        case .incidentEscalated:
+            escalated = true
+        case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown:
+            break
         case .unknown:
             break
         }

@@ -144,8 +144,13 @@ extension IncidentEvent {
             w.beginObject()
             w.field("reason", p.reason)
             w.endObject()
-        case .retrievalCompleted(let p):
-            w.raw(Array(try JSONEncoder().encode(p)))
+        case .retrievalCompleted(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionApproved(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionStarted(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionExecuted(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionFailed(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionOutcomeUnknown(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .incidentEscalated(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .unknown(_, let p):
             w.raw(Array(try JSONEncoder().encode(p)))
         }

@@ -38,7 +38,7 @@ public struct IngestState: Sendable {
             open[g]?.alerts[p.fingerprint]?.firing = false
         case .incidentResolved:
             if let g = incidents[event.incidentID], open[g]?.id == event.incidentID { open[g] = nil }
-        case .retrievalCompleted, .unknown:
+        default:
             break
         }
     }

@@ -105,6 +105,12 @@ enum Timeline {
             p.found
                 ? "\(p.postmortems.count) postmortem(s), \(p.runbooks.count) runbook(s): " + p.citations.prefix(3).map { "\($0.documentID) §\($0.headingPath.split(separator: ">").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")" }.joined(separator: "; ")
                 : "nothing found: \(p.reason ?? "")"
+        case .actionApproved(let p): "\(p.action) \(p.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) approved by \(p.approver.kind.rawValue) \(p.approver.name)"
+        case .actionStarted(let p): "\(p.action) started by \(p.executor)"
+        case .actionExecuted(let p): "\(p.action) exited \(p.exitStatus) in \(p.durationMs) ms\(p.timedOut ? " (timed out)" : "")"
+        case .actionFailed(let p): "\(p.action) did not run: \(p.error)"
+        case .actionOutcomeUnknown(let p): "\(p.action) outcome unknown: \(p.reason)"
+        case .incidentEscalated(let p): "escalated: \(p.reason)"
         case .unknown(let type, _): "(\(type))"
         }
     }

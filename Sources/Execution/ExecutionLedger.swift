@@ -1,0 +1,29 @@
+import IncidentLog
+import Synchronization
+
+/// What the executor knows of every action request, folded from the incident
+/// log: started? finished? Rebuilt from the log before the executor acts, and
+/// kept current from what it consumes and produces.
+public final class ExecutionLedger: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var started = false
+        public var finished = false
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    public func apply(_ event: IncidentEvent) {
+        switch event.payload {
+        case .actionStarted(let p): entries.withLock { $0[p.requestID, default: Entry()].started = true }
+        case .actionExecuted(let p): finish(p.requestID)
+        case .actionFailed(let p): finish(p.requestID)
+        case .actionOutcomeUnknown(let p): finish(p.requestID)
+        default: break
+        }
+    }
+
+    public func markStarted(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].started = true } }
+    public func finish(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].finished = true } }
+    public func entry(_ requestID: String) -> Entry { entries.withLock { $0[requestID] ?? Entry() } }
+}

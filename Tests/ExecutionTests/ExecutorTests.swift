@@ -1,0 +1,155 @@
+import Actions
+import Crypto
+import DaemonRuntime
+import Execution
+import Foundation
+import IncidentLog
+import Kafka
+import TestSupport
+import Testing
+
+/// A catalog whose actions append to a file: the file's line count is how often they ran.
+struct ExecutorFixture {
+    let topics: TopicSet
+    let producer: KafkaProducer
+    let catalog: ActionCatalog
+    let marker: String
+    let key = SymmetricKey(data: Data("0123456789abcdef0123456789abcdef".utf8))
+    let incident = EventIDs.incident(source: "test", parts: [UUID().uuidString])
+
+    init(name: String = #function) throws {
+        topics = try TestKafka.topics(name: name)
+        producer = try TestKafka.producer()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("exec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        marker = dir.appendingPathComponent("runs").path
+        let script = dir.appendingPathComponent("act.sh").path
+        try "#!/bin/sh\necho \"$1\" >> \(marker)\necho ran $1 token=abc123\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        catalog = try ActionCatalog.load(yaml: """
+            actions:
+              - {id: diag.check, description: read-only check, risk: read_only, runner: command, executable: \(script),
+                 argv: ["{target}"], parameters: {target: {type: string, pattern: "[a-z-]+"}}, timeout_seconds: 5, output_limit_bytes: 1000}
+              - {id: svc.restart, description: restart, risk: destructive, runner: command, executable: \(script),
+                 argv: ["{target}"], parameters: {target: {type: string, pattern: "[a-z-]+"}}, timeout_seconds: 5, output_limit_bytes: 1000}
+            """)
+    }
+
+    func handler(_ ledger: ExecutionLedger = ExecutionLedger()) -> ExecutorHandler {
+        ExecutorHandler(catalog: catalog, approvalKey: key, producer: producer, topics: topics, ledger: ledger,
+                        logger: TestKafka.logger)
+    }
+
+    func approval(_ action: String, risk: String, target: String = "payments-api", request: String = "req-1",
+                  key signingKey: SymmetricKey? = nil) -> IncidentEvent {
+        let a = ActionApproved(requestID: request, action: action, parameters: ["target": target], risk: risk,
+                               approver: Approver(name: "alice", kind: .human), reason: "looks right")
+            .signed(incidentID: incident, key: signingKey ?? key)
+        return .derived(incidentID: incident, producer: "approver", causationID: request, step: "approved",
+                        trace: .newRoot(), payload: .actionApproved(a))
+    }
+
+    var runs: Int { ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").split(separator: "\n").count }
+}
+
+@Suite("executor")
+struct ExecutorTests {
+    @Test func anApprovedActionRunsOnceWithStartedThenExecuted() async throws {
+        let f = try ExecutorFixture()
+        let h = f.handler()
+        let approved = f.approval("diag.check", risk: "read_only")
+        let out = try await h.react(to: approved)
+        #expect(out.map(\.type) == ["ActionExecuted"])
+        guard case .actionExecuted(let r) = out[0].payload else { return }
+        #expect(r.exitStatus == 0)
+        #expect(r.output.contains("ran payments-api"))
+        #expect(!r.output.contains("abc123"), "secrets are redacted")
+        for e in out { #expect(TestSchemas.violations(ofIncidentEvent: e) == []) }
+        #expect(TestSchemas.violations(ofIncidentEvent: approved) == [])
+        // ActionStarted went to the log before the action ran.
+        let log = try await TestKafka.readAll(f.topics.incidents)
+        #expect(try log.map { try IncidentEventCodec.decode($0).type } == ["ActionStarted"])
+        #expect(TestSchemas.violations(ofIncidentRecord: log[0]) == [])
+        // Redelivered approval: nothing runs again.
+        #expect(try await h.react(to: approved).isEmpty)
+        #expect(f.runs == 1)
+        await f.producer.close()
+    }
+
+    @Test func aForgedApprovalIsRefusedAndNothingRuns() async throws {
+        let f = try ExecutorFixture()
+        let forged = f.approval("svc.restart", risk: "destructive",
+                                key: SymmetricKey(data: Data("not-the-approver-key-not-the-key!".utf8)))
+        let out = try await f.handler().react(to: forged)
+        #expect(out.map(\.type) == ["ActionFailed"])
+        if case .actionFailed(let p) = out[0].payload { #expect(p.error.contains("not signed")) }
+        // Tampering with a signed approval breaks the signature too.
+        var tampered = f.approval("svc.restart", risk: "destructive", request: "req-2")
+        if case .actionApproved(var a) = tampered.payload {
+            a.parameters["target"] = "orders-db"
+            tampered.payload = .actionApproved(a)
+        }
+        #expect(try await f.handler().react(to: tampered).map(\.type) == ["ActionFailed"])
+        #expect(f.runs == 0)
+        await f.producer.close()
+    }
+
+    @Test func approvalsOutsideTheCatalogOrWithBadParametersNeverRun() async throws {
+        let f = try ExecutorFixture()
+        let h = f.handler()
+        #expect(try await h.react(to: f.approval("shell.exec", risk: "destructive", request: "a")).map(\.type) == ["ActionFailed"])
+        #expect(try await h.react(to: f.approval("diag.check", risk: "read_only", target: "x; rm -rf /", request: "b")).map(\.type) == ["ActionFailed"])
+        // A destructive action approved as if it were read-only is refused.
+        #expect(try await h.react(to: f.approval("svc.restart", risk: "read_only", request: "c")).map(\.type) == ["ActionFailed"])
+        #expect(f.runs == 0)
+        await f.producer.close()
+    }
+
+    @Test func aDestructiveActionStartedBeforeACrashIsNotRunAgain() async throws {
+        let f = try ExecutorFixture()
+        let approved = f.approval("svc.restart", risk: "destructive")
+        // The previous executor appended ActionStarted and died before the outcome.
+        let started = IncidentEvent.derived(
+            incidentID: f.incident, producer: "executor", causationID: approved.eventID, step: "started", trace: .newRoot(),
+            payload: .actionStarted(ActionStarted(requestID: "req-1", action: "svc.restart",
+                                                  parameters: ["target": "payments-api"], risk: "destructive", executor: "executor")))
+        try await f.producer.send([try IncidentEventCodec.encode(approved, topics: f.topics),
+                                   try IncidentEventCodec.encode(started, topics: f.topics)])
+        // The restarted executor rebuilds from the log, then the approval is redelivered.
+        let ledger = ExecutionLedger()
+        try await ExecutorHandler.rebuild(ledger, topics: f.topics, configuration: TestKafka.configuration(),
+                                          logger: TestKafka.logger)
+        let out = try await f.handler(ledger).react(to: approved)
+        #expect(out.map(\.type) == ["ActionOutcomeUnknown", "IncidentEscalated"])
+        for e in out { #expect(TestSchemas.violations(ofIncidentEvent: e) == []) }
+        #expect(f.runs == 0)
+        // …and a further redelivery changes nothing.
+        #expect(try await f.handler(ledger).react(to: approved).isEmpty)
+        await f.producer.close()
+    }
+
+    @Test func aReadOnlyActionStartedBeforeACrashMayRunAgain() async throws {
+        let f = try ExecutorFixture()
+        let approved = f.approval("diag.check", risk: "read_only")
+        let ledger = ExecutionLedger()
+        ledger.markStarted("req-1")
+        let out = try await f.handler(ledger).react(to: approved)
+        #expect(out.map(\.type) == ["ActionExecuted"])
+        #expect(f.runs == 1)
+        await f.producer.close()
+    }
+
+    @Test func theExecutorLoopRunsApprovalsFromTheLog() async throws {
+        let f = try ExecutorFixture()
+        let group = TestKafka.uniqueGroup()
+        let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [f.topics.incidents]),
+                               producer: f.producer, handler: f.handler(), topics: f.topics, group: group,
+                               logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        defer { task.cancel() }
+        try await f.producer.send(try IncidentEventCodec.encode(f.approval("diag.check", risk: "read_only"), topics: f.topics))
+        let events = try await TestKafka.waitForEvents(f.topics) { $0.contains { $0.type == "ActionExecuted" } }
+        #expect(events.map(\.type) == ["ActionApproved", "ActionStarted", "ActionExecuted"])
+        #expect(f.runs == 1)
+    }
+}
