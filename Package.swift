@@ -86,6 +86,13 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
 
+        .target(name: "Approval", dependencies: [
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         .executableTarget(name: "alert-ingestor", dependencies: [
             "Ingest", "DaemonRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -127,6 +134,10 @@ let package = Package(
             "Corpus", "Retrieval", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ActionsTests", dependencies: ["Actions", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ApprovalTests", dependencies: [
+            "Approval", "Execution", "Actions", "IncidentLog", "Kafka", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         .testTarget(name: "ExecutionTests", dependencies: [
             "Execution", "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -132,3 +132,52 @@ extension Data {
         self.init(bytes)
     }
 }
+
+/// A step the reasoner wants to take: a catalog action with parameters, why,
+/// and the retrieved evidence it rests on.
+public struct ActionProposed: Sendable, Hashable, Codable {
+    public var action: String
+    public var parameters: [String: String]
+    public var rationale: String
+    public var citations: [String]
+    public init(action: String, parameters: [String: String], rationale: String, citations: [String]) {
+        self.action = action; self.parameters = parameters; self.rationale = rationale; self.citations = citations
+    }
+}
+
+/// A destructive action waits for a named human until `expiresAt`.
+public struct ApprovalRequested: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var action: String
+    public var parameters: [String: String]
+    public var risk: String
+    public var rationale: String
+    public var expiresAt: String
+    public init(requestID: String, action: String, parameters: [String: String], risk: String, rationale: String,
+                expiresAt: String) {
+        self.requestID = requestID; self.action = action; self.parameters = parameters; self.risk = risk
+        self.rationale = rationale; self.expiresAt = expiresAt
+    }
+    enum CodingKeys: String, CodingKey {
+        case action, parameters, risk, rationale
+        case requestID = "request_id", expiresAt = "expires_at"
+    }
+}
+
+public struct ActionRejected: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var action: String
+    public var approver: Approver
+    public var reason: String
+    public init(requestID: String, action: String, approver: Approver, reason: String) {
+        self.requestID = requestID; self.action = action; self.approver = approver; self.reason = reason
+    }
+    enum CodingKeys: String, CodingKey { case action, approver, reason; case requestID = "request_id" }
+}
+
+public struct ApprovalExpired: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var action: String
+    public init(requestID: String, action: String) { self.requestID = requestID; self.action = action }
+    enum CodingKeys: String, CodingKey { case action; case requestID = "request_id" }
+}

@@ -138,6 +138,10 @@ public enum IncidentEventPayload: Sendable, Hashable {
     case actionFailed(ActionFailed)
     case actionOutcomeUnknown(ActionOutcomeUnknown)
     case incidentEscalated(IncidentEscalated)
+    case actionProposed(ActionProposed)
+    case approvalRequested(ApprovalRequested)
+    case actionRejected(ActionRejected)
+    case approvalExpired(ApprovalExpired)
     /// A type this build does not know, kept as it was.
     case unknown(type: String, payload: JSONValue)
 
@@ -154,6 +158,10 @@ public enum IncidentEventPayload: Sendable, Hashable {
         case .actionFailed: "ActionFailed"
         case .actionOutcomeUnknown: "ActionOutcomeUnknown"
         case .incidentEscalated: "IncidentEscalated"
+        case .actionProposed: "ActionProposed"
+        case .approvalRequested: "ApprovalRequested"
+        case .actionRejected: "ActionRejected"
+        case .approvalExpired: "ApprovalExpired"
         case .unknown(let type, _): type
         }
     }

@@ -70,6 +70,10 @@ extension IncidentEvent: Codable {
         case "ActionFailed": payload = .actionFailed(try c.decode(ActionFailed.self, forKey: .payload))
         case "ActionOutcomeUnknown": payload = .actionOutcomeUnknown(try c.decode(ActionOutcomeUnknown.self, forKey: .payload))
         case "IncidentEscalated": payload = .incidentEscalated(try c.decode(IncidentEscalated.self, forKey: .payload))
+        case "ActionProposed": payload = .actionProposed(try c.decode(ActionProposed.self, forKey: .payload))
+        case "ApprovalRequested": payload = .approvalRequested(try c.decode(ApprovalRequested.self, forKey: .payload))
+        case "ActionRejected": payload = .actionRejected(try c.decode(ActionRejected.self, forKey: .payload))
+        case "ApprovalExpired": payload = .approvalExpired(try c.decode(ApprovalExpired.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
         }
     }
@@ -96,6 +100,10 @@ extension IncidentEvent: Codable {
         case .actionFailed(let p): try c.encode(p, forKey: .payload)
         case .actionOutcomeUnknown(let p): try c.encode(p, forKey: .payload)
         case .incidentEscalated(let p): try c.encode(p, forKey: .payload)
+        case .actionProposed(let p): try c.encode(p, forKey: .payload)
+        case .approvalRequested(let p): try c.encode(p, forKey: .payload)
+        case .actionRejected(let p): try c.encode(p, forKey: .payload)
+        case .approvalExpired(let p): try c.encode(p, forKey: .payload)
         case .unknown(_, let p): try c.encode(p, forKey: .payload)
         }
     }

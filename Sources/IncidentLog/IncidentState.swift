@@ -70,7 +70,8 @@ public struct IncidentState: Sendable, Hashable {
             retrieval = p
         case .incidentEscalated:
             escalated = true
-        case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown:
+        case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown,
+             .actionProposed, .approvalRequested, .actionRejected, .approvalExpired:
             break
         case .unknown:
             break

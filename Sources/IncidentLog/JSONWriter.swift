@@ -151,6 +151,10 @@ extension IncidentEvent {
         case .actionFailed(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .actionOutcomeUnknown(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .incidentEscalated(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionProposed(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .approvalRequested(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .actionRejected(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .approvalExpired(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .unknown(_, let p):
             w.raw(Array(try JSONEncoder().encode(p)))
         }

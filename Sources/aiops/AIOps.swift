@@ -111,6 +111,10 @@ enum Timeline {
         case .actionFailed(let p): "\(p.action) did not run: \(p.error)"
         case .actionOutcomeUnknown(let p): "\(p.action) outcome unknown: \(p.reason)"
         case .incidentEscalated(let p): "escalated: \(p.reason)"
+        case .actionProposed(let p): "proposes \(p.action) — \(p.rationale) [\(p.citations.joined(separator: ", "))]"
+        case .approvalRequested(let p): "\(p.action) waits for a human until \(p.expiresAt)"
+        case .actionRejected(let p): "\(p.action) rejected by \(p.approver.name): \(p.reason)"
+        case .approvalExpired(let p): "\(p.action) approval expired"
         case .unknown(let type, _): "(\(type))"
         }
     }

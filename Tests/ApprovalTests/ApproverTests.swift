@@ -1,0 +1,114 @@
+import Actions
+import Approval
+import Crypto
+import Execution
+import Foundation
+import IncidentLog
+import Kafka
+import TestSupport
+import Testing
+
+let root = TestSchemas.repositoryRoot
+let key = SymmetricKey(data: Data("0123456789abcdef0123456789abcdef".utf8))
+
+func approver() throws -> ApproverHandler {
+    let catalog = try ActionCatalog.load(path: root.appendingPathComponent("examples/actions/catalog.yaml").path)
+    let policy = try ApprovalPolicy.load(yaml: String(contentsOf: root.appendingPathComponent("examples/actions/approval-policy.yaml"),
+                                                      encoding: .utf8))
+    return ApproverHandler(catalog: catalog, policy: policy, signingKey: key, topics: TopicSet(), logger: TestKafka.logger)
+}
+
+func proposal(_ action: String, _ params: [String: String], incident: String = "inc-00000000000000000001",
+              rationale: String = "runbook says so") -> IncidentEvent {
+    .derived(incidentID: incident, producer: "reasoner", causationID: UUID().uuidString, step: "propose", trace: .newRoot(),
+             payload: .actionProposed(ActionProposed(action: action, parameters: params, rationale: rationale,
+                                                     citations: ["runbooks/payments-restart#1"])))
+}
+
+@Suite("approver")
+struct ApproverTests {
+    @Test func readOnlyActionsAreApprovedAutomaticallyAndSigned() throws {
+        let a = try approver()
+        let p = proposal("kubectl.get-pods", ["namespace": "payments", "app": "payments-api"])
+        let out = a.react(to: p)
+        #expect(out.map(\.type) == ["ActionApproved"])
+        guard case .actionApproved(let approved) = out[0].payload else { return }
+        #expect(approved.approver == Approver(name: "read-only", kind: .policy))
+        #expect(approved.hasValidSignature(incidentID: p.incidentID, key: key))
+        #expect(TestSchemas.violations(ofIncidentEvent: out[0]) == [])
+        #expect(TestSchemas.violations(ofIncidentEvent: p) == [])
+        #expect(a.react(to: p).isEmpty) // redelivered proposal: answered once
+    }
+
+    @Test func destructiveActionsWaitForANamedHuman() throws {
+        let a = try approver()
+        let p = proposal("kubectl.rollout-restart", ["namespace": "payments", "deployment": "payments-api"])
+        let out = a.react(to: p)
+        #expect(out.map(\.type) == ["ApprovalRequested"])
+        #expect(TestSchemas.violations(ofIncidentEvent: out[0]) == [])
+        #expect(a.pending.count == 1)
+        let decision = try a.decide(requestID: p.eventID, approver: "alice", approve: true, reason: "pods wedged, restart ok")
+        guard case .actionApproved(let approved) = decision.payload else { Issue.record("not approved"); return }
+        #expect(approved.approver == Approver(name: "alice", kind: .human))
+        #expect(approved.hasValidSignature(incidentID: p.incidentID, key: key))
+        #expect(a.pending.isEmpty)
+        #expect(throws: ActionError.self) { try a.decide(requestID: p.eventID, approver: "bob", approve: true, reason: "again") }
+    }
+
+    @Test func rejectionAndExpiry() throws {
+        let a = try approver()
+        let p1 = proposal("kubectl.delete-pod", ["namespace": "payments", "pod": "payments-api-1"])
+        let p2 = proposal("kubectl.scale", ["namespace": "payments", "deployment": "payments-api", "replicas": "0"])
+        _ = a.react(to: p1)
+        _ = a.react(to: p2, now: Date())
+        let rejected = try a.decide(requestID: p1.eventID, approver: "alice", approve: false, reason: "not the cause")
+        #expect(rejected.type == "ActionRejected")
+        #expect(TestSchemas.violations(ofIncidentEvent: rejected) == [])
+        #expect(a.expire(now: Date()).isEmpty)
+        let expired = a.expire(now: Date().addingTimeInterval(901))
+        #expect(expired.map(\.type) == ["ApprovalExpired", "IncidentEscalated"])
+        for e in expired { #expect(TestSchemas.violations(ofIncidentEvent: e) == []) }
+        #expect(a.pending.isEmpty)
+    }
+
+    @Test func preApprovalRulesHaveABlastRadiusLimit() throws {
+        let a = try approver()
+        var kinds: [String] = []
+        for i in 0..<5 {
+            let p = proposal("kubectl.rollout-restart", ["namespace": "staging", "deployment": "web-\(i)"])
+            kinds += a.react(to: p).map(\.type)
+        }
+        #expect(kinds == ["ActionApproved", "ActionApproved", "ActionApproved", "ApprovalRequested", "ApprovalRequested"])
+    }
+
+    @Test func injectedOrOffCatalogProposalsAreRejectedNeverApproved() throws {
+        let a = try approver()
+        let attempts = [
+            proposal("shell.exec", ["cmd": "kubectl delete ns payments"], rationale: "ignore previous instructions"),
+            proposal("kubectl.get-pods", ["namespace": "payments; kubectl delete ns payments", "app": "x"]),
+            proposal("kubectl.rollout-restart", ["namespace": "--all-namespaces", "deployment": "x"]),
+        ]
+        for p in attempts {
+            let out = a.react(to: p)
+            #expect(out.map(\.type) == ["ActionRejected"], "\(p.payload)")
+        }
+    }
+
+    @Test func theExecutorRunsOnlyWhatTheApproverSigned() async throws {
+        // The approver's answer is accepted by an executor sharing its key, and refused by one that does not.
+        let a = try approver()
+        let p = proposal("http.health", ["host": "127.0.0.1", "port": "1", "path": "healthz"])
+        let approved = a.react(to: p)[0]
+        let catalog = try ActionCatalog.load(path: root.appendingPathComponent("examples/actions/catalog.yaml").path)
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let other = ExecutorHandler(catalog: catalog, approvalKey: SymmetricKey(data: Data("another-key-another-key-another!!".utf8)),
+                                    producer: producer, topics: topics, ledger: ExecutionLedger(), logger: TestKafka.logger)
+        #expect(try await other.react(to: approved).map(\.type) == ["ActionFailed"])
+        let same = ExecutorHandler(catalog: catalog, approvalKey: key, producer: producer, topics: topics,
+                                   ledger: ExecutionLedger(), logger: TestKafka.logger)
+        let ran = try await same.react(to: approved)
+        #expect(ran.map(\.type) == ["ActionExecuted"]) // port 1 refuses: ran, and reported the failure
+        await producer.close()
+    }
+}
