@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "embedder", targets: ["embedder"]),
         .executable(name: "retriever", targets: ["retriever"]),
         .executable(name: "executor", targets: ["executor"]),
+        .executable(name: "approver", targets: ["approver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -88,6 +89,8 @@ let package = Package(
 
         .target(name: "Approval", dependencies: [
             "Actions", "IncidentLog", "Kafka", "DaemonRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -104,6 +107,12 @@ let package = Package(
         .executableTarget(name: "retriever", dependencies: [
             "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "approver", dependencies: [
+            "Approval", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "executor", dependencies: [
             "Execution", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
@@ -136,6 +145,7 @@ let package = Package(
         .testTarget(name: "ActionsTests", dependencies: ["Actions", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ApprovalTests", dependencies: [
             "Approval", "Execution", "Actions", "IncidentLog", "Kafka", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .testTarget(name: "ExecutionTests", dependencies: [

@@ -1,0 +1,64 @@
+import Actions
+import Approval
+import ArgumentParser
+import Crypto
+import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// approver: answers every ActionProposed (policy approval, human request or
+/// rejection) and serves the approvals API for named humans.
+@main
+struct ApproverDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approver",
+        abstract: "Approval gate: policy approvals, human approvals over an authenticated API, expiry.",
+        discussion: """
+            Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, ACTIONS_CATALOG
+            (examples/actions/catalog.yaml), APPROVAL_POLICY (examples/actions/approval-policy.yaml),
+            APPROVERS_FILE (YAML: approvers with name, token_sha256, roles), APPROVAL_SIGNING_KEY (required, shared
+            with the executor), APPROVER_GROUP (aiops-approver), APPROVER_HOST/APPROVER_PORT (127.0.0.1:9098).
+            """)
+
+    func run() async throws {
+        let src = ConfigSource()
+        _ = Observability.bootstrap(service: "approver")
+        let logger = Logger(label: "approver")
+        let settings = try DaemonSettings(service: "approver", source: src)
+        guard let secret = src.optionalString(nil, env: "APPROVAL_SIGNING_KEY"), secret.utf8.count >= 32 else {
+            throw ConfigError("APPROVAL_SIGNING_KEY must be set to at least 32 bytes (shared with the executor)")
+        }
+        let catalog = try ActionCatalog.load(path: src.string(nil, env: "ACTIONS_CATALOG", default: "examples/actions/catalog.yaml"))
+        let policyPath = src.string(nil, env: "APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml")
+        guard let policyText = FileManager.default.contents(atPath: policyPath) else { throw ConfigError("cannot read \(policyPath)") }
+        let policy = try ApprovalPolicy.load(yaml: String(decoding: policyText, as: UTF8.self))
+        guard let approversPath = src.optionalString(nil, env: "APPROVERS_FILE"),
+              let approversText = FileManager.default.contents(atPath: approversPath) else {
+            throw ConfigError("APPROVERS_FILE must name a YAML file of approvers (name, token_sha256, roles)")
+        }
+        let directory = try ApproverDirectory.load(yaml: String(decoding: approversText, as: UTF8.self))
+        let group = src.string(nil, env: "APPROVER_GROUP", default: "aiops-approver")
+        let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: SymmetricKey(data: Data(secret.utf8)),
+                                      topics: settings.topics, logger: logger)
+        // Rebuild pending approvals and rate-limit windows from the log before answering anything.
+        let reader = try KafkaTopicReader(topic: settings.topics.incidents, configuration: settings.kafka, logger: logger)
+        for m in try await reader.readToEnd() { if let e = try? IncidentEventCodec.decode(m) { handler.observe(e) } }
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: group,
+                                                                                   topics: [settings.topics.incidents]),
+                                         logger: logger)
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: settings.topics,
+                               group: group, logger: logger)
+        let api = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: settings.topics,
+                                           host: src.string(nil, env: "APPROVER_HOST", default: "127.0.0.1"),
+                                           port: try src.int(nil, env: "APPROVER_PORT", default: 9098), logger: logger)
+        logger.info("approver started", metadata: ["group": "\(group)", "approvers": "\(directory.entries.count)"])
+        try await ServiceGroup(configuration: .init(
+            services: [.init(service: ProducerService(producer)), .init(service: api), .init(service: loop),
+                       .init(service: ExpiryService(handler: handler, producer: producer, topics: settings.topics, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+    }
+}
