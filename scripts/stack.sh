@@ -11,7 +11,7 @@
 #
 # Ports (override through the environment): INGESTOR_PORT=9095,
 # ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, EMBEDDER_PORT=9096,
-# RETRIEVER_PORT=9097.
+# RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099.
 # State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,7 +58,7 @@ if $detach; then
     echo "stack: not ready after 120 s" >&2; tail -30 "$STACK_DIR/stack.log" >&2; exit 1
 fi
 
-for b in aiops alert-ingestor embedder retriever; do
+for b in aiops alert-ingestor embedder retriever approver executor; do
     [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
 done
 [[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
@@ -144,9 +144,25 @@ export DATABASE_URL EMBEDDINGS_URL
 INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
 EMBEDDER_PORT="${EMBEDDER_PORT:-9096}" start embedder "$BIN/embedder"
 RETRIEVER_PORT="${RETRIEVER_PORT:-9097}" start retriever "$BIN/retriever"
+# Approver and executor share a signing key; the local approver token is printed in .stack/env.
+APPROVAL_SIGNING_KEY="${APPROVAL_SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+APPROVER_TOKEN="${APPROVER_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+cat > "$STACK_DIR/approvers.yaml" <<APPROVERS
+approvers:
+  - name: local-operator
+    token_sha256: $(printf '%s' "$APPROVER_TOKEN" | sha256sum | cut -d' ' -f1)
+    roles: [approver]
+APPROVERS
+export APPROVAL_SIGNING_KEY
+APPROVERS_FILE="$STACK_DIR/approvers.yaml" ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" \
+    APPROVAL_POLICY="$ROOT/examples/actions/approval-policy.yaml" APPROVER_PORT="${APPROVER_PORT:-9098}" \
+    start approver "$BIN/approver"
+ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" EXECUTOR_PORT="${EXECUTOR_PORT:-9099}" start executor "$BIN/executor"
 wait_http "http://127.0.0.1:$INGESTOR_PORT/readyz" 30
 wait_http "http://127.0.0.1:${EMBEDDER_PORT:-9096}/readyz" 30
 wait_http "http://127.0.0.1:${RETRIEVER_PORT:-9097}/readyz" 30
+wait_http "http://127.0.0.1:${APPROVER_PORT:-9098}/healthz" 30
+wait_http "http://127.0.0.1:${EXECUTOR_PORT:-9099}/readyz" 30
 
 # 5. Alertmanager, its webhook receiver pointing at alert-ingestor.
 AMDIR="$STACK_DIR/alertmanager"
@@ -166,6 +182,8 @@ export DATABASE_URL=$DATABASE_URL
 export EMBEDDINGS_URL=$EMBEDDINGS_URL
 export INGESTOR_URL=http://127.0.0.1:$INGESTOR_PORT
 export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+export APPROVER_URL=http://127.0.0.1:${APPROVER_PORT:-9098}
+export APPROVER_TOKEN=$APPROVER_TOKEN
 ENV
 touch "$STACK_DIR/ready"
 echo "[stack] ready: $(tr '\n' ' ' < "$STACK_DIR/env" | sed 's/export //g')"

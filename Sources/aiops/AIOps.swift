@@ -11,6 +11,7 @@ struct AIOps: AsyncParsableCommand {
         commandName: "aiops",
         abstract: "Operator CLI of the AIOps triage system.",
         subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
+                      Approvals.self, Approve.self, Reject.self,
                       TopicsCommand.self, Dev.self, Bench.self])
 }
 
