@@ -68,3 +68,13 @@ public struct DaemonSettings: Sendable {
         databaseURL = src.string(nil, env: "DATABASE_URL", default: Self.defaultDatabaseURL)
     }
 }
+
+extension ConfigSource {
+    /// `APPROVAL_SIGNING_KEY`: the HMAC key only the approver and the executor hold.
+    public func approvalSigningKey() throws -> Data {
+        guard let secret = optionalString(nil, env: "APPROVAL_SIGNING_KEY"), secret.utf8.count >= 32 else {
+            throw ConfigError("APPROVAL_SIGNING_KEY must be set to at least 32 bytes (shared by approver and executor)")
+        }
+        return Data(secret.utf8)
+    }
+}

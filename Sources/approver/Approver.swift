@@ -28,9 +28,7 @@ struct ApproverDaemon: AsyncParsableCommand {
         _ = Observability.bootstrap(service: "approver")
         let logger = Logger(label: "approver")
         let settings = try DaemonSettings(service: "approver", source: src)
-        guard let secret = src.optionalString(nil, env: "APPROVAL_SIGNING_KEY"), secret.utf8.count >= 32 else {
-            throw ConfigError("APPROVAL_SIGNING_KEY must be set to at least 32 bytes (shared with the executor)")
-        }
+        let signingKey = SymmetricKey(data: try src.approvalSigningKey())
         let catalog = try ActionCatalog.load(path: src.string(nil, env: "ACTIONS_CATALOG", default: "examples/actions/catalog.yaml"))
         let policyPath = src.string(nil, env: "APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml")
         guard let policyText = FileManager.default.contents(atPath: policyPath) else { throw ConfigError("cannot read \(policyPath)") }
@@ -41,7 +39,7 @@ struct ApproverDaemon: AsyncParsableCommand {
         }
         let directory = try ApproverDirectory.load(yaml: String(decoding: approversText, as: UTF8.self))
         let group = src.string(nil, env: "APPROVER_GROUP", default: "aiops-approver")
-        let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: SymmetricKey(data: Data(secret.utf8)),
+        let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: signingKey,
                                       topics: settings.topics, logger: logger)
         // Rebuild pending approvals and rate-limit windows from the log before answering anything.
         let reader = try KafkaTopicReader(topic: settings.topics.incidents, configuration: settings.kafka, logger: logger)

@@ -26,16 +26,14 @@ struct Executor: AsyncParsableCommand {
         let registry = Observability.bootstrap(service: "executor")
         let logger = Logger(label: "executor")
         let settings = try DaemonSettings(service: "executor", source: src)
-        guard let secret = src.optionalString(nil, env: "APPROVAL_SIGNING_KEY"), secret.utf8.count >= 32 else {
-            throw ConfigError("APPROVAL_SIGNING_KEY must be set to at least 32 bytes (shared with the approver)")
-        }
+        let signingKey = SymmetricKey(data: try src.approvalSigningKey())
         let catalog = try ActionCatalog.load(path: src.string(nil, env: "ACTIONS_CATALOG", default: "examples/actions/catalog.yaml"))
         let group = src.string(nil, env: "EXECUTOR_GROUP", default: "aiops-executor")
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         let ledger = ExecutionLedger()
         // Rebuild before acting: never run twice what the log says already started.
         try await ExecutorHandler.rebuild(ledger, topics: settings.topics, configuration: settings.kafka, logger: logger)
-        let handler = ExecutorHandler(catalog: catalog, approvalKey: SymmetricKey(data: Data(secret.utf8)),
+        let handler = ExecutorHandler(catalog: catalog, approvalKey: signingKey,
                                       producer: producer, topics: settings.topics, ledger: ledger, logger: logger)
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: group,
                                                                                    topics: [settings.topics.incidents]),
