@@ -96,6 +96,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        .target(name: "Triage", dependencies: [
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "Retrieval",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         .executableTarget(name: "alert-ingestor", dependencies: [
             "Ingest", "DaemonRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +151,11 @@ let package = Package(
         .testTarget(name: "ApprovalTests", dependencies: [
             "Approval", "Execution", "Actions", "IncidentLog", "Kafka", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .testTarget(name: "TriageTests", dependencies: [
+            "Triage", "Approval", "Execution", "Actions", "Retrieval", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
+            "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .testTarget(name: "ExecutionTests", dependencies: [

@@ -74,6 +74,7 @@ extension IncidentEvent: Codable {
         case "ApprovalRequested": payload = .approvalRequested(try c.decode(ApprovalRequested.self, forKey: .payload))
         case "ActionRejected": payload = .actionRejected(try c.decode(ActionRejected.self, forKey: .payload))
         case "ApprovalExpired": payload = .approvalExpired(try c.decode(ApprovalExpired.self, forKey: .payload))
+        case "TriageProposed": payload = .triageProposed(try c.decode(TriageProposed.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
         }
     }
@@ -104,6 +105,7 @@ extension IncidentEvent: Codable {
         case .approvalRequested(let p): try c.encode(p, forKey: .payload)
         case .actionRejected(let p): try c.encode(p, forKey: .payload)
         case .approvalExpired(let p): try c.encode(p, forKey: .payload)
+        case .triageProposed(let p): try c.encode(p, forKey: .payload)
         case .unknown(_, let p): try c.encode(p, forKey: .payload)
         }
     }

@@ -71,7 +71,7 @@ public struct IncidentState: Sendable, Hashable {
         case .incidentEscalated:
             escalated = true
         case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown,
-             .actionProposed, .approvalRequested, .actionRejected, .approvalExpired:
+             .actionProposed, .approvalRequested, .actionRejected, .approvalExpired, .triageProposed:
             break
         case .unknown:
             break

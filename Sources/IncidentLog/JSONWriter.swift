@@ -155,6 +155,7 @@ extension IncidentEvent {
         case .approvalRequested(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .actionRejected(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .approvalExpired(let p): w.raw(Array(try JSONEncoder().encode(p)))
+        case .triageProposed(let p): w.raw(Array(try JSONEncoder().encode(p)))
         case .unknown(_, let p):
             w.raw(Array(try JSONEncoder().encode(p)))
         }

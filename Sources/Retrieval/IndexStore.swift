@@ -1,4 +1,5 @@
 import Corpus
+import IncidentLog
 import Foundation
 import Logging
 import Postgres
@@ -169,6 +170,43 @@ public actor IndexStore {
 
     public func delete(documentID: String) async throws {
         try await withConnection { db in _ = try await db.query("DELETE FROM documents WHERE id = $1", [documentID]) }
+    }
+
+    public struct ChunkRecord: Sendable, Hashable {
+        public var id: String
+        public var documentID: String
+        public var kind: String
+        public var headingPath: String
+        public var content: String
+    }
+
+    /// The text of the given chunks (for planners reading their evidence).
+    public func chunks(ids: [String]) async throws -> [ChunkRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await withConnection { db in
+            try await db.query("SELECT id, document_id, kind, heading_path, content FROM chunks WHERE id = ANY($1::text[])",
+                               [pgArray(ids)]).rows.map {
+                ChunkRecord(id: $0[0] ?? "", documentID: $0[1] ?? "", kind: $0[2] ?? "", headingPath: $0[3] ?? "",
+                            content: $0[4] ?? "")
+            }
+        }
+    }
+
+    /// Every section of the given documents, as citations in document order.
+    public func sections(documentIDs: [String]) async throws -> [Citation] {
+        guard !documentIDs.isEmpty else { return [] }
+        return try await withConnection { db in
+            try await db.query("""
+                SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end
+                FROM chunks c JOIN documents d ON d.id = c.document_id
+                WHERE c.document_id = ANY($1::text[]) ORDER BY c.document_id, c.ordinal
+                """, [pgArray(documentIDs)]).rows.map {
+                Citation(documentID: $0[1] ?? "", title: $0[2] ?? "", path: $0[3] ?? "", kind: $0[4] ?? "",
+                         chunkID: $0[0] ?? "", headingPath: $0[5] ?? "", lineStart: Int($0[6] ?? "1") ?? 1,
+                         lineEnd: Int($0[7] ?? "1") ?? 1, score: 0, vectorRank: nil, textRank: nil, similarity: nil,
+                         boosts: ["section"])
+            }
+        }
     }
 
     public struct Counts: Sendable { public var documents: Int; public var chunks: Int }

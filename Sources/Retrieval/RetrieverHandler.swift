@@ -100,9 +100,11 @@ public struct RetrieverHandler: MessageHandler {
         async let rb = search.search(rbQuery, queryVector: vector)
         let (p, r) = try await (pm, rb)
         let found = !(p.isEmpty && r.isEmpty)
+        let returned = Set(r.map(\.chunkID))
+        let sections = try await search.store.sections(documentIDs: r.map(\.documentID)).filter { !returned.contains($0.chunkID) }
         return RetrievalCompleted(
             query: query.text, found: found,
             reason: found ? nil : "no postmortem or runbook above similarity \(search.tuning.minSimilarity) (\(counts.chunks) chunks searched)",
-            model: model, postmortems: p, runbooks: r)
+            model: model, postmortems: p, runbooks: r, runbookSections: sections)
     }
 }

@@ -116,6 +116,7 @@ enum Timeline {
         case .approvalRequested(let p): "\(p.action) waits for a human until \(p.expiresAt)"
         case .actionRejected(let p): "\(p.action) rejected by \(p.approver.name): \(p.reason)"
         case .approvalExpired(let p): "\(p.action) approval expired"
+        case .triageProposed(let p): "\(p.steps.count) step(s); likely cause: \(p.likelyCause?.text ?? "unknown"); runbook \(p.runbook ?? "none")"
         case .unknown(let type, _): "(\(type))"
         }
     }

@@ -1,0 +1,114 @@
+import Actions
+import Foundation
+import IncidentLog
+
+/// A cited section the planner can read.
+public struct EvidenceSection: Sendable, Hashable {
+    public var chunkID: String
+    public var documentID: String
+    public var kind: String
+    public var headingPath: String
+    public var content: String
+    public init(chunkID: String, documentID: String, kind: String, headingPath: String, content: String) {
+        self.chunkID = chunkID; self.documentID = documentID; self.kind = kind; self.headingPath = headingPath
+        self.content = content
+    }
+}
+
+/// An action the planner would take, with the sections it comes from.
+public struct Candidate: Sendable, Hashable {
+    public var action: String
+    public var parameters: [String: String]
+    public var risk: ActionRisk
+    public var rationale: String
+    public var citations: [String]
+}
+
+/// The planner without an LLM: reads the diagnosis and mitigation commands of
+/// the cited runbook sections, maps them to catalog actions with parameters
+/// from the alert's labels (validated by the catalog; what does not validate
+/// is dropped), orders read-only first, and builds the triage from the
+/// evidence. Untrusted text only ever selects among catalog actions.
+public struct BuiltinPlanner: Sendable {
+    let catalog: ActionCatalog
+
+    public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+    /// Command shapes in runbook text → catalog action and which labels fill its parameters.
+    static let mappings: [(pattern: String, action: String, parameters: [String: [String]], fixed: [String: String])] = [
+        (#"kubectl\b.*\blogs\b"#, "kubectl.logs", ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]], ["since": "15m"]),
+        (#"kubectl\b.*\btop pods?\b"#, "kubectl.top-pods", ["namespace": ["namespace"]], [:]),
+        (#"kubectl\b.*\bget pods?\b"#, "kubectl.get-pods", ["namespace": ["namespace"], "app": ["app", "service", "deployment"]], [:]),
+        (#"kubectl\b.*\bdescribe pod\b"#, "kubectl.describe-pod", ["namespace": ["namespace"], "pod": ["pod"]], [:]),
+        (#"kubectl\b.*\brollout restart\b"#, "kubectl.rollout-restart", ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]], [:]),
+    ]
+
+    public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {
+        var out: [Candidate] = []
+        var seen: Set<String> = []
+        for section in sections where section.kind == "runbook" {
+            for line in section.content.split(separator: "\n") {
+                for m in Self.mappings where line.range(of: m.pattern, options: .regularExpression) != nil {
+                    var params = m.fixed
+                    var complete = true
+                    for (name, keys) in m.parameters {
+                        if let v = keys.lazy.compactMap({ labels[$0] }).first { params[name] = v } else { complete = false }
+                    }
+                    guard complete, let prepared = try? catalog.prepare(m.action, parameters: params) else { continue }
+                    let key = m.action + "|" + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+                    guard seen.insert(key).inserted else { continue }
+                    out.append(Candidate(action: m.action, parameters: prepared.parameters, risk: prepared.definition.risk,
+                                         rationale: "\(section.headingPath): \(line.trimmingCharacters(in: .whitespaces).prefix(160))",
+                                         citations: [section.chunkID]))
+                }
+            }
+        }
+        // Read-only first, each group in evidence order.
+        return out.filter { $0.risk == .readOnly } + out.filter { $0.risk == .destructive }
+    }
+
+    /// The triage from the evidence and what the diagnostics returned.
+    public func triage(retrieval: RetrievalCompleted, sections: [EvidenceSection], observations: [String]) -> TriageProposed {
+        var steps: [TriageProposed.Step] = []
+        let runbook = retrieval.runbooks.first
+        for s in sections where s.documentID == runbook?.documentID && s.kind == "runbook" {
+            for line in s.content.split(separator: "\n") {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                guard let first = t.first, first.isNumber || t.hasPrefix("- ") else { continue }
+                steps.append(.init(text: String(t.drop { $0.isNumber || $0 == "." || $0 == "-" || $0 == " " }), citations: [s.chunkID]))
+            }
+        }
+        let pm = retrieval.postmortems.first
+        let cause = pm.map {
+            TriageProposed.Cause(text: "Resembles \($0.title) (\($0.documentID))",
+                                 confidence: min(0.9, max(0.1, (($0.similarity ?? 0.8) - 0.75) * 4)), citations: [$0.chunkID])
+        }
+        var unknowns: [String] = []
+        if retrieval.postmortems.isEmpty { unknowns.append("no similar past incident was found") }
+        if retrieval.runbooks.isEmpty { unknowns.append("no runbook matches this alert") }
+        if observations.isEmpty { unknowns.append("no diagnostics could be run with the alert's labels") }
+        unknowns.append("what changed right before the alert (deploys, config, traffic)")
+        return TriageProposed(steps: steps, likelyCause: cause, runbook: runbook?.chunkID, unknowns: unknowns,
+                              rejectedSteps: [], observations: observations)
+    }
+}
+
+/// Keeps only citations that this incident's retrieval returned; steps left
+/// without one are moved to `rejectedSteps` and never presented as evidence.
+public enum CitationCheck {
+    public static func validate(_ t: TriageProposed, allowed: Set<String>) -> TriageProposed {
+        var out = t
+        out.steps = []
+        out.rejectedSteps = t.rejectedSteps
+        for s in t.steps {
+            let valid = s.citations.filter(allowed.contains)
+            if valid.isEmpty { out.rejectedSteps.append(s) } else { out.steps.append(.init(text: s.text, citations: valid)) }
+        }
+        if let c = t.likelyCause {
+            let valid = c.citations.filter(allowed.contains)
+            out.likelyCause = valid.isEmpty ? nil : .init(text: c.text, confidence: c.confidence, citations: valid)
+        }
+        if let r = t.runbook, !allowed.contains(r) { out.runbook = nil }
+        return out
+    }
+}

