@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "retriever", targets: ["retriever"]),
         .executable(name: "executor", targets: ["executor"]),
         .executable(name: "approver", targets: ["approver"]),
+        .executable(name: "reasoner", targets: ["reasoner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -117,6 +118,11 @@ let package = Package(
             "Approval", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "reasoner", dependencies: [
+            "Triage", "Actions", "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .executableTarget(name: "executor", dependencies: [

@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/bootstrap.sh
-for p in aiops alert-ingestor embedder retriever approver executor; do swift build -q --product "$p"; done
+for p in aiops alert-ingestor embedder retriever approver executor reasoner; do swift build -q --product "$p"; done
 scripts/stack.sh up --detach >/dev/null
 trap 'scripts/stack.sh down >/dev/null' EXIT
 # shellcheck disable=SC1091

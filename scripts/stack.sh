@@ -11,7 +11,7 @@
 #
 # Ports (override through the environment): INGESTOR_PORT=9095,
 # ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, EMBEDDER_PORT=9096,
-# RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099.
+# RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099, REASONER_PORT=9100.
 # State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,7 +58,7 @@ if $detach; then
     echo "stack: not ready after 120 s" >&2; tail -30 "$STACK_DIR/stack.log" >&2; exit 1
 fi
 
-for b in aiops alert-ingestor embedder retriever approver executor; do
+for b in aiops alert-ingestor embedder retriever approver executor reasoner; do
     [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
 done
 [[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
@@ -158,11 +158,13 @@ APPROVERS_FILE="$STACK_DIR/approvers.yaml" ACTIONS_CATALOG="$ROOT/examples/actio
     APPROVAL_POLICY="$ROOT/examples/actions/approval-policy.yaml" APPROVER_PORT="${APPROVER_PORT:-9098}" \
     start approver "$BIN/approver"
 ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" EXECUTOR_PORT="${EXECUTOR_PORT:-9099}" start executor "$BIN/executor"
+ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" REASONER_PORT="${REASONER_PORT:-9100}" start reasoner "$BIN/reasoner"
 wait_http "http://127.0.0.1:$INGESTOR_PORT/readyz" 30
 wait_http "http://127.0.0.1:${EMBEDDER_PORT:-9096}/readyz" 30
 wait_http "http://127.0.0.1:${RETRIEVER_PORT:-9097}/readyz" 30
 wait_http "http://127.0.0.1:${APPROVER_PORT:-9098}/healthz" 30
 wait_http "http://127.0.0.1:${EXECUTOR_PORT:-9099}/readyz" 30
+wait_http "http://127.0.0.1:${REASONER_PORT:-9100}/readyz" 30
 
 # 5. Alertmanager, its webhook receiver pointing at alert-ingestor.
 AMDIR="$STACK_DIR/alertmanager"
