@@ -8,12 +8,14 @@ RUN swift package resolve
 COPY Sources Sources
 COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib \
-    && mkdir /out && for b in aiops alert-ingestor embedder retriever; do cp "$(swift build -c release --show-bin-path)/$b" /out/; done
+    && mkdir /out && for b in aiops alert-ingestor embedder retriever reasoner approver executor; do cp "$(swift build -c release --show-bin-path)/$b" /out/; done
 
 FROM debian:bookworm-slim
+# kubectl for the catalog's kubectl runner: install your cluster's version into the image or mount it.
 RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* && useradd --uid 10001 --no-create-home aiops
 COPY --from=build /out/ /usr/local/bin/
 COPY topics /usr/share/aiops/topics
+COPY examples/actions /usr/share/aiops/actions
 USER 10001
 ENTRYPOINT []
