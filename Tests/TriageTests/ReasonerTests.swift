@@ -95,6 +95,7 @@ struct ReasonerTests {
                 next = Array(next.dropFirst())
                 if case .actionProposed(let p)? = next.first?.payload {
                     proposals.append(p)
+                    log.append(next[0])
                     #expect(TestSchemas.violations(ofIncidentEvent: next[0]) == [])
                 }
                 next = []
@@ -116,6 +117,16 @@ struct ReasonerTests {
         #expect(destructive.count == 1)
         #expect(destructive.first?.parameters == ["namespace": "payments", "deployment": "payments-api"])
         #expect(destructive.first?.citations.allSatisfy(allowed.contains) == true)
+
+        // A restarted reasoner rebuilds from the log and repeats nothing.
+        let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
+        let restarted = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: f.store, topics: TopicSet(),
+                                        logger: TestKafka.logger)
+        for e in log { _ = restarted.observe(e) }
+        #expect(try await restarted.react(to: retrieval).isEmpty)
+        if let last = log.last(where: { $0.type == "ActionExecuted" }) {
+            #expect(try await restarted.react(to: last).isEmpty)
+        }
     }
 
     @Test func injectedLabelsNeverBecomeParametersAndTheIterationBoundEscalates() async throws {
