@@ -39,21 +39,12 @@ struct Embedder: AsyncParsableCommand {
         try await store.migrate()
         let embeddings = try EmbeddingsClient(configuration: embeddingsConfig, logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: group,
-                                                                                   topics: [topics.corpus]),
-                                         logger: logger)
-        Observability.attachKafkaStatistics(consumer: consumer, group: group, topics: [topics.corpus])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer,
-                               handler: EmbedderHandler(store: store, embeddings: embeddings, chunker: chunker, logger: logger),
-                               topics: topics, group: group, logger: logger)
-        let ops = buildOperationalApplication(
+        try await ConsumerDaemon.run(
+            service: "embedder", topic: topics.corpus, group: group, settings: settings, producer: producer,
+            handler: EmbedderHandler(store: store, embeddings: embeddings, chunker: chunker, logger: logger), registry: registry,
             host: src.string(nil, env: "EMBEDDER_HOST", default: "127.0.0.1"),
-            port: try src.int(nil, env: "EMBEDDER_PORT", default: 9096), service: "embedder", registry: registry) {
+            port: try src.int(nil, env: "EMBEDDER_PORT", default: 9096), logger: logger) {
                 do { _ = try await store.counts(); return nil } catch { return "postgres: \(error)" }
             }
-        logger.info("embedder started", metadata: ["group": "\(group)", "model": "\(embeddingsConfig.model)"])
-        try await ServiceGroup(configuration: .init(
-            services: [.init(service: ProducerService(producer)), .init(service: ops), .init(service: loop)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }

@@ -34,23 +34,15 @@ struct Reasoner: AsyncParsableCommand {
         let handler = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: settings.topics,
                                       bounds: bounds, logger: logger)
         // Rebuild every incident's state before acting: a restart never repeats a step.
-        let reader = try KafkaTopicReader(topic: settings.topics.incidents, configuration: settings.kafka, logger: logger)
-        for m in try await reader.readToEnd() { if let e = try? IncidentEventCodec.decode(m) { _ = handler.observe(e) } }
-        let group = src.string(nil, env: "REASONER_GROUP", default: "aiops-reasoner")
+        try await ConsumerDaemon.rebuild(settings: settings, logger: logger) { _ = handler.observe($0) }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: group,
-                                                                                   topics: [settings.topics.incidents]),
-                                         logger: logger)
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: settings.topics,
-                               group: group, logger: logger)
-        let ops = buildOperationalApplication(
+        try await ConsumerDaemon.run(
+            service: "reasoner", topic: settings.topics.incidents,
+            group: src.string(nil, env: "REASONER_GROUP", default: "aiops-reasoner"), settings: settings,
+            producer: producer, handler: handler, registry: registry,
             host: src.string(nil, env: "REASONER_HOST", default: "127.0.0.1"),
-            port: try src.int(nil, env: "REASONER_PORT", default: 9100), service: "reasoner", registry: registry) {
+            port: try src.int(nil, env: "REASONER_PORT", default: 9100), logger: logger) {
                 do { _ = try await store.counts(); return nil } catch { return "postgres: \(error)" }
             }
-        logger.info("reasoner started", metadata: ["group": "\(group)", "max_iterations": "\(bounds.maxIterations)"])
-        try await ServiceGroup(configuration: .init(
-            services: [.init(service: ProducerService(producer)), .init(service: ops), .init(service: loop)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }

@@ -41,20 +41,12 @@ struct Retriever: AsyncParsableCommand {
         handler.postmortems = try src.int(nil, env: "RETRIEVAL_POSTMORTEMS", default: 5)
         handler.runbooks = try src.int(nil, env: "RETRIEVAL_RUNBOOKS", default: 3)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: group,
-                                                                                   topics: [topics.incidents]),
-                                         logger: logger)
-        Observability.attachKafkaStatistics(consumer: consumer, group: group, topics: [topics.incidents])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: topics, group: group,
-                               logger: logger)
-        let ops = buildOperationalApplication(
+        try await ConsumerDaemon.run(
+            service: "retriever", topic: topics.incidents, group: group, settings: settings, producer: producer,
+            handler: handler, registry: registry,
             host: src.string(nil, env: "RETRIEVER_HOST", default: "127.0.0.1"),
-            port: try src.int(nil, env: "RETRIEVER_PORT", default: 9097), service: "retriever", registry: registry) {
+            port: try src.int(nil, env: "RETRIEVER_PORT", default: 9097), logger: logger) {
                 do { _ = try await store.counts(); return nil } catch { return "postgres: \(error)" }
             }
-        logger.info("retriever started", metadata: ["group": "\(group)"])
-        try await ServiceGroup(configuration: .init(
-            services: [.init(service: ProducerService(producer)), .init(service: ops), .init(service: loop)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
     }
 }
