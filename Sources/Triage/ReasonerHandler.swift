@@ -13,9 +13,12 @@ public struct ReasonerBounds: Sendable {
     public var maxIterations = 10
     /// Time since the incident opened after which it escalates instead of proposing.
     public var maxWallSeconds: Double = 1_800
-    public init(maxIterations: Int = 10, maxWallSeconds: Double = 1_800) {
+    /// Propose the runbook's read-only diagnostics before the triage (off: triage straight after retrieval).
+    public var diagnostics = true
+    public init(maxIterations: Int = 10, maxWallSeconds: Double = 1_800, diagnostics: Bool = true) {
         self.maxIterations = maxIterations
         self.maxWallSeconds = maxWallSeconds
+        self.diagnostics = diagnostics
     }
 }
 
@@ -128,7 +131,8 @@ public final class ReasonerHandler: MessageHandler, Sendable {
                 action: c.action, parameters: c.parameters, rationale: c.rationale,
                 citations: c.citations.filter(allowed.contains))))]
         }
-        if let next = candidates.first(where: { $0.risk == .readOnly && !proposedKeys.contains(Self.key($0.action, $0.parameters)) }) {
+        if bounds.diagnostics,
+           let next = candidates.first(where: { $0.risk == .readOnly && !proposedKeys.contains(Self.key($0.action, $0.parameters)) }) {
             return propose(next)
         }
         if !triaged {

@@ -8,7 +8,7 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.",
-                                                    subcommands: [IngestBench.self, RetrievalBench.self, IndexBench.self])
+                                                    subcommands: [IngestBench.self, RetrievalBench.self, IndexBench.self, TriageBench.self])
 }
 
 /// `aiops bench ingest`: alerts/s from HTTP request to Kafka acknowledgement

@@ -18,7 +18,7 @@ struct Reasoner: AsyncParsableCommand {
         discussion: """
             Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, DATABASE_URL, EMBEDDINGS_DIMENSIONS,
             ACTIONS_CATALOG (examples/actions/catalog.yaml), REASONER_MAX_ITERATIONS (10),
-            REASONER_MAX_WALL_SECONDS (1800), REASONER_GROUP (aiops-reasoner), REASONER_HOST/REASONER_PORT (127.0.0.1:9100).
+            REASONER_MAX_WALL_SECONDS (1800), REASONER_DIAGNOSTICS (true), REASONER_GROUP (aiops-reasoner), REASONER_HOST/REASONER_PORT (127.0.0.1:9100).
             """)
 
     func run() async throws {
@@ -30,7 +30,8 @@ struct Reasoner: AsyncParsableCommand {
         let store = IndexStore(url: settings.databaseURL, dimensions: try src.int(nil, env: "EMBEDDINGS_DIMENSIONS", default: 384),
                                logger: logger)
         let bounds = ReasonerBounds(maxIterations: try src.int(nil, env: "REASONER_MAX_ITERATIONS", default: 10),
-                                    maxWallSeconds: Double(try src.int(nil, env: "REASONER_MAX_WALL_SECONDS", default: 1_800)))
+                                    maxWallSeconds: Double(try src.int(nil, env: "REASONER_MAX_WALL_SECONDS", default: 1_800)),
+                                    diagnostics: src.string(nil, env: "REASONER_DIAGNOSTICS", default: "true") != "false")
         let handler = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: settings.topics,
                                       bounds: bounds, logger: logger)
         // Rebuild every incident's state before acting: a restart never repeats a step.

@@ -1,0 +1,119 @@
+import ArgumentParser
+import DaemonRuntime
+import Foundation
+import HTTPClient
+import IncidentLog
+import Ingest
+import Kafka
+import Postgres
+import Synchronization
+
+/// `aiops bench triage`: time from webhook acceptance to `TriageProposed` in
+/// the log, through the running stack (alert-ingestor → retriever → reasoner),
+/// and the RSS of each daemon. Start the stack with release binaries and
+/// `REASONER_DIAGNOSTICS=false` (diagnostics excluded), then run this.
+struct TriageBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "triage",
+                                                    abstract: "Webhook → TriageProposed latency through the running stack.")
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var index: IndexOptions
+    @Option(help: "Alerts (one webhook each, each its own incident).") var alerts = 200
+    @Option(help: "Webhooks per second.") var rate = 10
+    @Option(help: "Grow the index to at least this many chunks first (synthetic copies).") var chunks = 10_000
+    @Option(help: "Queries to draw alerts from.") var suite = "examples/eval/retrieval-suite.yaml"
+    @Option(help: "alert-ingestor URL (INGESTOR_URL).") var ingestor: String?
+
+    func run() async throws {
+        let src = ConfigSource()
+        let (store, _) = try index.store()
+        let counts = try await store.counts()
+        if counts.chunks < chunks {
+            try await store.withConnection { db in
+                let real = max(1, Int(try await db.query("SELECT count(*) FROM chunks WHERE id NOT LIKE '%~%'").rows[0][0] ?? "1") ?? 1)
+                try await db.query("""
+                    INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content, content_hash,
+                                        embedding, model, kind, services, alerts)
+                    SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end, c.content,
+                           c.content_hash, (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
+                                              FROM unnest(c.embedding::real[]) x), c.model, c.kind, c.services, c.alerts
+                    FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c, generate_series(1, $1::int) g
+                    WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
+                    ORDER BY g, c.id LIMIT $2
+                    """, [String(chunks / real + 1), String(chunks - counts.chunks)])
+                try await db.query("ANALYZE chunks")
+            }
+        }
+        print("aiops bench triage: \(alerts) alerts at \(rate)/s, index \(try await store.counts().chunks) chunks")
+
+        let queries = try BenchDatabase.queries(suite: suite)
+        let base = src.string(ingestor, env: "INGESTOR_URL", default: "http://127.0.0.1:9095")
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let accepted = Mutex<[String: ContinuousClock.Instant]>([:])
+        let triaged = Mutex<[String: ContinuousClock.Instant]>([:])
+        let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration, logger: cliLogger())
+        _ = try await reader.readToEnd() // skip what is already there
+        let follower = Task {
+            while !Task.isCancelled {
+                guard let m = try await reader.next(timeout: .milliseconds(200)) else { continue }
+                guard let e = try? IncidentEventCodec.decode(m), e.type == "TriageProposed" else { continue }
+                let now = ContinuousClock.now
+                triaged.withLock { if $0[e.incidentID] == nil { $0[e.incidentID] = now } }
+            }
+        }
+        let client = try HTTPClient()
+        let starts = RFC3339.format(Date())
+        for i in 0..<alerts {
+            let due = ContinuousClock.now + .milliseconds(1000 / max(1, rate))
+            let q = queries[i % queries.count]
+            let name = q.alertName ?? "BenchAlert"
+            let alert = AlertmanagerWebhook.Alert(
+                status: "firing", labels: ["alertname": name, "service": q.services.first ?? "bench", "namespace": "bench",
+                                           "bench_run": "\(run)-\(i)"],
+                annotations: ["summary": q.text], startsAt: starts, fingerprint: "\(run)-\(i)")
+            let hook = AlertmanagerWebhook(groupKey: "{}:{bench=\"\(run)-\(i)\"}", status: "firing", receiver: "aiops",
+                                           alerts: [alert])
+            let r = try await client.request("POST", "\(base)/api/v1/alerts", headers: ["Content-Type": "application/json"],
+                                             body: Array(try JSONEncoder().encode(hook)))
+            let at = ContinuousClock.now
+            if r.status == 200, let id = try? JSONDecoder().decode(IngestOutcome.self, from: Data(r.body)).incidentID {
+                accepted.withLock { $0[id] = at }
+            }
+            try await Task.sleep(until: due)
+        }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let done = accepted.withLock { a in triaged.withLock { t in a.keys.filter { t[$0] != nil }.count } }
+            if done >= accepted.withLock({ $0.count }) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        follower.cancel()
+        let latencies = accepted.withLock { a in triaged.withLock { t in
+            a.compactMap { id, start in t[id].map { ($0 - start).seconds * 1000 } } } }
+        print(String(format: "webhook accepted → TriageProposed: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d of %d triaged)",
+                     percentile(latencies, 0.5), percentile(latencies, 0.99), latencies.max() ?? .nan,
+                     latencies.count, accepted.withLock { $0.count }))
+        print(String(format: "targets: p50 <= 250 ms [%@], p99 <= 1000 ms [%@]",
+                     percentile(latencies, 0.5) <= 250 ? "met" : "NOT met", percentile(latencies, 0.99) <= 1000 ? "met" : "NOT met"))
+        for (name, pid) in DaemonProcesses.find() {
+            let (rss, peak) = BenchLoad.rss(pid: pid)
+            print(String(format: "  %-15@ RSS %6.1f MB (peak %6.1f MB)", name as NSString, rss, peak))
+        }
+    }
+}
+
+enum DaemonProcesses {
+    static let names = ["alert-ingestor", "embedder", "retriever", "reasoner", "approver", "executor"]
+
+    /// Running daemons of this machine, by executable name.
+    static func find() -> [(String, Int32)] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var out: [(String, Int32)] = []
+        for e in entries {
+            guard let pid = Int32(e),
+                  let cmd = try? String(contentsOfFile: "/proc/\(e)/cmdline", encoding: .utf8) else { continue }
+            let exe = cmd.split(separator: "\0").first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+            if names.contains(exe) { out.append((exe, pid)) }
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+}
