@@ -189,6 +189,29 @@ public enum IncidentEventPayload: Sendable, Hashable {
         }
     }
 
+    /// The payload value itself, for encoding.
+    public var value: any Encodable & Sendable {
+        switch self {
+        case .incidentOpened(let p): p
+        case .alertAttached(let p): p
+        case .alertResolved(let p): p
+        case .incidentResolved(let p): p
+        case .retrievalCompleted(let p): p
+        case .actionApproved(let p): p
+        case .actionStarted(let p): p
+        case .actionExecuted(let p): p
+        case .actionFailed(let p): p
+        case .actionOutcomeUnknown(let p): p
+        case .incidentEscalated(let p): p
+        case .actionProposed(let p): p
+        case .approvalRequested(let p): p
+        case .actionRejected(let p): p
+        case .approvalExpired(let p): p
+        case .triageProposed(let p): p
+        case .unknown(_, let p): p
+        }
+    }
+
     /// Current schema version of each known type.
     public var schemaVersion: Int { 1 }
 }

@@ -89,25 +89,7 @@ extension IncidentEvent: Codable {
         try c.encode(producer, forKey: .producer)
         try c.encode(causationID, forKey: .causationID)
         try c.encode(trace, forKey: .trace)
-        switch payload {
-        case .incidentOpened(let p): try c.encode(p, forKey: .payload)
-        case .alertAttached(let p): try c.encode(p, forKey: .payload)
-        case .alertResolved(let p): try c.encode(p, forKey: .payload)
-        case .incidentResolved(let p): try c.encode(p, forKey: .payload)
-        case .retrievalCompleted(let p): try c.encode(p, forKey: .payload)
-        case .actionApproved(let p): try c.encode(p, forKey: .payload)
-        case .actionStarted(let p): try c.encode(p, forKey: .payload)
-        case .actionExecuted(let p): try c.encode(p, forKey: .payload)
-        case .actionFailed(let p): try c.encode(p, forKey: .payload)
-        case .actionOutcomeUnknown(let p): try c.encode(p, forKey: .payload)
-        case .incidentEscalated(let p): try c.encode(p, forKey: .payload)
-        case .actionProposed(let p): try c.encode(p, forKey: .payload)
-        case .approvalRequested(let p): try c.encode(p, forKey: .payload)
-        case .actionRejected(let p): try c.encode(p, forKey: .payload)
-        case .approvalExpired(let p): try c.encode(p, forKey: .payload)
-        case .triageProposed(let p): try c.encode(p, forKey: .payload)
-        case .unknown(_, let p): try c.encode(p, forKey: .payload)
-        }
+        try c.encode(payload.value, forKey: .payload)
     }
 }
 

@@ -144,20 +144,9 @@ extension IncidentEvent {
             w.beginObject()
             w.field("reason", p.reason)
             w.endObject()
-        case .retrievalCompleted(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionApproved(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionStarted(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionExecuted(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionFailed(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionOutcomeUnknown(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .incidentEscalated(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionProposed(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .approvalRequested(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .actionRejected(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .approvalExpired(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .triageProposed(let p): w.raw(Array(try JSONEncoder().encode(p)))
-        case .unknown(_, let p):
-            w.raw(Array(try JSONEncoder().encode(p)))
+        default:
+            // Off the hot path (one event per step, not per alert): Codable is fine.
+            w.raw(Array(try JSONEncoder().encode(payload.value)))
         }
         w.endObject()
         return w.bytes
