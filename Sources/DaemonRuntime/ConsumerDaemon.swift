@@ -9,14 +9,6 @@ import ServiceLifecycle
 /// topic feeding a `ConsumeLoop`, `/healthz` `/readyz` `/metrics`, and a
 /// `ServiceGroup` that shuts down in reverse order on SIGTERM/SIGINT.
 public enum ConsumerDaemon {
-    /// Folds the incident log to its end through `observe`: daemons rebuild their state before acting.
-    public static func rebuild(settings: DaemonSettings, logger: Logger, observe: (IncidentEvent) -> Void) async throws {
-        let reader = try KafkaTopicReader(topic: settings.topics.incidents, configuration: settings.kafka, logger: logger)
-        for m in try await reader.readToEnd() {
-            if let e = try? IncidentEventCodec.decode(m) { observe(e) }
-        }
-    }
-
     public static func run<Handler: MessageHandler>(
         service: String, topic: String, group: String, settings: DaemonSettings, producer: KafkaProducer,
         handler: Handler, registry: PrometheusCollectorRegistry, host: String, port: Int,

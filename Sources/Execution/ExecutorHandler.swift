@@ -109,13 +109,4 @@ public struct ExecutorHandler: MessageHandler {
         ledger.finish(approval.requestID)
         return [outcome]
     }
-
-    /// Folds the whole incident log into the ledger (start-up, before acting).
-    public static func rebuild(_ ledger: ExecutionLedger, topics: TopicSet, configuration: KafkaConfiguration,
-                               logger: Logger) async throws {
-        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration, logger: logger)
-        for m in try await reader.readToEnd() {
-            if let e = try? IncidentEventCodec.decode(m) { ledger.apply(e) }
-        }
-    }
 }

@@ -43,12 +43,11 @@ public actor IngestCoordinator {
     /// Rebuilds the state from the incident log (every event this ingestor wrote).
     public static func rebuildState(topics: TopicSet, configuration: KafkaConfiguration,
                                     logger: Logger) async throws -> IngestState {
-        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration, logger: logger)
         var state = IngestState()
         var groups: [String: String] = [:]
         var count = 0
-        for m in try await reader.readToEnd() {
-            guard let event = try? IncidentEventCodec.decode(m), event.producer == IngestPlanner.producer else { continue }
+        try await IncidentLogReader.forEachEvent(topics: topics, configuration: configuration, logger: logger) { event in
+            guard event.producer == IngestPlanner.producer else { return }
             state.apply(event, groupOf: &groups)
             count += 1
         }

@@ -42,8 +42,9 @@ struct ApproverDaemon: AsyncParsableCommand {
         let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: signingKey,
                                       topics: settings.topics, logger: logger)
         // Rebuild pending approvals and rate-limit windows from the log before answering anything.
-        let reader = try KafkaTopicReader(topic: settings.topics.incidents, configuration: settings.kafka, logger: logger)
-        for m in try await reader.readToEnd() { if let e = try? IncidentEventCodec.decode(m) { handler.observe(e) } }
+        try await IncidentLogReader.forEachEvent(topics: settings.topics, configuration: settings.kafka, logger: logger) {
+            handler.observe($0)
+        }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: group,
                                                                                    topics: [settings.topics.incidents]),

@@ -31,7 +31,9 @@ struct Executor: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         let ledger = ExecutionLedger()
         // Rebuild before acting: never run twice what the log says already started.
-        try await ConsumerDaemon.rebuild(settings: settings, logger: logger) { ledger.apply($0) }
+        try await IncidentLogReader.forEachEvent(topics: settings.topics, configuration: settings.kafka, logger: logger) {
+            ledger.apply($0)
+        }
         let handler = ExecutorHandler(catalog: catalog, approvalKey: signingKey, producer: producer,
                                       topics: settings.topics, ledger: ledger, logger: logger)
         try await ConsumerDaemon.run(

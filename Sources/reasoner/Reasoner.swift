@@ -35,7 +35,9 @@ struct Reasoner: AsyncParsableCommand {
         let handler = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: settings.topics,
                                       bounds: bounds, logger: logger)
         // Rebuild every incident's state before acting: a restart never repeats a step.
-        try await ConsumerDaemon.rebuild(settings: settings, logger: logger) { _ = handler.observe($0) }
+        try await IncidentLogReader.forEachEvent(topics: settings.topics, configuration: settings.kafka, logger: logger) {
+            _ = handler.observe($0)
+        }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: settings.kafka), logger: logger)
         try await ConsumerDaemon.run(
             service: "reasoner", topic: settings.topics.incidents,

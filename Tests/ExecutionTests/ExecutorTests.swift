@@ -117,8 +117,8 @@ struct ExecutorTests {
                                    try IncidentEventCodec.encode(started, topics: f.topics)])
         // The restarted executor rebuilds from the log, then the approval is redelivered.
         let ledger = ExecutionLedger()
-        try await ExecutorHandler.rebuild(ledger, topics: f.topics, configuration: TestKafka.configuration(),
-                                          logger: TestKafka.logger)
+        try await IncidentLogReader.forEachEvent(topics: f.topics, configuration: TestKafka.configuration(),
+                                                 logger: TestKafka.logger) { ledger.apply($0) }
         let out = try await f.handler(ledger).react(to: approved)
         #expect(out.map(\.type) == ["ActionOutcomeUnknown", "IncidentEscalated"])
         for e in out { #expect(TestSchemas.violations(ofIncidentEvent: e) == []) }
