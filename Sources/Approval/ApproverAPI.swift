@@ -54,11 +54,6 @@ struct DecisionBody: Decodable { var reason: String }
 
 struct APIError: Encodable { var code: String; var message: String }
 
-func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
-    let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
-
 /// The approver's HTTP API. Every request is authenticated; deciding needs the
 /// `approver` role; the approver's name goes into the signed event.
 ///
@@ -67,18 +62,18 @@ func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
 public func buildApproverApplication(handler: ApproverHandler, directory: ApproverDirectory, producer: KafkaProducer,
                                      topics: TopicSet, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
-    router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+    router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
     @Sendable func authenticate(_ request: Request) -> ApproverDirectory.Entry? {
         guard let h = request.headers[.authorization], h.hasPrefix("Bearer ") else { return nil }
         return directory.identify(token: String(h.dropFirst(7)))
     }
     router.get("/api/v1/approvals") { request, _ in
-        guard authenticate(request) != nil else { return json(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token")) }
+        guard authenticate(request) != nil else { return jsonResponse(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token")) }
         struct Row: Encodable {
             var request_id: String; var incident_id: String; var action: String; var parameters: [String: String]
             var risk: String; var rationale: String; var expires_at: String
         }
-        return json(.ok, handler.pending.map {
+        return jsonResponse(.ok, handler.pending.map {
             Row(request_id: $0.request.requestID, incident_id: $0.incidentID, action: $0.request.action,
                 parameters: $0.request.parameters, risk: $0.request.risk, rationale: $0.request.rationale,
                 expires_at: $0.request.expiresAt)
@@ -87,30 +82,30 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
     for verb in ["approve", "reject"] {
         router.post("/api/v1/approvals/:id/\(verb)") { request, context in
             guard let who = authenticate(request) else {
-                return json(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token"))
+                return jsonResponse(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token"))
             }
             guard who.roles.contains("approver") else {
-                return json(.forbidden, APIError(code: "forbidden", message: "\(who.name) may not decide approvals"))
+                return jsonResponse(.forbidden, APIError(code: "forbidden", message: "\(who.name) may not decide approvals"))
             }
             let id = context.parameters.get("id") ?? ""
             var request = request
             let body = try? JSONDecoder().decode(DecisionBody.self, from: Data(buffer: try await request.collectBody(upTo: 65_536)))
             guard let reason = body?.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                return json(.badRequest, APIError(code: "invalid_input", message: "reason: a non-empty reason is required"))
+                return jsonResponse(.badRequest, APIError(code: "invalid_input", message: "reason: a non-empty reason is required"))
             }
             let event: IncidentEvent
             do {
                 event = try handler.decide(requestID: id, approver: who.name, approve: verb == "approve", reason: reason)
             } catch {
-                return json(.notFound, APIError(code: "not_found", message: "no pending approval \(id)"))
+                return jsonResponse(.notFound, APIError(code: "not_found", message: "no pending approval \(id)"))
             }
             do {
                 try await producer.send(try IncidentEventCodec.encode(event, topics: topics))
             } catch {
-                return json(.serviceUnavailable, APIError(code: "kafka_unavailable", message: "\(error)"))
+                return jsonResponse(.serviceUnavailable, APIError(code: "kafka_unavailable", message: "\(error)"))
             }
             logger.info("approval decided", metadata: ["request": "\(id)", "approver": "\(who.name)", "decision": "\(verb)"])
-            return json(.ok, ["event_id": event.eventID, "type": event.type, "approver": who.name])
+            return jsonResponse(.ok, ["event_id": event.eventID, "type": event.type, "approver": who.name])
         }
     }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approver"),

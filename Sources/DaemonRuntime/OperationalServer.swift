@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Prometheus
@@ -8,20 +9,23 @@ public func buildOperationalApplication(host: String, port: Int, service: String
                                         registry: PrometheusCollectorRegistry,
                                         ready: @escaping @Sendable () async -> String?) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
-    router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"],
-                                                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#))) }
+    router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
     router.get("/readyz") { _, _ in
         if let problem = await ready() {
-            let body = try JSONEncoder().encode(["status": "not ready", "problem": problem])
-            return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            return jsonResponse(.serviceUnavailable, ["status": "not ready", "problem": problem])
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready"}"#)))
+        return jsonResponse(.ok, ["status": "ready"])
     }
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                  body: .init(byteBuffer: ByteBuffer(string: Observability.render(registry))))
     }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: service))
+}
+
+/// A JSON response: every daemon's HTTP answers, errors included, are JSON.
+public func jsonResponse(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+    let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+    return Response(status: status, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }

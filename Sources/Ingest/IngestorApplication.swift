@@ -117,12 +117,6 @@ func badRequest(_ error: InputError) -> Response {
     jsonResponse(.badRequest, ["error": ErrorBody(code: "invalid_input", field: error.field, message: error.problem)])
 }
 
-func jsonResponse(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
-    let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
-
 /// Bearer token or basic auth, as Alertmanager's `http_config` can send.
 /// Compares in constant time. Open when neither is configured.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
