@@ -211,6 +211,11 @@ public actor IndexStore {
 
     public struct Counts: Sendable { public var documents: Int; public var chunks: Int }
 
+    /// Whether anything is indexed: an index probe, not a count, so it can run per incident.
+    public func isEmpty() async throws -> Bool {
+        try await withConnection { db in try await db.query("SELECT EXISTS (SELECT 1 FROM chunks)").rows[0][0] != "t" }
+    }
+
     public func counts() async throws -> Counts {
         try await withConnection { db in
             let r = try await db.query("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)")

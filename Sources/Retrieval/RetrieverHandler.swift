@@ -84,8 +84,7 @@ public struct RetrieverHandler: MessageHandler {
 
     public func run(_ query: SearchQuery) async throws -> RetrievalCompleted {
         let model = search.embeddings.configuration.model
-        let counts = try await search.store.counts()
-        guard counts.chunks > 0 else {
+        guard try await !search.store.isEmpty() else {
             return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
                                       model: model, postmortems: [], runbooks: [])
         }
@@ -100,11 +99,13 @@ public struct RetrieverHandler: MessageHandler {
         async let rb = search.search(rbQuery, queryVector: vector)
         let (p, r) = try await (pm, rb)
         let found = !(p.isEmpty && r.isEmpty)
+        // Counting is only worth it for the explanation of an empty answer.
+        let searched = found ? 0 : try await search.store.counts().chunks
         let returned = Set(r.map(\.chunkID))
         let sections = try await search.store.sections(documentIDs: r.map(\.documentID)).filter { !returned.contains($0.chunkID) }
         return RetrievalCompleted(
             query: query.text, found: found,
-            reason: found ? nil : "no postmortem or runbook above similarity \(search.tuning.minSimilarity) (\(counts.chunks) chunks searched)",
+            reason: found ? nil : "no postmortem or runbook above similarity \(search.tuning.minSimilarity) (\(searched) chunks searched)",
             model: model, postmortems: p, runbooks: r, runbookSections: sections)
     }
 }

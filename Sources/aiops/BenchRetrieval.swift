@@ -47,24 +47,7 @@ struct RetrievalBench: AsyncParsableCommand {
             let build = ContinuousClock.now
             try await store.withConnection { db in
                 try await db.execute(script: "DROP INDEX IF EXISTS chunks_embedding_hnsw; SET maintenance_work_mem = '1GB';")
-                let current = Int(try await db.query("SELECT count(*) FROM chunks").rows[0][0] ?? "0") ?? 0
-                if size > current {
-                    // Synthetic copies of real chunks: same text, vector nudged by uniform noise.
-                    try await db.query("""
-                        INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
-                                            content_hash, embedding, model, kind, services, alerts)
-                        SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end,
-                               c.content, c.content_hash,
-                               (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
-                                  FROM unnest(c.embedding::real[]) x),
-                               c.model, c.kind, c.services, c.alerts
-                        FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,
-                             generate_series(1, $1::int) g
-                        WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
-                        ORDER BY g, c.id
-                        LIMIT $2
-                        """, [String(size / max(real, 1) + 1), String(size - current)])
-                }
+                try await BenchDatabase.grow(db, to: size)
                 try await db.execute(script: "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops); ANALYZE chunks;")
             }
             let buildSeconds = (ContinuousClock.now - build).seconds
@@ -117,6 +100,29 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 enum BenchDatabase {
+    /// Grows `chunks` to at least `size` rows with synthetic copies of the real
+    /// chunks: same text, vector nudged by uniform noise and renormalized, made
+    /// inside PostgreSQL.
+    static func grow(_ db: PostgresConnection, to size: Int) async throws {
+        let current = Int(try await db.query("SELECT count(*) FROM chunks").rows[0][0] ?? "0") ?? 0
+        guard size > current else { return }
+        let real = max(1, Int(try await db.query("SELECT count(*) FROM chunks WHERE id NOT LIKE '%~%'").rows[0][0] ?? "1") ?? 1)
+        try await db.query("""
+            INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
+                                content_hash, embedding, model, kind, services, alerts)
+            SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end,
+                   c.content, c.content_hash,
+                   (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
+                      FROM unnest(c.embedding::real[]) x),
+                   c.model, c.kind, c.services, c.alerts
+            FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,
+                 generate_series(1, $1::int) g
+            WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
+            ORDER BY g, c.id
+            LIMIT $2
+            """, [String(size / real + 1), String(size - current)])
+    }
+
     /// Drops and re-creates `name` next to the database of `base`; returns its URL.
     static func fresh(base: String, name: String) async throws -> String {
         guard let slash = base.lastIndex(of: "/") else { throw ValidationError("DATABASE_URL \(base) has no database name") }

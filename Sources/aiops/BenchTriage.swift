@@ -26,22 +26,9 @@ struct TriageBench: AsyncParsableCommand {
     func run() async throws {
         let src = ConfigSource()
         let (store, _) = try index.store()
-        let counts = try await store.counts()
-        if counts.chunks < chunks {
-            try await store.withConnection { db in
-                let real = max(1, Int(try await db.query("SELECT count(*) FROM chunks WHERE id NOT LIKE '%~%'").rows[0][0] ?? "1") ?? 1)
-                try await db.query("""
-                    INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content, content_hash,
-                                        embedding, model, kind, services, alerts)
-                    SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end, c.content,
-                           c.content_hash, (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
-                                              FROM unnest(c.embedding::real[]) x), c.model, c.kind, c.services, c.alerts
-                    FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c, generate_series(1, $1::int) g
-                    WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
-                    ORDER BY g, c.id LIMIT $2
-                    """, [String(chunks / real + 1), String(chunks - counts.chunks)])
-                try await db.query("ANALYZE chunks")
-            }
+        try await store.withConnection { db in
+            try await BenchDatabase.grow(db, to: chunks)
+            try await db.query("ANALYZE chunks")
         }
         print("aiops bench triage: \(alerts) alerts at \(rate)/s, index \(try await store.counts().chunks) chunks")
 
