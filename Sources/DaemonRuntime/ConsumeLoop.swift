@@ -124,7 +124,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                     try await sendUntilAcknowledged(output, meta: ["batch": "\(batch.count)"])
                     for m in batch { try await beforeStoringOffset?(m); try consumer.storeOffset(m) }
                     processed.increment(by: batch.count)
-                    duration.recordInterval(since: start)
+                    duration.recordDuration(since: start)
                     break
                 } catch let error as TransientHandlerError {
                     outage += 1
@@ -199,7 +199,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         try await beforeStoringOffset?(message)
         try consumer.storeOffset(message)
         processed.increment()
-        duration.recordInterval(since: start)
+        duration.recordDuration(since: start)
     }
 
     private func sendUntilAcknowledged(_ messages: [KafkaOutgoingMessage], meta: Logger.Metadata) async throws {
@@ -220,9 +220,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
 }
 
 extension Timer {
-    public func recordDuration(since start: ContinuousClock.Instant) { recordInterval(since: start) }
-
-    func recordInterval(since start: ContinuousClock.Instant) {
+    public func recordDuration(since start: ContinuousClock.Instant) {
         let d = ContinuousClock.now - start
         recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
