@@ -98,7 +98,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "Triage", dependencies: [
-            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "Retrieval",
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "Retrieval", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
@@ -161,8 +161,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "TriageTests", dependencies: [
             "Triage", "Approval", "Execution", "Actions", "Retrieval", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
-            "TestSupport",
+            "TestSupport", "HTTPClient",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
         .testTarget(name: "ExecutionTests", dependencies: [
             "Execution", "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "TestSupport",

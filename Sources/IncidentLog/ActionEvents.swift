@@ -115,7 +115,11 @@ public struct ActionOutcomeUnknown: Sendable, Hashable, Codable {
 public struct IncidentEscalated: Sendable, Hashable, Codable {
     public var reason: String
     public var summary: String
-    public init(reason: String, summary: String) { self.reason = reason; self.summary = summary }
+    /// What the planner spent on the attempt that ended in the escalation, if anything.
+    public var usage: PlannerUsage?
+    public init(reason: String, summary: String, usage: PlannerUsage? = nil) {
+        self.reason = reason; self.summary = summary; self.usage = usage
+    }
 }
 
 extension Data {
@@ -133,6 +137,30 @@ extension Data {
     }
 }
 
+/// What a planner spent on one reasoner event: the planner, the model, the
+/// tokens of every call (failed attempts included). The reasoner's token bound
+/// per incident is the sum over the incident's events, so it survives restarts.
+public struct PlannerUsage: Sendable, Hashable, Codable {
+    public var planner: String
+    public var model: String?
+    public var calls: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int { promptTokens + completionTokens }
+    public init(planner: String, model: String? = nil, calls: Int = 0, promptTokens: Int = 0, completionTokens: Int = 0) {
+        self.planner = planner; self.model = model; self.calls = calls
+        self.promptTokens = promptTokens; self.completionTokens = completionTokens
+    }
+    public static func + (a: PlannerUsage, b: PlannerUsage) -> PlannerUsage {
+        PlannerUsage(planner: a.planner, model: a.model ?? b.model, calls: a.calls + b.calls,
+                     promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens)
+    }
+    enum CodingKeys: String, CodingKey {
+        case planner, model, calls
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+    }
+}
+
 /// A step the reasoner wants to take: a catalog action with parameters, why,
 /// and the retrieved evidence it rests on.
 public struct ActionProposed: Sendable, Hashable, Codable {
@@ -140,8 +168,11 @@ public struct ActionProposed: Sendable, Hashable, Codable {
     public var parameters: [String: String]
     public var rationale: String
     public var citations: [String]
-    public init(action: String, parameters: [String: String], rationale: String, citations: [String]) {
+    public var usage: PlannerUsage?
+    public init(action: String, parameters: [String: String], rationale: String, citations: [String],
+                usage: PlannerUsage? = nil) {
         self.action = action; self.parameters = parameters; self.rationale = rationale; self.citations = citations
+        self.usage = usage
     }
 }
 
@@ -207,15 +238,16 @@ public struct TriageProposed: Sendable, Hashable, Codable {
     public var rejectedSteps: [Step]
     /// Request ids of the diagnostics whose results the triage saw.
     public var observations: [String]
+    public var usage: PlannerUsage?
 
     public init(steps: [Step], likelyCause: Cause?, runbook: String?, unknowns: [String], rejectedSteps: [Step],
-                observations: [String]) {
+                observations: [String], usage: PlannerUsage? = nil) {
         self.steps = steps; self.likelyCause = likelyCause; self.runbook = runbook; self.unknowns = unknowns
-        self.rejectedSteps = rejectedSteps; self.observations = observations
+        self.rejectedSteps = rejectedSteps; self.observations = observations; self.usage = usage
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, runbook, unknowns, observations
+        case steps, runbook, unknowns, observations, usage
         case likelyCause = "likely_cause", rejectedSteps = "rejected_steps"
     }
 }

@@ -22,6 +22,10 @@ public struct Candidate: Sendable, Hashable {
     public var risk: ActionRisk
     public var rationale: String
     public var citations: [String]
+    public init(action: String, parameters: [String: String], risk: ActionRisk, rationale: String, citations: [String]) {
+        self.action = action; self.parameters = parameters; self.risk = risk; self.rationale = rationale
+        self.citations = citations
+    }
 }
 
 /// The planner without an LLM: reads the diagnosis and mitigation commands of
@@ -29,10 +33,32 @@ public struct Candidate: Sendable, Hashable {
 /// from the alert's labels (validated by the catalog; what does not validate
 /// is dropped), orders read-only first, and builds the triage from the
 /// evidence. Untrusted text only ever selects among catalog actions.
-public struct BuiltinPlanner: Sendable {
+public struct BuiltinPlanner: TriagePlanner {
     let catalog: ActionCatalog
+    public var name: String { "builtin" }
 
     public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+    /// Read-only diagnostics of the runbooks one at a time, then the triage with
+    /// the runbook's first destructive mitigation, then its other mitigations
+    /// one outcome at a time.
+    public func plan(_ context: PlanningContext) async throws -> Plan {
+        // Parameters come from labels only; annotations are free text and never fill one.
+        let candidates = candidates(labels: context.labels, sections: context.sections)
+        let proposed = context.proposedKeys
+        let fresh = candidates.filter { !proposed.contains(ActionKey.of($0.action, $0.parameters)) }
+        if context.diagnosticsAllowed, let next = fresh.first(where: { $0.risk == .readOnly }) {
+            return Plan(.propose(next))
+        }
+        let mitigation = fresh.first { $0.risk == .destructive }
+        if !context.triaged {
+            var t = triage(retrieval: context.retrieval, sections: context.sections,
+                           observations: context.history.map(\.requestID))
+            if let why = context.concludeReason { t.unknowns.insert(why, at: 0) }
+            return Plan(.triage(t, mitigation: mitigation))
+        }
+        return Plan(mitigation.map { .propose($0) } ?? .done)
+    }
 
     /// Command shapes in runbook text → catalog action and which labels fill its parameters.
     static let mappings: [(pattern: String, action: String, parameters: [String: [String]], fixed: [String: String])] = [

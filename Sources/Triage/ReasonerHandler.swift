@@ -13,33 +13,46 @@ public struct ReasonerBounds: Sendable {
     public var maxIterations = 10
     /// Time since the incident opened after which it escalates instead of proposing.
     public var maxWallSeconds: Double = 1_800
-    /// Propose the runbook's read-only diagnostics before the triage (off: triage straight after retrieval).
+    /// Tokens the planner may spend per incident (the LLM planner; the built-in spends none).
+    public var maxTokens = 60_000
+    /// Diagnostics in a row that brought no new evidence (failed, or output seen before) before the loop concludes.
+    public var noProgressIterations = 3
+    /// Propose read-only diagnostics before the triage (off: triage straight after retrieval).
     public var diagnostics = true
-    public init(maxIterations: Int = 10, maxWallSeconds: Double = 1_800, diagnostics: Bool = true) {
+    public init(maxIterations: Int = 10, maxWallSeconds: Double = 1_800, maxTokens: Int = 60_000,
+                noProgressIterations: Int = 3, diagnostics: Bool = true) {
         self.maxIterations = maxIterations
         self.maxWallSeconds = maxWallSeconds
+        self.maxTokens = maxTokens
+        self.noProgressIterations = noProgressIterations
         self.diagnostics = diagnostics
     }
 }
 
-/// The reasoner with the built-in planner: after retrieval, proposes the
-/// read-only diagnostics of the cited runbooks one at a time, waits for each
-/// outcome, then appends `TriageProposed` (citations checked against this
-/// incident's retrieval), then proposes the runbook's destructive mitigation
-/// for a human to approve. State is the fold of the incident's events (rebuilt
-/// from the log on start), so a redelivered trigger is never answered twice.
+/// The reasoner: after retrieval, asks its planner (built-in or LLM) for the
+/// next step, one at a time, waiting for each proposal's outcome; appends
+/// `ActionProposed` or `TriageProposed` (citations checked against this
+/// incident's retrieval). Whatever the planner returns is validated against
+/// the catalog again here. Bounds: iterations, wall time, tokens, the same
+/// action twice, diagnostics without new evidence, a failing planner — each
+/// ends in `IncidentEscalated` with a partial summary (no new evidence only
+/// stops diagnostics: the triage is made from what is known). State is the
+/// fold of the incident's events (rebuilt from the log on start), so a
+/// redelivered trigger is never answered twice.
 public final class ReasonerHandler: MessageHandler, Sendable {
     public static let producer = "reasoner"
-    let planner: BuiltinPlanner
+    let planner: any TriagePlanner
+    let catalog: ActionCatalog
     let store: IndexStore
     let topics: TopicSet
     let bounds: ReasonerBounds
     let logger: Logger
     private let states = Mutex<[String: IncidentState]>([:])
 
-    public init(planner: BuiltinPlanner, store: IndexStore, topics: TopicSet, bounds: ReasonerBounds = ReasonerBounds(),
-                logger: Logger) {
+    public init(planner: any TriagePlanner, catalog: ActionCatalog, store: IndexStore, topics: TopicSet,
+                bounds: ReasonerBounds = ReasonerBounds(), logger: Logger) {
         self.planner = planner
+        self.catalog = catalog
         self.store = store
         self.topics = topics
         self.bounds = bounds
@@ -78,12 +91,7 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         // What wakes the loop: retrieval, or an outcome of one of our proposals.
         let trigger: Bool = switch event.payload {
         case .retrievalCompleted: true
-        case .actionExecuted(let p): proposalIDs.contains(p.requestID)
-        case .actionFailed(let p): proposalIDs.contains(p.requestID)
-        case .actionRejected(let p): proposalIDs.contains(p.requestID)
-        case .approvalExpired(let p): proposalIDs.contains(p.requestID)
-        case .actionOutcomeUnknown(let p): proposalIDs.contains(p.requestID)
-        default: false
+        default: Self.outcomeRequest(event).map(proposalIDs.contains) ?? false
         }
         guard trigger, !state.escalated, state.status == .open, let retrieval = state.retrieval else { return [] }
         func derived(_ step: String, _ payload: IncidentEventPayload) -> IncidentEvent {
@@ -91,65 +99,138 @@ public final class ReasonerHandler: MessageHandler, Sendable {
                      trace: event.trace.child(), occurredAt: now, payload: payload)
         }
         // Wait while one of our proposals has no outcome yet.
-        let answered = Set(state.events.compactMap { e -> String? in
-            switch e.payload {
-            case .actionExecuted(let p): p.requestID
-            case .actionFailed(let p): p.requestID
-            case .actionRejected(let p): p.requestID
-            case .approvalExpired(let p): p.requestID
-            case .actionOutcomeUnknown(let p): p.requestID
-            default: nil
-            }
-        })
+        let answered = Set(state.events.compactMap(Self.outcomeRequest))
         if proposals.contains(where: { !answered.contains($0.eventID) }) { return [] }
 
         let triaged = ours.contains { $0.type == "TriageProposed" }
-        func escalate(_ reason: String) -> [IncidentEvent] {
+        let spent = ours.reduce(0) { $0 + (Self.usage(of: $1)?.totalTokens ?? 0) }
+        func escalate(_ reason: String, usage: PlannerUsage? = nil) -> [IncidentEvent] {
             let known = triaged ? "a triage was proposed" : "no triage yet"
+            let done = state.events.filter { if case .actionExecuted(let p) = $0.payload { proposalIDs.contains(p.requestID) } else { false } }.count
             return [derived("escalate", .incidentEscalated(IncidentEscalated(
                 reason: reason,
-                summary: "\(state.title): \(proposals.count) action(s) proposed, \(known); retrieval found \(retrieval.postmortems.count) postmortem(s) and \(retrieval.runbooks.count) runbook(s).")))]
+                summary: "\(state.title): \(proposals.count) action(s) proposed, \(done) executed, \(known); retrieval found \(retrieval.postmortems.count) postmortem(s) and \(retrieval.runbooks.count) runbook(s)\(retrieval.postmortems.first.map { ", closest past incident: \($0.title) (\($0.documentID))" } ?? "").",
+                usage: usage)))]
         }
         if ours.count >= bounds.maxIterations { return escalate("iteration bound (\(bounds.maxIterations)) reached") }
         if let opened = state.openedAt, now.timeIntervalSince(opened) > bounds.maxWallSeconds {
             return escalate("wall-time bound (\(Int(bounds.maxWallSeconds)) s) reached")
         }
+        if spent >= bounds.maxTokens { return escalate("token bound (\(bounds.maxTokens)) reached: \(spent) spent") }
 
         let allowed = Set(retrieval.citations.map(\.chunkID))
         let sections = try await store.chunks(ids: Array(allowed)).map {
             EvidenceSection(chunkID: $0.id, documentID: $0.documentID, kind: $0.kind, headingPath: $0.headingPath, content: $0.content)
         }
         var labels = state.opened?.labels ?? [:]
-        for a in state.firingAlerts { labels.merge(a.labels) { old, _ in old } }
-        let candidates = planner.candidates(labels: labels, sections: sections)
-        let proposedKeys = Set(proposals.compactMap { e -> String? in
-            guard case .actionProposed(let p) = e.payload else { return nil }
-            return Self.key(p.action, p.parameters)
-        })
-        func propose(_ c: Candidate) -> [IncidentEvent] {
-            [derived("propose:\(Self.key(c.action, c.parameters))", .actionProposed(ActionProposed(
-                action: c.action, parameters: c.parameters, rationale: c.rationale,
-                citations: c.citations.filter(allowed.contains))))]
+        var annotations = state.opened?.annotations ?? [:]
+        for a in state.firingAlerts {
+            labels.merge(a.labels) { old, _ in old }
+            annotations.merge(a.annotations) { old, _ in old }
         }
-        if bounds.diagnostics,
-           let next = candidates.first(where: { $0.risk == .readOnly && !proposedKeys.contains(Self.key($0.action, $0.parameters)) }) {
-            return propose(next)
+        let history = proposals.compactMap { e -> PlanningContext.Step? in
+            guard case .actionProposed(let p) = e.payload,
+                  let outcome = state.events.lazy.compactMap({ Self.outcome($0, of: e.eventID) }).first else { return nil }
+            return PlanningContext.Step(requestID: e.eventID, proposal: p, outcome: outcome)
         }
-        if !triaged {
-            let observations = proposals.map(\.eventID)
-            let triage = CitationCheck.validate(planner.triage(retrieval: retrieval, sections: sections,
-                                                               observations: observations), allowed: allowed)
-            // The runbook's mitigation goes to a human together with the triage.
-            let mitigation = candidates.first { $0.risk == .destructive && !proposedKeys.contains(Self.key($0.action, $0.parameters)) }
-            return [derived("triage", .triageProposed(triage))] + (mitigation.map(propose) ?? [])
+        let stale = Self.diagnosticsWithoutNewEvidence(history)
+        let stalled = stale >= bounds.noProgressIterations
+        let context = PlanningContext(
+            incidentID: state.id, title: state.title, labels: labels, annotations: annotations, retrieval: retrieval,
+            sections: sections, history: history, triaged: triaged, diagnosticsAllowed: bounds.diagnostics && !stalled,
+            concludeReason: stalled ? "the last \(stale) diagnostics brought no new evidence" : nil,
+            tokensLeft: bounds.maxTokens - spent)
+
+        let plan: Plan
+        do { plan = try await planner.plan(context) } catch let error as PlannerError {
+            logger.warning("planner failed, escalating", metadata: ["incident": "\(state.id)", "error": "\(error.message)"])
+            return escalate("planner \(planner.name) failed: \(error.message)", usage: error.usage)
         }
-        if let next = candidates.first(where: { $0.risk == .destructive && !proposedKeys.contains(Self.key($0.action, $0.parameters)) }) {
-            return propose(next)
+        let proposedKeys = context.proposedKeys
+        func checked(_ c: Candidate) throws -> ActionProposed {
+            // Whatever the planner says, only a catalog action with valid parameters is ever appended.
+            let prepared = try catalog.prepare(c.action, parameters: c.parameters)
+            if !context.diagnosticsAllowed && prepared.definition.risk == .readOnly {
+                throw ActionError(.notAllowed, "diagnostics are over for this incident")
+            }
+            return ActionProposed(action: c.action, parameters: prepared.parameters, rationale: String(c.rationale.prefix(2_000)),
+                                  citations: c.citations.filter(allowed.contains), usage: plan.usage)
         }
-        return []
+        func propose(_ p: ActionProposed) -> IncidentEvent {
+            derived("propose:\(ActionKey.of(p.action, p.parameters))", .actionProposed(p))
+        }
+        switch plan.decision {
+        case .done:
+            return []
+        case .propose(let c):
+            if proposedKeys.contains(ActionKey.of(c.action, c.parameters)) {
+                return escalate("no progress: \(c.action) with the same parameters was proposed again", usage: plan.usage)
+            }
+            do { return [propose(try checked(c))] } catch {
+                return escalate("planner \(planner.name) proposed an invalid action: \(error)", usage: plan.usage)
+            }
+        case .triage(var t, let mitigation):
+            t.observations = history.map(\.requestID)
+            t.usage = plan.usage
+            let triage = derived("triage", .triageProposed(CitationCheck.validate(t, allowed: allowed)))
+            guard let m = mitigation, !proposedKeys.contains(ActionKey.of(m.action, m.parameters)) else { return [triage] }
+            // The mitigation goes to a human together with the triage; an invalid one is dropped, the triage stays.
+            guard var p = try? checked(m) else {
+                logger.warning("dropping an invalid mitigation", metadata: ["incident": "\(state.id)", "action": "\(m.action)"])
+                return [triage]
+            }
+            p.usage = nil
+            return [triage, propose(p)]
+        }
     }
 
-    static func key(_ action: String, _ params: [String: String]) -> String {
-        action + "|" + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    /// Trailing diagnostics (read-only outcomes) that were failures or repeated earlier output.
+    static func diagnosticsWithoutNewEvidence(_ history: [PlanningContext.Step]) -> Int {
+        var seen: Set<String> = []
+        var streak = 0
+        for step in history {
+            switch step.outcome {
+            case .executed(let status, let output, _, _) where status == 0:
+                let normalized = output.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !normalized.isEmpty && seen.insert(normalized).inserted { streak = 0 } else { streak += 1 }
+            case .rejected, .expired:
+                continue
+            default:
+                streak += 1
+            }
+        }
+        return streak
+    }
+
+    static func usage(of e: IncidentEvent) -> PlannerUsage? {
+        switch e.payload {
+        case .actionProposed(let p): p.usage
+        case .triageProposed(let t): t.usage
+        case .incidentEscalated(let x): x.usage
+        default: nil
+        }
+    }
+
+    static func outcomeRequest(_ e: IncidentEvent) -> String? {
+        switch e.payload {
+        case .actionExecuted(let p): p.requestID
+        case .actionFailed(let p): p.requestID
+        case .actionRejected(let p): p.requestID
+        case .approvalExpired(let p): p.requestID
+        case .actionOutcomeUnknown(let p): p.requestID
+        default: nil
+        }
+    }
+
+    static func outcome(_ e: IncidentEvent, of request: String) -> PlanningContext.Step.Outcome? {
+        switch e.payload {
+        case .actionExecuted(let p) where p.requestID == request:
+            .executed(exitStatus: p.exitStatus, output: p.output, truncated: p.truncated, timedOut: p.timedOut)
+        case .actionFailed(let p) where p.requestID == request: .failed(p.error)
+        case .actionRejected(let p) where p.requestID == request: .rejected("\(p.approver.name): \(p.reason)")
+        case .approvalExpired(let p) where p.requestID == request: .expired
+        case .actionOutcomeUnknown(let p) where p.requestID == request: .unknown(p.reason)
+        default: nil
+        }
     }
 }

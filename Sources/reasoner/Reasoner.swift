@@ -9,7 +9,7 @@ import Retrieval
 import ServiceLifecycle
 import Triage
 
-/// reasoner: the bounded agent loop with the built-in planner.
+/// reasoner: the bounded agent loop, with the built-in or the LLM planner.
 @main
 struct Reasoner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +17,11 @@ struct Reasoner: AsyncParsableCommand {
         abstract: "Proposes diagnostics and triage from the retrieved evidence, within bounds.",
         discussion: """
             Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, DATABASE_URL, EMBEDDINGS_DIMENSIONS,
-            ACTIONS_CATALOG (examples/actions/catalog.yaml), REASONER_MAX_ITERATIONS (10),
-            REASONER_MAX_WALL_SECONDS (1800), REASONER_DIAGNOSTICS (true), REASONER_GROUP (aiops-reasoner), REASONER_HOST/REASONER_PORT (127.0.0.1:9100).
+            ACTIONS_CATALOG (examples/actions/catalog.yaml), REASONER_PLANNER (builtin | llm), REASONER_MAX_ITERATIONS (10),
+            REASONER_MAX_WALL_SECONDS (1800), REASONER_MAX_TOKENS (60000), REASONER_NO_PROGRESS (3), REASONER_DIAGNOSTICS (true),
+            REASONER_GROUP (aiops-reasoner), REASONER_HOST/REASONER_PORT (127.0.0.1:9100).
+            LLM planner: LLM_URL (http://127.0.0.1:8080/v1), LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT_MS (60000),
+            LLM_MAX_COMPLETION_TOKENS (1024), LLM_ATTEMPTS (3), LLM_RETRIES (3), LLM_TOOL_CHOICE (required | auto).
             """)
 
     func run() async throws {
@@ -31,9 +34,23 @@ struct Reasoner: AsyncParsableCommand {
                                logger: logger)
         let bounds = ReasonerBounds(maxIterations: try src.int(nil, env: "REASONER_MAX_ITERATIONS", default: 10),
                                     maxWallSeconds: Double(try src.int(nil, env: "REASONER_MAX_WALL_SECONDS", default: 1_800)),
+                                    maxTokens: try src.int(nil, env: "REASONER_MAX_TOKENS", default: 60_000),
+                                    noProgressIterations: try src.int(nil, env: "REASONER_NO_PROGRESS", default: 3),
                                     diagnostics: src.string(nil, env: "REASONER_DIAGNOSTICS", default: "true") != "false")
-        let handler = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: settings.topics,
-                                      bounds: bounds, logger: logger)
+        let planner: any TriagePlanner
+        switch src.string(nil, env: "REASONER_PLANNER", default: "builtin") {
+        case "builtin":
+            planner = BuiltinPlanner(catalog: catalog)
+        case "llm":
+            let llm = try LLMConfiguration.fromEnvironment(src)
+            planner = LLMPlanner(client: try ChatCompletionsClient(configuration: llm, logger: logger), catalog: catalog,
+                                 logger: logger)
+            logger.info("LLM planner", metadata: ["url": "\(llm.baseURL)", "model": "\(llm.model)"])
+        case let other:
+            throw ConfigError("REASONER_PLANNER must be builtin or llm, not \(other)")
+        }
+        let handler = ReasonerHandler(planner: planner, catalog: catalog, store: store,
+                                      topics: settings.topics, bounds: bounds, logger: logger)
         // Rebuild every incident's state before acting: a restart never repeats a step.
         try await IncidentLogReader.forEachEvent(topics: settings.topics, configuration: settings.kafka, logger: logger) {
             _ = handler.observe($0)

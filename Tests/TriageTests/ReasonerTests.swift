@@ -18,40 +18,55 @@ struct ReasonerFixture {
     let store: IndexStore
     let retriever: RetrieverHandler
     let reasoner: ReasonerHandler
+    let catalog: ActionCatalog
 
-    init(bounds: ReasonerBounds = ReasonerBounds(), name: String = #function) async throws {
+    /// `extra`: more documents (path, full text) to index next to the handbook ones.
+    init(bounds: ReasonerBounds = ReasonerBounds(), name: String = #function, extra: [(String, String)] = [],
+         planner: ((ActionCatalog) throws -> any TriagePlanner)? = nil) async throws {
         var config = EmbeddingsConfiguration()
         config.baseURL = try TestEmbeddings.baseURL.get()
         let embeddings = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
         store = IndexStore(url: try TestPostgres.database(name), dimensions: config.dimensions, logger: TestKafka.logger)
         try await store.migrate()
         let embedder = EmbedderHandler(store: store, embeddings: embeddings, logger: TestKafka.logger)
+        var documents: [(String, String)] = []
         for path in ["runbooks/payments-latency-db-pool.md", "runbooks/payments-restart.md",
                      "postmortems/2025-01-14-payments-db-pool-exhaustion.md"] {
-            let text = try String(contentsOf: repo.appendingPathComponent("examples/ops-handbook/\(path)"), encoding: .utf8)
+            documents.append((path, try String(contentsOf: repo.appendingPathComponent("examples/ops-handbook/\(path)"),
+                                               encoding: .utf8)))
+        }
+        for (path, text) in documents + extra {
             let (doc, _) = try CorpusDocument.parse(path: path, text: text)
             _ = try await embedder.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
                                                      content: text, syncedAt: Date(), source: "t"))
         }
         let topics = TopicSet()
         retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: topics, logger: TestKafka.logger)
-        let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
-        reasoner = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: store, topics: topics, bounds: bounds,
-                                   logger: TestKafka.logger)
+        catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
+        reasoner = ReasonerHandler(planner: try planner?(catalog) ?? BuiltinPlanner(catalog: catalog), catalog: catalog,
+                                   store: store, topics: topics, bounds: bounds, logger: TestKafka.logger)
     }
 
-    static func opened(namespace: String = "payments") -> IncidentEvent {
+    /// Another reasoner on the same index (a different planner or bounds).
+    func reasoner(planner: any TriagePlanner, bounds: ReasonerBounds) -> ReasonerHandler {
+        ReasonerHandler(planner: planner, catalog: catalog, store: store, topics: TopicSet(), bounds: bounds,
+                        logger: TestKafka.logger)
+    }
+
+    static func opened(namespace: String = "payments", annotations extra: [String: String] = [:]) -> IncidentEvent {
         let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: "PaymentsAPIHighLatency",
                                severity: "critical", service: "payments-api", receiver: "aiops", externalURL: nil,
                                labels: ["alertname": "PaymentsAPIHighLatency", "namespace": namespace,
                                         "service": "payments-api", "app": "payments-api"],
-                               annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"])
+                               annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"]
+                                .merging(extra) { a, _ in a })
         return .derived(incidentID: EventIDs.incident(source: "alertmanager", parts: [o.groupKey]), producer: "alert-ingestor",
                         causationID: "c", step: "opened", trace: .newRoot(), payload: .incidentOpened(o))
     }
 
     /// What the executor would append for a proposal.
-    static func executed(_ proposal: IncidentEvent) -> IncidentEvent {
+    static func executed(_ proposal: IncidentEvent,
+                         output: String = "NAME READY STATUS\npayments-api-1 1/1 Running") -> IncidentEvent {
         guard case .actionProposed(let p) = proposal.payload else {
             return .derived(incidentID: proposal.incidentID, producer: "test", causationID: "x", step: "noop", trace: .newRoot(),
                             payload: .incidentResolved(IncidentResolved(reason: "not a proposal")))
@@ -59,7 +74,7 @@ struct ReasonerFixture {
         return .derived(incidentID: proposal.incidentID, producer: "executor", causationID: proposal.eventID, step: "outcome",
                         trace: .newRoot(), payload: .actionExecuted(ActionExecuted(
                             requestID: proposal.eventID, action: p.action, exitStatus: 0, durationMs: 5,
-                            output: "NAME READY STATUS\npayments-api-1 1/1 Running", truncated: false, timedOut: false)))
+                            output: output, truncated: false, timedOut: false)))
     }
 }
 
@@ -120,7 +135,7 @@ struct ReasonerTests {
 
         // A restarted reasoner rebuilds from the log and repeats nothing.
         let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
-        let restarted = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), store: f.store, topics: TopicSet(),
+        let restarted = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), catalog: catalog, store: f.store, topics: TopicSet(),
                                         logger: TestKafka.logger)
         for e in log { _ = restarted.observe(e) }
         #expect(try await restarted.react(to: retrieval).isEmpty)

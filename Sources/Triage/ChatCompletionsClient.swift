@@ -1,0 +1,157 @@
+import DaemonRuntime
+import Foundation
+import HTTPClient
+import IncidentLog
+import Logging
+import Metrics
+
+/// Where and how the LLM planner talks to an OpenAI-compatible
+/// `/v1/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server, Ollama, LiteLLM…).
+public struct LLMConfiguration: Sendable {
+    /// Base URL up to and including `/v1`.
+    public var baseURL = "http://127.0.0.1:8080/v1"
+    public var model = "gpt-4o-mini"
+    public var apiKey: String?
+    public var timeoutMs = 60_000
+    /// `max_tokens` of one completion (also capped by what the incident has left).
+    public var maxCompletionTokens = 1_024
+    /// Answers that are not one valid tool call are sent back with the error this many times in all.
+    public var attempts = 3
+    /// Transport errors, 429 and 5xx are retried this many times in all, with backoff.
+    public var retries = 3
+    /// `tool_choice` to send: "required" (OpenAI and most servers) or "auto" for servers without it.
+    public var toolChoice = "required"
+    /// Characters of one evidence section, of one action's output, and of all evidence in a prompt.
+    public var sectionChars = 1_500
+    public var outputChars = 4_000
+    public var evidenceChars = 30_000
+
+    public init() {}
+
+    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> LLMConfiguration {
+        var c = LLMConfiguration()
+        c.baseURL = src.string(nil, env: "LLM_URL", default: c.baseURL)
+        c.model = src.string(nil, env: "LLM_MODEL", default: c.model)
+        c.apiKey = src.optionalString(nil, env: "LLM_API_KEY")
+        c.timeoutMs = try src.int(nil, env: "LLM_TIMEOUT_MS", default: c.timeoutMs)
+        c.maxCompletionTokens = try src.int(nil, env: "LLM_MAX_COMPLETION_TOKENS", default: c.maxCompletionTokens)
+        c.attempts = try src.int(nil, env: "LLM_ATTEMPTS", default: c.attempts)
+        c.retries = try src.int(nil, env: "LLM_RETRIES", default: c.retries)
+        c.toolChoice = src.string(nil, env: "LLM_TOOL_CHOICE", default: c.toolChoice)
+        guard ["required", "auto"].contains(c.toolChoice) else {
+            throw ConfigError("LLM_TOOL_CHOICE must be required or auto, not \(c.toolChoice)")
+        }
+        return c
+    }
+}
+
+/// One tool call the model made.
+public struct ToolCall: Sendable {
+    public var id: String
+    public var name: String
+    /// The arguments object (servers send a JSON string or an object; both arrive here as an object).
+    public var arguments: JSONValue?
+    /// The raw arguments text, for the conversation and error messages.
+    public var rawArguments: String
+}
+
+public struct ChatCompletion: Sendable {
+    public var content: String?
+    public var toolCalls: [ToolCall]
+    public var promptTokens: Int
+    public var completionTokens: Int
+}
+
+/// A minimal client for `POST {base}/chat/completions` with tools.
+public final class ChatCompletionsClient: Sendable {
+    public let configuration: LLMConfiguration
+    private let http: HTTPClient
+    private let logger: Logger
+    private let latency = Timer(label: "aiops_llm_request_seconds", preferredDisplayUnit: .seconds)
+    private let tokens = Counter(label: "aiops_llm_tokens_total")
+
+    public init(configuration: LLMConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        http = try HTTPClient()
+    }
+
+    private struct Response: Decodable {
+        struct Choice: Decodable { var message: Message }
+        struct Message: Decodable { var content: String?; var tool_calls: [Call]? }
+        struct Call: Decodable { var id: String?; var function: Function }
+        struct Function: Decodable { var name: String; var arguments: JSONValue? }
+        struct Usage: Decodable { var prompt_tokens: Int?; var completion_tokens: Int? }
+        var choices: [Choice]
+        var usage: Usage?
+    }
+
+    /// One completion. Throws `PlannerError` when the server cannot be reached
+    /// after the retries, refuses the request, or answers something that is not
+    /// a chat completion.
+    public func complete(messages: [JSONValue], tools: [JSONValue], toolChoice: JSONValue,
+                         maxTokens: Int) async throws -> ChatCompletion {
+        let request: JSONValue = .object([
+            "model": .string(configuration.model),
+            "messages": .array(messages),
+            "tools": .array(tools),
+            "tool_choice": toolChoice,
+            "temperature": .number(0),
+            "max_tokens": .number(Double(max(1, maxTokens))),
+        ])
+        let body = try JSONEncoder().encode(request)
+        var headers = ["Content-Type": "application/json"]
+        if let key = configuration.apiKey { headers["Authorization"] = "Bearer \(key)" }
+        var attempt = 0
+        var last = ""
+        while true {
+            attempt += 1
+            let start = ContinuousClock.now
+            do {
+                let r = try await http.request("POST", "\(configuration.baseURL)/chat/completions", headers: headers,
+                                               body: Array(body), timeout: .milliseconds(configuration.timeoutMs))
+                latency.recordDuration(since: start)
+                if r.status == 200 { return try decode(r.body, promptChars: body.count) }
+                last = "server answered \(r.status): \(r.text.prefix(300))"
+                if !(r.status == 429 || r.status >= 500) { throw PlannerError(last) }
+            } catch let error as HTTPClientError {
+                last = error.description
+            }
+            if attempt >= max(1, configuration.retries) {
+                throw PlannerError("chat completions unavailable after \(attempt) attempt(s): \(last)")
+            }
+            logger.warning("chat completion failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(last)"])
+            try await Task.sleep(for: .milliseconds(min(5_000, 250 * (1 << min(attempt - 1, 4)))))
+        }
+    }
+
+    private func decode(_ body: [UInt8], promptChars: Int) throws -> ChatCompletion {
+        let r: Response
+        do { r = try JSONDecoder().decode(Response.self, from: Data(body)) } catch {
+            throw PlannerError("not a chat completion: \(String(decoding: body.prefix(200), as: UTF8.self))")
+        }
+        guard let message = r.choices.first?.message else { throw PlannerError("chat completion without choices") }
+        let calls = (message.tool_calls ?? []).enumerated().map { i, c -> ToolCall in
+            let raw: String
+            let args: JSONValue?
+            switch c.function.arguments {
+            case .string(let s)?:
+                raw = s
+                args = try? JSONDecoder().decode(JSONValue.self, from: Data(s.utf8))
+            case let v?:
+                raw = (try? String(decoding: JSONEncoder().encode(v), as: UTF8.self)) ?? ""
+                args = v
+            case nil:
+                raw = ""
+                args = nil
+            }
+            return ToolCall(id: c.id ?? "call_\(i)", name: c.function.name, arguments: args, rawArguments: raw)
+        }
+        // Servers that do not report usage are charged an estimate (4 characters a token), so the bound still holds.
+        let completionChars = (message.content?.count ?? 0) + calls.reduce(0) { $0 + $1.name.count + $1.rawArguments.count }
+        let prompt = r.usage?.prompt_tokens ?? promptChars / 4
+        let completion = r.usage?.completion_tokens ?? max(1, completionChars / 4)
+        tokens.increment(by: Int64(prompt + completion))
+        return ChatCompletion(content: message.content, toolCalls: calls, promptTokens: prompt, completionTokens: completion)
+    }
+}

@@ -1,0 +1,79 @@
+import Actions
+import Foundation
+import IncidentLog
+
+/// Everything a planner may look at for one iteration, rebuilt from the
+/// incident's events each time (so a restarted reasoner plans from the same
+/// facts). Labels, annotations, section content and action output are
+/// untrusted text: a planner may read them, never execute them.
+public struct PlanningContext: Sendable {
+    public struct Step: Sendable {
+        public enum Outcome: Sendable, Hashable {
+            case executed(exitStatus: Int32, output: String, truncated: Bool, timedOut: Bool)
+            case failed(String)
+            case rejected(String)
+            case expired
+            case unknown(String)
+        }
+        public var requestID: String
+        public var proposal: ActionProposed
+        public var outcome: Outcome
+    }
+
+    public var incidentID: String
+    public var title: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var retrieval: RetrievalCompleted
+    /// The sections this incident's retrieval returned: the only citable evidence.
+    public var sections: [EvidenceSection]
+    /// Our earlier proposals with their outcomes, oldest first.
+    public var history: [Step]
+    public var triaged: Bool
+    /// Read-only diagnostics may still be proposed (off after no progress, or by configuration).
+    public var diagnosticsAllowed: Bool
+    /// Why diagnostics stopped, for the triage's unknowns.
+    public var concludeReason: String?
+    /// Tokens this incident may still spend.
+    public var tokensLeft: Int
+
+    public var citable: Set<String> { Set(retrieval.citations.map(\.chunkID)) }
+    public var proposedKeys: Set<String> { Set(history.map { ActionKey.of($0.proposal.action, $0.proposal.parameters) }) }
+}
+
+/// "action|k=v&k=v": the identity of a proposal for loop detection.
+public enum ActionKey {
+    public static func of(_ action: String, _ params: [String: String]) -> String {
+        action + "|" + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    }
+}
+
+/// What a planner decided for one iteration.
+public enum PlanDecision: Sendable {
+    /// Take one catalog action (validated by the reasoner again before it is appended).
+    case propose(Candidate)
+    /// The triage, and optionally a destructive mitigation for a human to approve.
+    case triage(TriageProposed, mitigation: Candidate?)
+    /// Nothing more to do.
+    case done
+}
+
+public struct Plan: Sendable {
+    public var decision: PlanDecision
+    public var usage: PlannerUsage?
+    public init(_ decision: PlanDecision, usage: PlannerUsage? = nil) { self.decision = decision; self.usage = usage }
+}
+
+/// A planner failed for good (after its own retries): the reasoner escalates with the reason.
+public struct PlannerError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var usage: PlannerUsage?
+    public init(_ message: String, usage: PlannerUsage? = nil) { self.message = message; self.usage = usage }
+    public var description: String { "planner: \(message)" }
+}
+
+/// The two planners (built-in and LLM) behind one interface.
+public protocol TriagePlanner: Sendable {
+    var name: String { get }
+    func plan(_ context: PlanningContext) async throws -> Plan
+}
