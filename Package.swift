@@ -89,12 +89,13 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "Approval", dependencies: [
-            "Actions", "IncidentLog", "Kafka", "DaemonRuntime",
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
 
         .target(name: "Triage", dependencies: [
@@ -139,6 +140,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "Kafka", "IncidentLog", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IncidentLogTests", dependencies: [

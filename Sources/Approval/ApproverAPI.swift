@@ -17,9 +17,11 @@ public struct ApproverDirectory: Sendable {
         public var tokenSHA256: String
         /// `approver` may decide; `viewer` may only list.
         public var roles: [String]
-        enum CodingKeys: String, CodingKey { case name, roles; case tokenSHA256 = "token_sha256" }
-        public init(name: String, tokenSHA256: String, roles: [String]) {
-            self.name = name; self.tokenSHA256 = tokenSHA256; self.roles = roles
+        /// The person's Slack member id (U…), if they may decide from Slack buttons.
+        public var slackUserID: String?
+        enum CodingKeys: String, CodingKey { case name, roles; case tokenSHA256 = "token_sha256", slackUserID = "slack_user_id" }
+        public init(name: String, tokenSHA256: String, roles: [String], slackUserID: String? = nil) {
+            self.name = name; self.tokenSHA256 = tokenSHA256; self.roles = roles; self.slackUserID = slackUserID
         }
     }
     public var entries: [Entry]
@@ -33,6 +35,11 @@ public struct ApproverDirectory: Sendable {
 
     public static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The approver a Slack member id belongs to.
+    public func identify(slackUserID: String) -> Entry? {
+        entries.first { $0.slackUserID != nil && $0.slackUserID == slackUserID }
     }
 
     /// The approver a bearer token belongs to (constant-time comparison of hashes).
@@ -54,28 +61,37 @@ struct DecisionBody: Decodable { var reason: String }
 
 struct APIError: Encodable { var code: String; var message: String }
 
-/// The approver's HTTP API. Every request is authenticated; deciding needs the
-/// `approver` role; the approver's name goes into the signed event.
+/// The approver's HTTP API. Every decision is authenticated (a bearer token, or
+/// a Slack request signature and a Slack member id that maps to an approver);
+/// deciding needs the `approver` role; the approver's name goes into the event.
 ///
-/// - `GET /api/v1/approvals`: pending approvals with action, parameters, rationale, expiry
+/// - `GET /api/v1/approvals`: pending approvals with incident, action, parameters, rationale, evidence, expiry
 /// - `POST /api/v1/approvals/{request_id}/approve` and `/reject` with `{"reason": "..."}`
+/// - `POST /slack/interactions`: Slack's interactivity callback (Approve / Reject buttons), v0 signatures
+/// - `GET /approvals`: the web page (static; it uses the API with the token you give it)
 public func buildApproverApplication(handler: ApproverHandler, directory: ApproverDirectory, producer: KafkaProducer,
-                                     topics: TopicSet, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+                                     topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
+                                     logger: Logger) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
     @Sendable func authenticate(_ request: Request) -> ApproverDirectory.Entry? {
         guard let h = request.headers[.authorization], h.hasPrefix("Bearer ") else { return nil }
         return directory.identify(token: String(h.dropFirst(7)))
     }
+    let decisions = DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
     router.get("/api/v1/approvals") { request, _ in
         guard authenticate(request) != nil else { return jsonResponse(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token")) }
+        struct Evidence: Encodable { var chunk_id: String; var document_id: String; var title: String; var path: String; var section: String }
         struct Row: Encodable {
-            var request_id: String; var incident_id: String; var action: String; var parameters: [String: String]
-            var risk: String; var rationale: String; var expires_at: String
+            var request_id: String; var incident_id: String; var title: String; var action: String
+            var parameters: [String: String]; var risk: String; var rationale: String; var evidence: [Evidence]
+            var expires_at: String
         }
         return jsonResponse(.ok, handler.pending.map {
-            Row(request_id: $0.request.requestID, incident_id: $0.incidentID, action: $0.request.action,
+            Row(request_id: $0.request.requestID, incident_id: $0.incidentID, title: $0.title, action: $0.request.action,
                 parameters: $0.request.parameters, risk: $0.request.risk, rationale: $0.request.rationale,
+                evidence: $0.evidence.map { Evidence(chunk_id: $0.chunkID, document_id: $0.documentID, title: $0.title,
+                                                     path: $0.path, section: $0.headingPath) },
                 expires_at: $0.request.expiresAt)
         })
     }
@@ -93,21 +109,77 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
             guard let reason = body?.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 return jsonResponse(.badRequest, APIError(code: "invalid_input", message: "reason: a non-empty reason is required"))
             }
-            let event: IncidentEvent
-            do {
-                event = try handler.decide(requestID: id, approver: who.name, approve: verb == "approve", reason: reason)
-            } catch {
-                return jsonResponse(.notFound, APIError(code: "not_found", message: "no pending approval \(id)"))
-            }
-            do {
-                try await producer.send(try IncidentEventCodec.encode(event, topics: topics))
-            } catch {
-                return jsonResponse(.serviceUnavailable, APIError(code: "kafka_unavailable", message: "\(error)"))
-            }
-            logger.info("approval decided", metadata: ["request": "\(id)", "approver": "\(who.name)", "decision": "\(verb)"])
-            return jsonResponse(.ok, ["event_id": event.eventID, "type": event.type, "approver": who.name])
+            return await decisions.record(id, by: who.name, approve: verb == "approve", reason: reason, via: "api")
         }
     }
+    router.post("/slack/interactions") { request, _ in
+        guard let slack else {
+            return jsonResponse(.notFound, APIError(code: "not_found", message: "Slack interactivity is off (set SLACK_SIGNING_SECRET)"))
+        }
+        var request = request
+        let body = Array(try await request.collectBody(upTo: 1 << 20).readableBytesView)
+        do throws(SlackSignatureVerifier.Failure) {
+            try slack.verify(timestamp: request.headers[slackTimestamp], signature: request.headers[slackSignature], body: body)
+        } catch {
+            logger.warning("Slack callback refused", metadata: ["reason": "\(error)"])
+            return jsonResponse(error == .replayed ? .conflict : .unauthorized,
+                                APIError(code: error == .replayed ? "replayed" : "invalid_signature", message: error.description))
+        }
+        guard let action = SlackAction.parse(formBody: body) else {
+            return jsonResponse(.badRequest, APIError(code: "invalid_input", message: "payload: not a block_actions interaction"))
+        }
+        guard action.actionID == "aiops_approve" || action.actionID == "aiops_reject" else {
+            return jsonResponse(.ok, ["text": "ok"])  // the "Open approvals" link button
+        }
+        guard let who = directory.identify(slackUserID: action.userID), who.roles.contains("approver") else {
+            return jsonResponse(.forbidden, APIError(code: "forbidden",
+                                                     message: "Slack user \(action.userID) is not a configured approver"))
+        }
+        let approve = action.actionID == "aiops_approve"
+        return await decisions.record(action.requestID, by: who.name, approve: approve,
+                            reason: "\(approve ? "approved" : "rejected") in Slack by \(action.userName)", via: "slack")
+    }
+    router.get("/approvals") { _, _ in page(ApprovalsPage.html, "text/html; charset=utf-8") }
+    router.get("/approvals.js") { _, _ in page(ApprovalsPage.script, "text/javascript; charset=utf-8") }
+    router.get("/approvals.css") { _, _ in page(ApprovalsPage.css, "text/css; charset=utf-8") }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approver"),
                        logger: logger)
+}
+
+let slackTimestamp = HTTPField.Name("X-Slack-Request-Timestamp")!
+let slackSignature = HTTPField.Name("X-Slack-Signature")!
+
+func page(_ body: String, _ type: String) -> Response {
+    var headers: HTTPFields = [.contentType: type]
+    headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors 'none'"
+    headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+/// Records a human decision: 404 when nothing is pending under that id, 503 when Kafka did not take it.
+struct DecisionRecorder: Sendable {
+    let handler: ApproverHandler
+    let producer: KafkaProducer
+    let topics: TopicSet
+    let logger: Logger
+
+    func record(_ id: String, by who: String, approve: Bool, reason: String, via: String) async -> Response {
+        let event: IncidentEvent
+        do {
+            event = try handler.decision(requestID: id, approver: who, approve: approve, reason: reason)
+        } catch {
+            return jsonResponse(.notFound, APIError(code: "not_found", message: "no pending approval \(id)"))
+        }
+        do {
+            try await producer.send(try IncidentEventCodec.encode(event, topics: topics))
+        } catch {
+            // Not recorded: the request stays pending and the decision can be sent again.
+            return jsonResponse(.serviceUnavailable, APIError(code: "kafka_unavailable", message: "\(error)"))
+        }
+        handler.observe(event)
+        logger.info("approval decided", metadata: ["request": "\(id)", "approver": "\(who)",
+                                                   "decision": "\(approve ? "approve" : "reject")", "via": "\(via)"])
+        return jsonResponse(.ok, ["event_id": event.eventID, "type": event.type, "approver": who,
+                                  "text": "\(approve ? "Approved" : "Rejected") by \(who)"])
+    }
 }

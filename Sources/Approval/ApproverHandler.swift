@@ -19,12 +19,20 @@ public final class ApproverHandler: MessageHandler, Sendable {
         public var request: ApprovalRequested
         public var causation: String
         public var trace: TraceContext
+        /// The incident's title, for people deciding.
+        public var title: String = ""
+        /// The evidence the proposal cites (resolved against the incident's retrieval).
+        public var evidence: [Citation] = []
     }
 
     private struct State {
         var pending: [String: Pending] = [:]
         var answered: Set<String> = []
         var approvalsByRule: [String: [Date]] = [:]
+        /// Per open incident: title and retrieved evidence; per unanswered proposal: its citations.
+        var titles: [String: String] = [:]
+        var evidence: [String: [String: Citation]] = [:]
+        var citations: [String: [String]] = [:]
     }
 
     let catalog: ActionCatalog
@@ -43,6 +51,10 @@ public final class ApproverHandler: MessageHandler, Sendable {
     }
 
     public var pending: [Pending] { state.withLock { Array($0.pending.values) }.sorted { $0.request.requestID < $1.request.requestID } }
+
+    public func pending(_ requestID: String) -> Pending? { state.withLock { $0.pending[requestID] } }
+
+    public func title(of incidentID: String) -> String? { state.withLock { $0.titles[incidentID] } }
 
     public func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
         let event: IncidentEvent
@@ -97,8 +109,16 @@ public final class ApproverHandler: MessageHandler, Sendable {
         return [out]
     }
 
-    /// A named human's decision on a pending request (from the HTTP API or the CLI).
+    /// A named human's decision on a pending request, folded in at once.
     public func decide(requestID: String, approver: String, approve: Bool, reason: String, now: Date = Date()) throws -> IncidentEvent {
+        let out = try decision(requestID: requestID, approver: approver, approve: approve, reason: reason, now: now)
+        observe(out)
+        return out
+    }
+
+    /// The event for a named human's decision, not yet folded in: the API folds
+    /// it in only once Kafka has it, so a failed write leaves the request pending.
+    public func decision(requestID: String, approver: String, approve: Bool, reason: String, now: Date = Date()) throws -> IncidentEvent {
         guard let p = state.withLock({ $0.pending[requestID] }) else {
             throw ActionError(.unknownAction, "no pending approval \(requestID)")
         }
@@ -108,10 +128,8 @@ public final class ApproverHandler: MessageHandler, Sendable {
                                              risk: p.request.risk, approver: who, reason: reason)
                 .signed(incidentID: p.incidentID, key: key))
             : .actionRejected(ActionRejected(requestID: requestID, action: p.request.action, approver: who, reason: reason))
-        let out = IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
-                                        step: "decision", trace: p.trace.child(), occurredAt: now, payload: payload)
-        observe(out)
-        return out
+        return IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
+                                     step: "decision", trace: p.trace.child(), occurredAt: now, payload: payload)
     }
 
     /// Pending requests past their deadline: `ApprovalExpired` + `IncidentEscalated`; the action does not run.
@@ -138,18 +156,35 @@ public final class ApproverHandler: MessageHandler, Sendable {
     public func observe(_ event: IncidentEvent) {
         state.withLock { s in
             switch event.payload {
+            case .incidentOpened(let o):
+                s.titles[event.incidentID] = o.title
+            case .incidentResolved:
+                s.titles[event.incidentID] = nil
+                s.evidence[event.incidentID] = nil
+            case .retrievalCompleted(let r):
+                var byChunk = s.evidence[event.incidentID] ?? [:]
+                for c in r.postmortems + r.runbooks + r.runbookSections { byChunk[c.chunkID] = c }
+                s.evidence[event.incidentID] = byChunk
+            case .actionProposed(let p):
+                if !s.answered.contains(event.eventID) { s.citations[event.eventID] = p.citations }
             case .approvalRequested(let r):
+                let cited = s.citations.removeValue(forKey: r.requestID) ?? []
                 if !s.answered.contains(r.requestID) {
+                    let known = s.evidence[event.incidentID] ?? [:]
                     s.pending[r.requestID] = Pending(incidentID: event.incidentID, request: r,
-                                                     causation: event.causationID ?? r.requestID, trace: event.trace)
+                                                     causation: event.causationID ?? r.requestID, trace: event.trace,
+                                                     title: s.titles[event.incidentID] ?? event.incidentID,
+                                                     evidence: cited.compactMap { known[$0] })
                 }
             case .actionApproved(let a):
                 s.pending[a.requestID] = nil
+                s.citations[a.requestID] = nil
                 if s.answered.insert(a.requestID).inserted && a.approver.kind == .policy {
                     s.approvalsByRule[a.approver.name, default: []].append(event.occurredAt)
                 }
             case .actionRejected(let r):
                 s.pending[r.requestID] = nil
+                s.citations[r.requestID] = nil
                 s.answered.insert(r.requestID)
             case .approvalExpired(let e):
                 s.pending[e.requestID] = nil

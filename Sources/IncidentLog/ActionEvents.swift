@@ -123,7 +123,8 @@ public struct IncidentEscalated: Sendable, Hashable, Codable {
 }
 
 extension Data {
-    init?(hexString: String) {
+    /// Bytes from lowercase or uppercase hex; nil for anything else.
+    public init?(hexString: String) {
         guard hexString.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
         var i = hexString.startIndex

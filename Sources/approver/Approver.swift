@@ -21,6 +21,9 @@ struct ApproverDaemon: AsyncParsableCommand {
             (examples/actions/catalog.yaml), APPROVAL_POLICY (examples/actions/approval-policy.yaml),
             APPROVERS_FILE (YAML: approvers with name, token_sha256, roles), APPROVAL_SIGNING_KEY (required, shared
             with the executor), APPROVER_GROUP (aiops-approver), APPROVER_HOST/APPROVER_PORT (127.0.0.1:9098).
+            Notifications (optional): SLACK_WEBHOOK_URL, NOTIFY_WEBHOOK_URL, NOTIFY_WEBHOOK_TOKEN, APPROVER_PUBLIC_URL
+            (links in messages), NOTIFY_TIMEOUT_MS (10000), NOTIFY_ATTEMPTS (3). Slack buttons: SLACK_SIGNING_SECRET
+            (the app's signing secret; approvers map to Slack members with slack_user_id in APPROVERS_FILE).
             """)
 
     func run() async throws {
@@ -51,13 +54,29 @@ struct ApproverDaemon: AsyncParsableCommand {
                                          logger: logger)
         let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: settings.topics,
                                group: group, logger: logger)
+        let slack = src.optionalString(nil, env: "SLACK_SIGNING_SECRET").map { SlackSignatureVerifier(signingSecret: $0) }
         let api = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: settings.topics,
                                            host: src.string(nil, env: "APPROVER_HOST", default: "127.0.0.1"),
-                                           port: try src.int(nil, env: "APPROVER_PORT", default: 9098), logger: logger)
-        logger.info("approver started", metadata: ["group": "\(group)", "approvers": "\(directory.entries.count)"])
-        try await ServiceGroup(configuration: .init(
-            services: [.init(service: ProducerService(producer)), .init(service: api), .init(service: loop),
-                       .init(service: ExpiryService(handler: handler, producer: producer, topics: settings.topics, logger: logger))],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+                                           port: try src.int(nil, env: "APPROVER_PORT", default: 9098), slack: slack,
+                                           logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ProducerService(producer)), .init(service: api), .init(service: loop),
+            .init(service: ExpiryService(handler: handler, producer: producer, topics: settings.topics, logger: logger)),
+        ]
+        let notifications = try NotificationConfiguration.fromEnvironment(src)
+        if notifications.isEnabled {
+            // Its own consumer group: people are told about what is in the log, at least once.
+            let notifyGroup = "\(group)-notify"
+            let notifyConsumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: notifyGroup, topics: [settings.topics.incidents]),
+                logger: logger)
+            let notifier = NotificationHandler(approver: handler, notifier: try Notifier(configuration: notifications, logger: logger))
+            services.append(.init(service: ConsumeLoop(consumer: notifyConsumer, producer: producer, handler: notifier,
+                                                       topics: settings.topics, group: notifyGroup, logger: logger)))
+        }
+        logger.info("approver started", metadata: ["group": "\(group)", "approvers": "\(directory.entries.count)",
+                                                   "slack_callbacks": "\(slack != nil)", "notifications": "\(notifications.isEnabled)"])
+        try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                    logger: logger)).run()
     }
 }

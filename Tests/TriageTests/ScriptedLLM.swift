@@ -1,9 +1,5 @@
-import DaemonRuntime
 import Foundation
-import Hummingbird
 import IncidentLog
-import Logging
-import Synchronization
 import TestSupport
 
 /// A local server that speaks the OpenAI `/v1/chat/completions` API and
@@ -13,36 +9,22 @@ import TestSupport
 final class ScriptedLLM: Sendable {
     typealias Script = @Sendable (_ index: Int, _ request: JSONValue) -> JSONValue
 
-    final class Recorder: Sendable {
-        let requests = Mutex<[JSONValue]>([])
-    }
-
-    let baseURL: String
-    let recorder = Recorder()
-    private let server: Task<Void, any Error>
+    let server: TestHTTPServer
+    var baseURL: String { server.baseURL + "/v1" }
 
     init(_ script: @escaping Script) async throws {
-        let port = try freeLoopbackPort()
-        let router = Router()
-        let recorder = recorder
-        router.get("/healthz") { _, _ in "ok" }
-        router.post("/v1/chat/completions") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 16 << 20)
-            let json = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-            let index = recorder.requests.withLock { $0.append(json); return $0.count - 1 }
-            return jsonResponse(.ok, script(index, json))
+        server = try await TestHTTPServer { index, received in
+            guard received.path == "/v1/chat/completions",
+                  let request = try? JSONDecoder().decode(JSONValue.self, from: Data(received.body)) else {
+                return (404, Array(#"{"error":{"message":"not found"}}"#.utf8))
+            }
+            return (200, Array((try? JSONEncoder().encode(script(index, request))) ?? Data()))
         }
-        var logger = Logger(label: "scripted-llm")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
-        server = Task { try await app.runService() }
-        baseURL = "http://127.0.0.1:\(port)/v1"
-        try await waitUntilReady("http://127.0.0.1:\(port)/healthz")
     }
 
-    deinit { server.cancel() }
-
-    var requests: [JSONValue] { recorder.requests.withLock { $0 } }
+    var requests: [JSONValue] {
+        server.requests.compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
+    }
 
     // MARK: what the model says
 

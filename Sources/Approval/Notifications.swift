@@ -1,0 +1,222 @@
+import DaemonRuntime
+import Foundation
+import HTTPClient
+import IncidentLog
+import Kafka
+import Logging
+import Metrics
+
+/// Where the approver tells people that something waits for them.
+public struct NotificationConfiguration: Sendable {
+    /// A Slack (or Slack-compatible: Mattermost, Rocket.Chat) incoming-webhook URL.
+    public var slackWebhookURL: String?
+    /// A generic JSON webhook (PagerDuty/Opsgenie bridges, chat-ops bots, your own service).
+    public var webhookURL: String?
+    /// Sent as `Authorization: Bearer …` to the generic webhook, if set.
+    public var webhookToken: String?
+    /// The approver's address as people reach it (links in messages).
+    public var publicURL = "http://127.0.0.1:9098"
+    public var timeoutMs = 10_000
+    /// Attempts per message (transport errors, 429 and 5xx), with backoff.
+    public var attempts = 3
+
+    public init() {}
+
+    public var isEnabled: Bool { slackWebhookURL != nil || webhookURL != nil }
+
+    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> NotificationConfiguration {
+        var c = NotificationConfiguration()
+        c.slackWebhookURL = src.optionalString(nil, env: "SLACK_WEBHOOK_URL")
+        c.webhookURL = src.optionalString(nil, env: "NOTIFY_WEBHOOK_URL")
+        c.webhookToken = src.optionalString(nil, env: "NOTIFY_WEBHOOK_TOKEN")
+        c.publicURL = src.string(nil, env: "APPROVER_PUBLIC_URL", default: c.publicURL)
+        c.timeoutMs = try src.int(nil, env: "NOTIFY_TIMEOUT_MS", default: c.timeoutMs)
+        c.attempts = try src.int(nil, env: "NOTIFY_ATTEMPTS", default: c.attempts)
+        while c.publicURL.hasSuffix("/") { c.publicURL.removeLast() }
+        return c
+    }
+}
+
+/// What a notification is about.
+public enum Notice: Sendable {
+    case approvalRequested(ApproverHandler.Pending)
+    case escalated(incidentID: String, title: String, IncidentEscalated)
+}
+
+/// Sends notices to the configured Slack incoming webhook and generic JSON
+/// webhook. Alert titles, rationales and reasons are untrusted text: in Slack
+/// messages `&`, `<` and `>` are escaped so they cannot forge links or mentions.
+public final class Notifier: Sendable {
+    public let configuration: NotificationConfiguration
+    let http: HTTPClient
+    let logger: Logger
+    private let sent = Counter(label: "aiops_notifications_sent_total")
+    private let failed = Counter(label: "aiops_notifications_failed_total")
+
+    public init(configuration: NotificationConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        http = try HTTPClient()
+    }
+
+    /// Sends `notice` everywhere configured; a destination that keeps failing is
+    /// logged and counted, never allowed to hold up the others.
+    public func send(_ notice: Notice) async {
+        if let url = configuration.slackWebhookURL {
+            await post(url, Self.slackMessage(notice, publicURL: configuration.publicURL), token: nil, what: "slack")
+        }
+        if let url = configuration.webhookURL {
+            await post(url, Self.webhookBody(notice, publicURL: configuration.publicURL), token: configuration.webhookToken,
+                       what: "webhook")
+        }
+    }
+
+    private func post(_ url: String, _ body: JSONValue, token: String?, what: String) async {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        guard let data = try? encoder.encode(body) else { return }
+        var headers = ["Content-Type": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        var last = ""
+        for attempt in 1...max(1, configuration.attempts) {
+            do {
+                let r = try await http.request("POST", url, headers: headers, body: Array(data),
+                                               timeout: .milliseconds(configuration.timeoutMs))
+                if (200..<300).contains(r.status) { sent.increment(); return }
+                last = "answered \(r.status): \(r.text.prefix(200))"
+                if !(r.status == 429 || r.status >= 500) { break }
+            } catch {
+                last = "\(error)"
+            }
+            if attempt < configuration.attempts {
+                try? await Task.sleep(for: .milliseconds(250 * (1 << min(attempt - 1, 4))))
+            }
+        }
+        failed.increment()
+        logger.error("notification not delivered", metadata: ["to": "\(what)", "error": "\(last)"])
+    }
+
+    // MARK: messages
+
+    static func links(_ requestID: String, _ publicURL: String) -> [String: String] {
+        [
+            "page_url": "\(publicURL)/approvals#\(requestID)",
+            "approve_url": "\(publicURL)/api/v1/approvals/\(requestID)/approve",
+            "reject_url": "\(publicURL)/api/v1/approvals/\(requestID)/reject",
+        ]
+    }
+
+    /// The generic webhook's JSON body (documented in docs/notifications.md).
+    public static func webhookBody(_ notice: Notice, publicURL: String) -> JSONValue {
+        switch notice {
+        case .approvalRequested(let p):
+            let l = links(p.request.requestID, publicURL)
+            return .object([
+                "type": "approval_requested",
+                "incident_id": .string(p.incidentID), "title": .string(p.title),
+                "request_id": .string(p.request.requestID), "action": .string(p.request.action),
+                "parameters": .object(p.request.parameters.mapValues { .string($0) }),
+                "risk": .string(p.request.risk), "rationale": .string(p.request.rationale),
+                "expires_at": .string(p.request.expiresAt),
+                "evidence": .array(p.evidence.map { .object([
+                    "chunk_id": .string($0.chunkID), "document_id": .string($0.documentID), "title": .string($0.title),
+                    "path": .string($0.path), "section": .string($0.headingPath)]) }),
+                "page_url": .string(l["page_url"]!), "approve_url": .string(l["approve_url"]!),
+                "reject_url": .string(l["reject_url"]!),
+            ])
+        case .escalated(let id, let title, let e):
+            return .object(["type": "incident_escalated", "incident_id": .string(id), "title": .string(title),
+                            "reason": .string(e.reason), "summary": .string(e.summary),
+                            "page_url": .string("\(publicURL)/approvals")])
+        }
+    }
+
+    /// Slack mrkdwn with untrusted text made inert.
+    static func escape(_ s: String, limit: Int = 500) -> String {
+        String(s.prefix(limit)).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// A Slack Block Kit message: summary, parameters, evidence, and Approve /
+    /// Reject buttons (answered by the interactivity endpoint) plus a link to the page.
+    public static func slackMessage(_ notice: Notice, publicURL: String) -> JSONValue {
+        switch notice {
+        case .approvalRequested(let p):
+            let params = p.request.parameters.sorted { $0.key < $1.key }.map { "`\($0.key)=\(escape($0.value, limit: 100))`" }
+                .joined(separator: " ")
+            let evidence = p.evidence.prefix(5).map { "• \(escape($0.title, limit: 120)) — \(escape($0.headingPath, limit: 120)) (`\(escape($0.chunkID, limit: 120))`)" }
+                .joined(separator: "\n")
+            let summary = "*Approval needed* for `\(escape(p.request.action, limit: 100))` (\(escape(p.request.risk))) on incident *\(escape(p.title, limit: 200))*"
+            let l = links(p.request.requestID, publicURL)
+            return .object([
+                "text": .string("Approval needed: \(escape(p.request.action, limit: 100)) for \(escape(p.title, limit: 200))"),
+                "blocks": .array([
+                    .object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string(summary)])]),
+                    .object(["type": "section", "fields": .array([
+                        .object(["type": "mrkdwn", "text": .string("*Parameters*\n\(params.isEmpty ? "none" : params)")]),
+                        .object(["type": "mrkdwn", "text": .string("*Expires*\n\(escape(p.request.expiresAt))")]),
+                    ])]),
+                    .object(["type": "section", "text": .object(["type": "mrkdwn",
+                                                                 "text": .string("*Why*\n\(escape(p.request.rationale))")])]),
+                    .object(["type": "context", "elements": .array([.object(["type": "mrkdwn",
+                                                                             "text": .string(evidence.isEmpty ? "No evidence cited." : "*Evidence*\n\(evidence)")])])]),
+                    .object(["type": "actions", "block_id": .string("aiops:\(p.request.requestID)"), "elements": .array([
+                        .object(["type": "button", "action_id": "aiops_approve", "style": "primary",
+                                 "text": .object(["type": "plain_text", "text": "Approve"]),
+                                 "value": .string(p.request.requestID),
+                                 "confirm": .object(["title": .object(["type": "plain_text", "text": "Run this action?"]),
+                                                     "text": .object(["type": "mrkdwn", "text": .string("`\(escape(p.request.action, limit: 100))` \(params)")]),
+                                                     "confirm": .object(["type": "plain_text", "text": "Approve"]),
+                                                     "deny": .object(["type": "plain_text", "text": "Cancel"])])]),
+                        .object(["type": "button", "action_id": "aiops_reject", "style": "danger",
+                                 "text": .object(["type": "plain_text", "text": "Reject"]),
+                                 "value": .string(p.request.requestID)]),
+                        .object(["type": "button", "action_id": "aiops_open",
+                                 "text": .object(["type": "plain_text", "text": "Open approvals"]),
+                                 "url": .string(l["page_url"]!)]),
+                    ])]),
+                ]),
+            ])
+        case .escalated(_, let title, let e):
+            let text = "*Escalated*: incident *\(escape(title, limit: 200))* needs a human — \(escape(e.reason))\n\(escape(e.summary, limit: 1_000))"
+            return .object(["text": .string("Escalated: \(escape(title, limit: 200)) — \(escape(e.reason))"),
+                            "blocks": .array([.object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string(text)])])])])
+        }
+    }
+}
+
+/// Reads the incident log (its own consumer group) and notifies for every
+/// approval still pending and every recent escalation. It reads after the
+/// events are in the log, so nobody is told about an approval that was not
+/// recorded; a new group reading old records only repeats what still matters.
+public final class NotificationHandler: MessageHandler, Sendable {
+    let approver: ApproverHandler
+    public let notifier: Notifier
+    /// Escalations older than this are history, not news.
+    let maxEscalationAge: TimeInterval
+
+    public init(approver: ApproverHandler, notifier: Notifier, maxEscalationAge: TimeInterval = 3_600) {
+        self.approver = approver
+        self.notifier = notifier
+        self.maxEscalationAge = maxEscalationAge
+    }
+
+    public func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
+        guard let event = try? IncidentEventCodec.decode(message), let notice = notice(for: event) else { return [] }
+        await notifier.send(notice)
+        return []
+    }
+
+    public func notice(for event: IncidentEvent, now: Date = Date()) -> Notice? {
+        switch event.payload {
+        case .approvalRequested(let r):
+            // Decided or expired meanwhile (or on a replay of old records): nothing to ask anymore.
+            return approver.pending(r.requestID).map { .approvalRequested($0) }
+        case .incidentEscalated(let e):
+            guard now.timeIntervalSince(event.occurredAt) < maxEscalationAge else { return nil }
+            return .escalated(incidentID: event.incidentID, title: approver.title(of: event.incidentID) ?? event.incidentID, e)
+        default:
+            return nil
+        }
+    }
+}
