@@ -203,14 +203,22 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     }
 
     private func sendUntilAcknowledged(_ messages: [KafkaOutgoingMessage], meta: Logger.Metadata) async throws {
+        try await producer.sendUntilAcknowledged(messages, retry: retry, logger: logger, metadata: meta)
+    }
+}
+
+extension KafkaProducer {
+    /// Sends until the broker acknowledges (an outage is waited out with backoff); only cancellation stops it.
+    public func sendUntilAcknowledged(_ messages: [KafkaOutgoingMessage], retry: RetryPolicy = RetryPolicy(), logger: Logger,
+                                      metadata: Logger.Metadata = [:]) async throws {
         var attempt = 0
         while true {
             do {
-                try await producer.send(messages)
+                try await send(messages)
                 return
             } catch {
                 attempt += 1
-                var m = meta
+                var m = metadata
                 m["error"] = "\(error)"
                 logger.warning("producing output failed; offset not stored, retrying", metadata: m)
                 try await Task.sleep(for: retry.backoff(afterAttempt: attempt))

@@ -8,6 +8,8 @@ public final class ExecutionLedger: Sendable {
     public struct Entry: Sendable, Hashable {
         public var started = false
         public var finished = false
+        /// Admitted to run in this process (not yet started): a duplicate approval is not admitted again.
+        public var claimed = false
     }
     private let entries = Mutex<[String: Entry]>([:])
 
@@ -23,6 +25,8 @@ public final class ExecutionLedger: Sendable {
         }
     }
 
+    public func claim(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].claimed = true } }
+    public func release(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].claimed = false } }
     public func markStarted(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].started = true } }
     public func finish(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].finished = true } }
     public func entry(_ requestID: String) -> Entry { entries.withLock { $0[requestID] ?? Entry() } }

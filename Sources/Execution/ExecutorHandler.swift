@@ -13,7 +13,13 @@ import Metrics
 /// outcome is not re-run (`ActionOutcomeUnknown` + `IncidentEscalated`); a
 /// read-only one may run again. Approvals without a valid approver signature,
 /// or whose action or parameters do not fit the catalog, never run.
-public struct ExecutorHandler: MessageHandler {
+///
+/// Up to `concurrency` actions run at once: records arrive in batches, each
+/// approval is admitted in log order (so a duplicate is caught before it
+/// runs), then the admitted ones run side by side, each appending its own
+/// `ActionStarted` and outcome as soon as it has them. The batch's offsets are
+/// stored once every outcome is on the log.
+public struct ExecutorHandler: BatchMessageHandler {
     public static let producer = "executor"
     let catalog: ActionCatalog
     let executor: ActionExecutor
@@ -22,13 +28,15 @@ public struct ExecutorHandler: MessageHandler {
     let topics: TopicSet
     let ledger: ExecutionLedger
     let name: String
+    let concurrency: Int
     let logger: Logger
     let runs = Counter(label: "aiops_executor_actions_total", dimensions: [("outcome", "executed")])
     let refusals = Counter(label: "aiops_executor_actions_total", dimensions: [("outcome", "refused")])
     let unknowns = Counter(label: "aiops_executor_actions_total", dimensions: [("outcome", "unknown")])
+    let running = Meter(label: "aiops_executor_running_actions")
 
     public init(catalog: ActionCatalog, approvalKey: SymmetricKey, producer: KafkaProducer, topics: TopicSet,
-                ledger: ExecutionLedger, name: String = "executor", logger: Logger) {
+                ledger: ExecutionLedger, name: String = "executor", concurrency: Int = 4, logger: Logger) {
         self.catalog = catalog
         executor = ActionExecutor(catalog: catalog)
         key = approvalKey
@@ -36,33 +44,102 @@ public struct ExecutorHandler: MessageHandler {
         self.topics = topics
         self.ledger = ledger
         self.name = name
+        self.concurrency = max(1, concurrency)
         self.logger = logger
     }
 
+    public var maxBatchSize: Int { 64 }
+
     public func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
-        let event: IncidentEvent
-        do { event = try IncidentEventCodec.decode(message) } catch {
+        try await react(to: decode(message)).map { try IncidentEventCodec.encode($0, topics: topics) }
+    }
+
+    public func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage] {
+        // Decode everything before admitting anything: a poison record fails the batch while nothing is claimed.
+        let events = try batch.map(decode)
+        var immediate: [IncidentEvent] = []
+        var admitted: [Run] = []
+        for event in events {
+            switch admit(event) {
+            case .answer(let events): immediate += events
+            case .run(let r): admitted.append(r)
+            case nil: break
+            }
+        }
+        if !immediate.isEmpty {
+            try await producer.sendUntilAcknowledged(try immediate.map { try IncidentEventCodec.encode($0, topics: topics) },
+                                                     logger: logger)
+        }
+        // At most `concurrency` at once; each run puts its own events on the log, retrying through outages,
+        // so a run that finished is never lost to another one's failure.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = admitted.makeIterator()
+            func start() -> Bool {
+                guard let r = next.next() else { return false }
+                group.addTask {
+                    let outcome = try await execute(r, sendStarted: { started in
+                        try await producer.sendUntilAcknowledged([try IncidentEventCodec.encode(started, topics: topics)],
+                                                                 logger: logger)
+                    })
+                    try await producer.sendUntilAcknowledged(try outcome.map { try IncidentEventCodec.encode($0, topics: topics) },
+                                                             logger: logger)
+                }
+                return true
+            }
+            for _ in 0..<concurrency where !start() { break }
+            while try await group.next() != nil { _ = start() }
+        }
+        return []
+    }
+
+    func decode(_ message: KafkaConsumerMessage) throws -> IncidentEvent {
+        do { return try IncidentEventCodec.decode(message) } catch {
             throw PermanentHandlerError("not an incident event: \(error)")
         }
-        return try await react(to: event).map { try IncidentEventCodec.encode($0, topics: topics) }
     }
 
     /// The events this one calls for; `ActionStarted` is produced (and acknowledged) before the action runs.
     public func react(to event: IncidentEvent) async throws -> [IncidentEvent] {
-        ledger.apply(event)
-        guard case .actionApproved(let approval) = event.payload else { return [] }
-        let state = ledger.entry(approval.requestID)
-        if state.finished { return [] }
-        func derived(_ step: String, _ payload: IncidentEventPayload) -> IncidentEvent {
-            .derived(incidentID: event.incidentID, producer: Self.producer, causationID: event.eventID, step: step,
-                     trace: event.trace.child(), payload: payload)
+        switch admit(event) {
+        case .answer(let events): return events
+        case .run(let r):
+            return try await execute(r) { started in
+                try await producer.send(try IncidentEventCodec.encode(started, topics: topics))
+            }
+        case nil: return []
         }
-        func refuse(_ why: String) -> [IncidentEvent] {
+    }
+
+    struct Run: Sendable {
+        var event: IncidentEvent
+        var approval: ActionApproved
+        var prepared: PreparedAction
+    }
+
+    enum Admission: Sendable {
+        case answer([IncidentEvent])
+        case run(Run)
+    }
+
+    func derived(_ event: IncidentEvent, _ step: String, _ payload: IncidentEventPayload) -> IncidentEvent {
+        .derived(incidentID: event.incidentID, producer: Self.producer, causationID: event.eventID, step: step,
+                 trace: event.trace.child(), payload: payload)
+    }
+
+    /// Folds `event` in and decides, in log order, whether it runs: refusals and
+    /// unknown outcomes are answered at once; an admitted run is claimed in the
+    /// ledger so a duplicate of it is not admitted again.
+    func admit(_ event: IncidentEvent) -> Admission? {
+        ledger.apply(event)
+        guard case .actionApproved(let approval) = event.payload else { return nil }
+        let state = ledger.entry(approval.requestID)
+        if state.finished || state.claimed { return nil }
+        func refuse(_ why: String) -> Admission {
             refusals.increment()
             logger.warning("refused approval", metadata: ["request": "\(approval.requestID)", "reason": "\(why)"])
             ledger.finish(approval.requestID)
-            return [derived("outcome", .actionFailed(ActionFailed(requestID: approval.requestID, action: approval.action,
-                                                                  error: "refused: \(why)")))]
+            return .answer([derived(event, "outcome", .actionFailed(ActionFailed(requestID: approval.requestID, action: approval.action,
+                                                                                 error: "refused: \(why)")))])
         }
         guard approval.hasValidSignature(incidentID: event.incidentID, key: key) else {
             return refuse("the approval is not signed by the approver")
@@ -76,35 +153,45 @@ public struct ExecutorHandler: MessageHandler {
         guard prepared.definition.risk.rawValue == approval.risk else {
             return refuse("approved as \(approval.risk) but the catalog says \(prepared.definition.risk.rawValue)")
         }
-        if state.started {
-            if prepared.definition.risk == .destructive {
-                unknowns.increment()
-                ledger.finish(approval.requestID)
-                let reason = "\(approval.action) was started before a restart and its outcome was never recorded; not run again"
-                return [derived("outcome", .actionOutcomeUnknown(ActionOutcomeUnknown(requestID: approval.requestID,
-                                                                                      action: approval.action, reason: reason))),
-                        derived("escalate:\(approval.requestID)", .incidentEscalated(IncidentEscalated(
-                            reason: "destructive action outcome unknown",
-                            summary: "\(approval.action) \(approval.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) approved by \(approval.approver.name) may or may not have run; check its effect before doing anything else.")))]
-            }
-            // Read-only: running it again is harmless.
+        if state.started && prepared.definition.risk == .destructive {
+            unknowns.increment()
+            ledger.finish(approval.requestID)
+            let reason = "\(approval.action) was started before a restart and its outcome was never recorded; not run again"
+            return .answer([derived(event, "outcome", .actionOutcomeUnknown(ActionOutcomeUnknown(requestID: approval.requestID,
+                                                                                                  action: approval.action, reason: reason))),
+                            derived(event, "escalate:\(approval.requestID)", .incidentEscalated(IncidentEscalated(
+                                reason: "destructive action outcome unknown",
+                                summary: "\(approval.action) \(approval.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) approved by \(approval.approver.name) may or may not have run; check its effect before doing anything else.")))])
         }
-        let started = derived("started", .actionStarted(ActionStarted(
-            requestID: approval.requestID, action: approval.action, parameters: prepared.parameters,
+        // Read-only and started before: running it again is harmless.
+        ledger.claim(approval.requestID)
+        return .run(Run(event: event, approval: approval, prepared: prepared))
+    }
+
+    /// Appends `ActionStarted` (through `sendStarted`, acknowledged before anything runs), runs, returns the outcome.
+    func execute(_ r: Run, sendStarted: @Sendable (IncidentEvent) async throws -> Void) async throws -> [IncidentEvent] {
+        let approval = r.approval
+        let started = derived(r.event, "started", .actionStarted(ActionStarted(
+            requestID: approval.requestID, action: approval.action, parameters: r.prepared.parameters,
             risk: approval.risk, executor: name)))
         // The start is on the log before anything runs: a crash from here on is visible.
-        try await producer.send(try IncidentEventCodec.encode(started, topics: topics))
+        do { try await sendStarted(started) } catch {
+            ledger.release(approval.requestID)
+            throw error
+        }
         ledger.markStarted(approval.requestID)
+        running.increment(by: 1)
+        defer { running.decrement(by: 1) }
         let outcome: IncidentEvent
         do {
-            let r = try await executor.run(prepared)
-            outcome = derived("outcome", .actionExecuted(ActionExecuted(
-                requestID: approval.requestID, action: approval.action, exitStatus: r.exitStatus,
-                durationMs: r.durationMs, output: r.output, truncated: r.truncated, timedOut: r.timedOut)))
+            let result = try await executor.run(r.prepared)
+            outcome = derived(r.event, "outcome", .actionExecuted(ActionExecuted(
+                requestID: approval.requestID, action: approval.action, exitStatus: result.exitStatus,
+                durationMs: result.durationMs, output: result.output, truncated: result.truncated, timedOut: result.timedOut)))
             runs.increment()
         } catch {
-            outcome = derived("outcome", .actionFailed(ActionFailed(requestID: approval.requestID,
-                                                                    action: approval.action, error: "\(error)")))
+            outcome = derived(r.event, "outcome", .actionFailed(ActionFailed(requestID: approval.requestID,
+                                                                             action: approval.action, error: "\(error)")))
         }
         ledger.finish(approval.requestID)
         return [outcome]

@@ -18,7 +18,8 @@ struct Executor: AsyncParsableCommand {
         discussion: """
             Environment: KAFKA_BROKERS, KAFKA_PROPERTIES, AIOPS_TOPIC_PREFIX, ACTIONS_CATALOG
             (examples/actions/catalog.yaml), APPROVAL_SIGNING_KEY (required: the HMAC key shared with the
-            approver), EXECUTOR_GROUP (aiops-executor), EXECUTOR_HOST/EXECUTOR_PORT (127.0.0.1:9099).
+            approver), EXECUTOR_CONCURRENCY (4: actions running at once), EXECUTOR_GROUP (aiops-executor),
+            EXECUTOR_HOST/EXECUTOR_PORT (127.0.0.1:9099).
             """)
 
     func run() async throws {
@@ -35,7 +36,8 @@ struct Executor: AsyncParsableCommand {
             ledger.apply($0)
         }
         let handler = ExecutorHandler(catalog: catalog, approvalKey: signingKey, producer: producer,
-                                      topics: settings.topics, ledger: ledger, logger: logger)
+                                      topics: settings.topics, ledger: ledger,
+                                      concurrency: try src.int(nil, env: "EXECUTOR_CONCURRENCY", default: 4), logger: logger)
         try await ConsumerDaemon.run(
             service: "executor", topic: settings.topics.incidents,
             group: src.string(nil, env: "EXECUTOR_GROUP", default: "aiops-executor"), settings: settings,

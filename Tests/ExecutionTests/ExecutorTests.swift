@@ -152,4 +152,57 @@ struct ExecutorTests {
         #expect(events.map(\.type) == ["ActionApproved", "ActionStarted", "ActionExecuted"])
         #expect(f.runs == 1)
     }
+
+    @Test func approvalsRunSideBySideUpToTheConcurrencyLimitAndEachRunsOnce() async throws {
+        let f = try ExecutorFixture()
+        // Each run waits (up to 2 s) until another one is running too, then reports how many run at once.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("barrier-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let script = dir + "/barrier.sh"
+        try """
+            #!/bin/sh
+            touch "$1/run-$2"
+            i=0
+            while [ "$(ls "$1" | grep -c '^run-')" -lt 2 ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done
+            sleep 0.3
+            n=$(ls "$1" | grep -c '^run-')
+            echo "$n" >> "$1/seen"
+            rm "$1/run-$2"
+            [ "$n" -ge 2 ]
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let catalog = try ActionCatalog.load(yaml: """
+            actions:
+              - {id: diag.barrier, description: waits for company, risk: read_only, runner: command, executable: \(script),
+                 argv: ["{dir}", "{n}"], parameters: {dir: {type: string, pattern: "/[a-zA-Z0-9/._-]+"}, n: {type: integer, minimum: 0, maximum: 99}},
+                 timeout_seconds: 10, output_limit_bytes: 1000}
+            """)
+        let handler = ExecutorHandler(catalog: catalog, approvalKey: f.key, producer: f.producer, topics: f.topics,
+                                      ledger: ExecutionLedger(), concurrency: 2, logger: TestKafka.logger)
+        var approvals: [IncidentEvent] = []
+        for n in 0..<4 {
+            let a = ActionApproved(requestID: "req-\(n)", action: "diag.barrier", parameters: ["dir": dir, "n": "\(n)"],
+                                   risk: "read_only", approver: Approver(name: "read-only", kind: .policy), reason: "auto")
+                .signed(incidentID: f.incident, key: f.key)
+            approvals.append(.derived(incidentID: f.incident, producer: "approver", causationID: "req-\(n)", step: "approved",
+                                      trace: .newRoot(), payload: .actionApproved(a)))
+        }
+        // All approvals (and a duplicate of the first) are on the log before the loop starts, so they arrive as one batch.
+        try await f.producer.send(try (approvals + [approvals[0]]).map { try IncidentEventCodec.encode($0, topics: f.topics) })
+        let group = TestKafka.uniqueGroup()
+        let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [f.topics.incidents]),
+                               producer: f.producer, handler: handler, topics: f.topics, group: group, logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        defer { task.cancel() }
+        let events = try await TestKafka.waitForEvents(f.topics) { $0.filter { $0.type == "ActionExecuted" }.count >= 4 }
+        let outcomes = events.compactMap { e -> ActionExecuted? in
+            if case .actionExecuted(let x) = e.payload { return x } else { return nil }
+        }
+        #expect(Set(outcomes.map(\.requestID)) == ["req-0", "req-1", "req-2", "req-3"])
+        #expect(events.filter { $0.type == "ActionStarted" }.count == 4, "the duplicate approval did not run again")
+        let seen = try String(contentsOfFile: dir + "/seen", encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
+        #expect(seen.count == 4)
+        #expect(seen.max() == 2, "runs had company: they ran side by side (\(seen))")
+        #expect(seen.allSatisfy { $0 <= 2 }, "never more than the limit at once: \(seen)")
+    }
 }
