@@ -7,7 +7,7 @@ public enum ActionRisk: String, Sendable, Codable { case readOnly = "read_only",
 /// How an action runs. Every runner takes argv or a URL built from a template
 /// and validated parameters: never a shell, never text chosen by an alert, a
 /// document or a model.
-public enum ActionRunner: String, Sendable, Codable { case command, kubectl, http }
+public enum ActionRunner: String, Sendable, Codable { case command, kubectl, http, mcp }
 
 /// One parameter's schema.
 public struct ParameterSpec: Sendable, Codable, Hashable {
@@ -41,12 +41,17 @@ public struct ActionDefinition: Sendable, Codable, Hashable {
     public var argv: [String]?
     /// For `http`: URL template; the host must be in the catalog's allow-list.
     public var url: String?
+    /// For `mcp`: the configured MCP server (a key of the catalog's `mcp_servers`), the tool to call,
+    /// and its arguments (templates; a value that is exactly `{name}` takes the parameter's type).
+    public var server: String?
+    public var tool: String?
+    public var arguments: [String: String]?
     public var parameters: [String: ParameterSpec]
     public var timeoutSeconds: Double
     public var outputLimitBytes: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, description, risk, runner, executable, argv, url, parameters
+        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters
         case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes"
     }
 }
@@ -70,8 +75,24 @@ public struct ActionError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// The action catalog: data, not code. `examples/actions/catalog.yaml` is the
 /// default; a deployment overrides it with its own file.
+/// An MCP server actions may call a tool on: a command started per call
+/// (stdio transport) or a Streamable HTTP endpoint.
+public struct MCPServerSpec: Sendable, Codable, Hashable {
+    /// argv of a stdio server; the executable must be an absolute path.
+    public var command: [String]?
+    /// URL of a Streamable HTTP server.
+    public var url: String?
+    /// Extra environment for a stdio server.
+    public var env: [String: String]?
+    public init(command: [String]? = nil, url: String? = nil, env: [String: String]? = nil) {
+        self.command = command; self.url = url; self.env = env
+    }
+}
+
 public struct ActionCatalog: Sendable {
     public var actions: [String: ActionDefinition]
+    /// MCP servers by name.
+    public var mcpServers: [String: MCPServerSpec] = [:]
     /// Hosts `http` actions may call.
     public var httpAllowedHosts: Set<String>
     /// Regular expressions whose matches are replaced by `[REDACTED]` in output.
@@ -81,6 +102,7 @@ public struct ActionCatalog: Sendable {
         var actions: [ActionDefinition]
         var http_allowed_hosts: [String]?
         var redact_patterns: [String]?
+        var mcp_servers: [String: MCPServerSpec]?
     }
 
     public static let defaultRedactions = [
@@ -90,13 +112,23 @@ public struct ActionCatalog: Sendable {
         #"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"#,
     ]
 
-    public init(actions: [ActionDefinition], httpAllowedHosts: Set<String>, redactPatterns: [String]) throws {
+    public init(actions: [ActionDefinition], httpAllowedHosts: Set<String>, redactPatterns: [String],
+                mcpServers: [String: MCPServerSpec] = [:]) throws {
+        for (name, server) in mcpServers {
+            switch (server.command, server.url) {
+            case (let argv?, nil) where argv.first?.hasPrefix("/") == true: break
+            case (nil, let url?) where url.hasPrefix("http://") || url.hasPrefix("https://"): break
+            default:
+                throw ActionError(.catalog, "mcp server \(name): needs either command (absolute executable first) or an http(s) url")
+            }
+        }
         var byID: [String: ActionDefinition] = [:]
         for a in actions {
             guard byID[a.id] == nil else { throw ActionError(.catalog, "duplicate action id \(a.id)") }
-            try Self.check(a, allowedHosts: httpAllowedHosts)
+            try Self.check(a, allowedHosts: httpAllowedHosts, servers: mcpServers)
             byID[a.id] = a
         }
+        self.mcpServers = mcpServers
         for p in redactPatterns {
             guard (try? NSRegularExpression(pattern: p)) != nil else {
                 throw ActionError(.catalog, "redact pattern is not a regular expression: \(p)")
@@ -113,7 +145,8 @@ public struct ActionCatalog: Sendable {
             throw ActionError(.catalog, "cannot read the catalog: \(error)")
         }
         return try ActionCatalog(actions: file.actions, httpAllowedHosts: Set(file.http_allowed_hosts ?? []),
-                                 redactPatterns: defaultRedactions + (file.redact_patterns ?? []))
+                                 redactPatterns: defaultRedactions + (file.redact_patterns ?? []),
+                                 mcpServers: file.mcp_servers ?? [:])
     }
 
     public static func load(path: String) throws -> ActionCatalog {
@@ -128,7 +161,7 @@ public struct ActionCatalog: Sendable {
         return a
     }
 
-    static func check(_ a: ActionDefinition, allowedHosts: Set<String>) throws {
+    static func check(_ a: ActionDefinition, allowedHosts: Set<String>, servers: [String: MCPServerSpec]) throws {
         let where_ = "action \(a.id)"
         guard a.timeoutSeconds > 0, a.outputLimitBytes > 0 else {
             throw ActionError(.catalog, "\(where_): timeout_seconds and output_limit_bytes must be positive")
@@ -156,6 +189,11 @@ public struct ActionCatalog: Sendable {
                 throw ActionError(.catalog, "\(where_): http runner needs an http(s) url")
             }
             templates = [url]
+        case .mcp:
+            guard let server = a.server, servers[server] != nil, let tool = a.tool, !tool.isEmpty else {
+                throw ActionError(.catalog, "\(where_): mcp runner needs a server from mcp_servers and a tool")
+            }
+            templates = Array((a.arguments ?? [:]).values)
         }
         for t in templates {
             for name in Self.placeholders(t) where a.parameters[name] == nil {

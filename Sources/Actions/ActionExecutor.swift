@@ -40,6 +40,9 @@ public struct ActionExecutor: Sendable {
             result = try await withCheckedThrowingContinuation { c in
                 Thread { c.resume(with: Result { try Self.spawn(argv, timeout: timeout, limit: limit) }) }.start()
             }
+        case .mcp:
+            result = await MCPRunner.call(action.mcp!, timeout: action.definition.timeoutSeconds,
+                                          limit: action.definition.outputLimitBytes)
         case .http:
             let client = try HTTPClient()
             do {

@@ -9,6 +9,19 @@ public struct PreparedAction: Sendable, Hashable {
     public let argv: [String]
     /// For http: the URL.
     public let url: URL?
+    /// For mcp: the server, the tool and its typed arguments.
+    public var mcp: MCPCall? = nil
+}
+
+/// A validated MCP tool call.
+public struct MCPCall: Sendable, Hashable {
+    public enum Argument: Sendable, Hashable {
+        case string(String), integer(Int), boolean(Bool)
+    }
+    public var serverName: String
+    public var server: MCPServerSpec
+    public var tool: String
+    public var arguments: [String: Argument]
 }
 
 extension ActionCatalog {
@@ -38,6 +51,23 @@ extension ActionCatalog {
             return PreparedAction(definition: a, parameters: values, argv: [a.executable!] + a.argv!.map(fill), url: nil)
         case .kubectl:
             return PreparedAction(definition: a, parameters: values, argv: [kubectl] + a.argv!.map(fill), url: nil)
+        case .mcp:
+            var arguments: [String: MCPCall.Argument] = [:]
+            for (name, template) in a.arguments ?? [:] {
+                // "{p}" alone takes p's type; anything else is a string with the parameters filled in.
+                if template.hasPrefix("{"), template.hasSuffix("}"), let spec = a.parameters[String(template.dropFirst().dropLast())] {
+                    guard let v = values[String(template.dropFirst().dropLast())] else { continue }
+                    switch spec.type {
+                    case .integer: arguments[name] = .integer(Int(v)!)
+                    case .boolean: arguments[name] = .boolean(v == "true")
+                    case .string: arguments[name] = .string(v)
+                    }
+                } else {
+                    arguments[name] = .string(fill(template))
+                }
+            }
+            let call = MCPCall(serverName: a.server!, server: mcpServers[a.server!]!, tool: a.tool!, arguments: arguments)
+            return PreparedAction(definition: a, parameters: values, argv: [], url: nil, mcp: call)
         case .http:
             guard let url = URL(string: fill(a.url!)), let host = url.host else {
                 throw ActionError(.invalidParameter, "\(id): the URL built from the parameters is not valid")
