@@ -69,12 +69,17 @@ public struct BuiltinPlanner: TriagePlanner {
         (#"kubectl\b.*\brollout restart\b"#, "kubectl.rollout-restart", ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]], [:]),
     ]
 
+    /// The mappings' patterns, compiled once.
+    static let compiled: [NSRegularExpression] = mappings.map { try! NSRegularExpression(pattern: $0.pattern) }
+
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {
         var out: [Candidate] = []
         var seen: Set<String> = []
         for section in sections where section.kind == "runbook" {
-            for line in section.content.split(separator: "\n") {
-                for m in Self.mappings where line.range(of: m.pattern, options: .regularExpression) != nil {
+            for line in section.content.split(separator: "\n") where line.contains("kubectl") {
+                let text = String(line)
+                let range = NSRange(text.startIndex..., in: text)
+                for (i, m) in Self.mappings.enumerated() where Self.compiled[i].firstMatch(in: text, range: range) != nil {
                     var params = m.fixed
                     var complete = true
                     for (name, keys) in m.parameters {

@@ -53,6 +53,22 @@ struct RetrieverTests {
         // The same event again yields the same event id (the log drops the duplicate).
         let again = try #require(try await retriever.retrieve(for: event))
         #expect(again.eventID == result.eventID)
+
+        // A batch: one answer per incident, in order; an attached alert of a name already searched adds nothing;
+        // the repeated text came from the query cache and answers the same.
+        let other = openedEvent(labels: ["alertname": "PaymentsAPIHighLatency", "service": "payments-api"],
+                                annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"],
+                                title: "PaymentsAPIHighLatency")
+        let attached = IncidentEvent.derived(
+            incidentID: event.incidentID, producer: "alert-ingestor", causationID: "c2", step: "attached", trace: .newRoot(),
+            payload: .alertAttached(AlertAttached(alertID: "a2", fingerprint: "f2", alertname: "KafkaConsumerLagHigh",
+                                                  startsAt: RFC3339.format(Date()), generatorURL: nil, labels: [:], annotations: [:])))
+        let batch = try await retriever.retrieve(for: [event, attached, other])
+        #expect(batch.map(\.incidentID) == [event.incidentID, other.incidentID])
+        #expect(batch.first?.eventID == result.eventID)
+        guard case .retrievalCompleted(let b)? = batch.last?.payload else { Issue.record("no batch answer"); return }
+        #expect(b.runbooks.first?.documentID.hasPrefix("runbooks/payments-latency") == true)
+        #expect(retriever.vectors.get(r.query) != nil, "the query vector is cached")
     }
 
     @Test func emptyCorpusOrNothingRelevantSaysSoInsteadOfInventing() async throws {
