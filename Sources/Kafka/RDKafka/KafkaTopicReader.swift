@@ -22,6 +22,8 @@ public final class KafkaTopicReader: @unchecked Sendable {
         props["group.id"] = "aiops-reader-\(UUID().uuidString)"
         props["enable.auto.commit"] = "false"
         props["enable.partition.eof"] = "false"
+        // A follower (replay --follow, the benches) sees a record soon after it is written, not at the 500 ms default.
+        props["fetch.wait.max.ms"] = "20"
         for (k, v) in configuration.properties { props[k] = v }
         client = try RDKafkaClient(kind: .consumer, properties: props, logger: logger)
         rd_kafka_poll_set_consumer(client.handle)
