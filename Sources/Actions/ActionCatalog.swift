@@ -49,10 +49,24 @@ public struct ActionDefinition: Sendable, Codable, Hashable {
     public var parameters: [String: ParameterSpec]
     public var timeoutSeconds: Double
     public var outputLimitBytes: Int
+    /// How the built-in planner recognises this action in runbook text.
+    public var runbook: RunbookMatch?
 
     enum CodingKeys: String, CodingKey {
-        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters
+        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook
         case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes"
+    }
+}
+
+/// A runbook line the built-in planner maps to an action: a regular expression
+/// on the line, which alert labels fill which parameters (first label present
+/// wins), and fixed values. The result is validated like any other request.
+public struct RunbookMatch: Sendable, Codable, Hashable {
+    public var pattern: String
+    public var parameters: [String: [String]]?
+    public var fixed: [String: String]?
+    public init(pattern: String, parameters: [String: [String]]? = nil, fixed: [String: String]? = nil) {
+        self.pattern = pattern; self.parameters = parameters; self.fixed = fixed
     }
 }
 
@@ -165,6 +179,14 @@ public struct ActionCatalog: Sendable {
         let where_ = "action \(a.id)"
         guard a.timeoutSeconds > 0, a.outputLimitBytes > 0 else {
             throw ActionError(.catalog, "\(where_): timeout_seconds and output_limit_bytes must be positive")
+        }
+        if let m = a.runbook {
+            guard (try? NSRegularExpression(pattern: m.pattern)) != nil else {
+                throw ActionError(.catalog, "\(where_): runbook pattern is not a regular expression")
+            }
+            for name in Array((m.parameters ?? [:]).keys) + Array((m.fixed ?? [:]).keys) where a.parameters[name] == nil {
+                throw ActionError(.catalog, "\(where_): runbook fills \(name), which is not a declared parameter")
+            }
         }
         for (name, spec) in a.parameters {
             if let p = spec.pattern, (try? NSRegularExpression(pattern: p)) == nil {

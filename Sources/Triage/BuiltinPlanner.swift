@@ -34,10 +34,39 @@ public struct Candidate: Sendable, Hashable {
 /// is dropped), orders read-only first, and builds the triage from the
 /// evidence. Untrusted text only ever selects among catalog actions.
 public struct BuiltinPlanner: TriagePlanner {
+    struct Mapping: Sendable {
+        var action: String
+        var regex: NSRegularExpression
+        var parameters: [String: [String]]
+        var fixed: [String: String]
+    }
     let catalog: ActionCatalog
+    let mappings: [Mapping]
     public var name: String { "builtin" }
 
-    public init(catalog: ActionCatalog) { self.catalog = catalog }
+    /// Mappings come from the catalog (`runbook:` on an action); the kubectl
+    /// actions of the example catalog have these defaults when they declare none.
+    public init(catalog: ActionCatalog) {
+        self.catalog = catalog
+        mappings = catalog.actions.keys.sorted().compactMap { id in
+            guard let m = catalog.actions[id]?.runbook ?? Self.defaults[id],
+                  let regex = try? NSRegularExpression(pattern: m.pattern) else { return nil }
+            return Mapping(action: id, regex: regex, parameters: m.parameters ?? [:], fixed: m.fixed ?? [:])
+        }
+    }
+
+    static let defaults: [String: RunbookMatch] = [
+        "kubectl.logs": .init(pattern: #"kubectl\b.*\blogs\b"#,
+                              parameters: ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]],
+                              fixed: ["since": "15m"]),
+        "kubectl.top-pods": .init(pattern: #"kubectl\b.*\btop pods?\b"#, parameters: ["namespace": ["namespace"]]),
+        "kubectl.get-pods": .init(pattern: #"kubectl\b.*\bget pods?\b"#,
+                                  parameters: ["namespace": ["namespace"], "app": ["app", "service", "deployment"]]),
+        "kubectl.describe-pod": .init(pattern: #"kubectl\b.*\bdescribe pod\b"#,
+                                      parameters: ["namespace": ["namespace"], "pod": ["pod"]]),
+        "kubectl.rollout-restart": .init(pattern: #"kubectl\b.*\brollout restart\b"#,
+                                         parameters: ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]]),
+    ]
 
     /// Read-only diagnostics of the runbooks one at a time, then the triage with
     /// the runbook's first destructive mitigation, then its other mitigations
@@ -60,26 +89,14 @@ public struct BuiltinPlanner: TriagePlanner {
         return Plan(mitigation.map { .propose($0) } ?? .done)
     }
 
-    /// Command shapes in runbook text → catalog action and which labels fill its parameters.
-    static let mappings: [(pattern: String, action: String, parameters: [String: [String]], fixed: [String: String])] = [
-        (#"kubectl\b.*\blogs\b"#, "kubectl.logs", ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]], ["since": "15m"]),
-        (#"kubectl\b.*\btop pods?\b"#, "kubectl.top-pods", ["namespace": ["namespace"]], [:]),
-        (#"kubectl\b.*\bget pods?\b"#, "kubectl.get-pods", ["namespace": ["namespace"], "app": ["app", "service", "deployment"]], [:]),
-        (#"kubectl\b.*\bdescribe pod\b"#, "kubectl.describe-pod", ["namespace": ["namespace"], "pod": ["pod"]], [:]),
-        (#"kubectl\b.*\brollout restart\b"#, "kubectl.rollout-restart", ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]], [:]),
-    ]
-
-    /// The mappings' patterns, compiled once.
-    static let compiled: [NSRegularExpression] = mappings.map { try! NSRegularExpression(pattern: $0.pattern) }
-
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {
         var out: [Candidate] = []
         var seen: Set<String> = []
         for section in sections where section.kind == "runbook" {
-            for line in section.content.split(separator: "\n") where line.contains("kubectl") {
+            for line in section.content.split(separator: "\n") {
                 let text = String(line)
                 let range = NSRange(text.startIndex..., in: text)
-                for (i, m) in Self.mappings.enumerated() where Self.compiled[i].firstMatch(in: text, range: range) != nil {
+                for m in mappings where m.regex.firstMatch(in: text, range: range) != nil {
                     var params = m.fixed
                     var complete = true
                     for (name, keys) in m.parameters {

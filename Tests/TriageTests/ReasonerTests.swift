@@ -167,6 +167,48 @@ struct ReasonerTests {
         #expect(TestSchemas.violations(ofIncidentEvent: after[0]) == [])
     }
 
+    @Test func catalogActionsDeclareWhichRunbookLinesTheyAnswer() async throws {
+        // An operator's own script, recognised in the runbook's text, with its parameter from the alert's labels.
+        let example = try String(contentsOf: repo.appendingPathComponent("examples/actions/catalog.yaml"), encoding: .utf8)
+        let catalog = try ActionCatalog.load(yaml: example + """
+
+              - id: diag.pool-timeouts
+                description: Count pool timeouts in a namespace's logs (operator script).
+                risk: read_only
+                runner: command
+                executable: /usr/local/bin/pool-timeouts
+                argv: ["{namespace}"]
+                parameters: {namespace: {type: string, pattern: "[a-z0-9-]+"}}
+                timeout_seconds: 10
+                output_limit_bytes: 4096
+                runbook: {pattern: "Connection is not available", parameters: {namespace: [namespace]}}
+            """)
+        let f = try await ReasonerFixture()
+        let opened = ReasonerFixture.opened()
+        guard case .retrievalCompleted(let r)? = try await f.retriever.retrieve(for: opened)?.payload else {
+            Issue.record("no retrieval"); return
+        }
+        let sections = try await f.store.chunks(ids: r.citations.map(\.chunkID)).map {
+            EvidenceSection(chunkID: $0.id, documentID: $0.documentID, kind: $0.kind, headingPath: $0.headingPath, content: $0.content)
+        }
+        let labels = ["namespace": "payments", "app": "payments-api", "service": "payments-api"]
+        let candidates = BuiltinPlanner(catalog: catalog).candidates(labels: labels, sections: sections)
+        let script = try #require(candidates.first { $0.action == "diag.pool-timeouts" })
+        #expect(script.parameters == ["namespace": "payments"])
+        #expect(script.risk == .readOnly)
+        #expect(candidates.contains { $0.action == "kubectl.top-pods" }, "the kubectl defaults still apply")
+        // A label that does not validate never becomes a parameter.
+        let evil = BuiltinPlanner(catalog: catalog).candidates(labels: ["namespace": "payments; rm -rf /"], sections: sections)
+        #expect(!evil.contains { $0.action == "diag.pool-timeouts" })
+        #expect(throws: ActionError.self) {
+            try ActionCatalog.load(yaml: example + """
+
+                  - {id: bad.match, description: x, risk: read_only, runner: command, executable: /bin/true, argv: [],
+                     parameters: {}, timeout_seconds: 1, output_limit_bytes: 10, runbook: {pattern: "x", fixed: {nope: "1"}}}
+                """)
+        }
+    }
+
     @Test func citationsOutsideTheRetrievalAreRejectedSteps() {
         let t = TriageProposed(steps: [.init(text: "restart it", citations: ["made-up#0"]),
                                        .init(text: "check pool", citations: ["runbooks/a#1", "invented#9"])],
