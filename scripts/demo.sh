@@ -62,3 +62,7 @@ for id in $("$AIOPS" incidents --json | grep -o '"id":"inc-[0-9a-f]*"' | cut -d'
     echo "== aiops replay $id"
     "$AIOPS" replay "$id"
 done
+
+echo
+echo "== aiops approvals (destructive steps waiting for a named human; also on \$APPROVER_URL/approvals while the stack runs)"
+"$AIOPS" approvals
