@@ -142,7 +142,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "TestSupport", dependencies: [
-            "Kafka", "IncidentLog", "HTTPClient",
+            "Kafka", "IncidentLog", "HTTPClient", "DaemonRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Tests/TestSupport", swiftSettings: strict),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonRuntime
 import Foundation
 import HTTPClient
 import IncidentLog
@@ -50,7 +51,7 @@ struct IngestBench: AsyncParsableCommand {
                      records.count - 100, rawSeconds))
 
         // 2. The real alert-ingestor process.
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let binary = ingestorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("alert-ingestor").path
         let ingestor = Process()
@@ -232,19 +233,6 @@ enum BenchLoad {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// A free loopback port (bound to 0 and released).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 /// An atomic counter that closures can share.
