@@ -31,15 +31,19 @@ struct Approvals: AsyncParsableCommand {
     func run() async throws {
         let r = try await options.call("GET", "/api/v1/approvals")
         guard r.status == 200 else { throw ValidationError("approver answered \(r.status): \(r.text)") }
+        struct Evidence: Decodable { var title: String; var section: String }
         struct Row: Decodable {
-            var request_id: String; var incident_id: String; var action: String; var parameters: [String: String]
-            var risk: String; var rationale: String; var expires_at: String
+            var request_id: String; var incident_id: String; var title: String?; var action: String
+            var parameters: [String: String]; var risk: String; var rationale: String; var evidence: [Evidence]?
+            var expires_at: String
         }
         let rows = try JSONDecoder().decode([Row].self, from: Data(r.body))
         if rows.isEmpty { print("no pending approvals") }
         for row in rows {
             print("\(row.request_id)  \(row.incident_id)  \(row.action) \(row.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))  [\(row.risk), expires \(row.expires_at)]")
-            print("    \(row.rationale)")
+            if let title = row.title { print("    incident: \(title)") }
+            print("    why: \(row.rationale)")
+            for e in row.evidence ?? [] { print("    evidence: \(e.title) — \(e.section)") }
         }
     }
 }
