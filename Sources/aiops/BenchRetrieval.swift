@@ -102,15 +102,26 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 enum BenchDatabase {
     /// Grows `chunks` to at least `size` rows with synthetic copies of the real
     /// chunks: same text, vector nudged by uniform noise and renormalized, made
-    /// inside PostgreSQL.
+    /// inside PostgreSQL. Copy g of a document is a document of its own
+    /// (`<id>~g`, "(copy g)" in its title), so copies compete with the
+    /// originals as near-duplicate documents would, instead of standing in for
+    /// them under the same id.
     static func grow(_ db: PostgresConnection, to size: Int) async throws {
         let current = Int(try await db.query("SELECT count(*) FROM chunks").rows[0][0] ?? "0") ?? 0
         guard size > current else { return }
         let real = max(1, Int(try await db.query("SELECT count(*) FROM chunks WHERE id NOT LIKE '%~%'").rows[0][0] ?? "1") ?? 1)
+        let copies = String(size / real + 1)
+        try await db.query("""
+            INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type, content_hash, synced_at)
+            SELECT d.id || '~' || g, d.path, d.kind, d.title || ' (copy ' || g || ')', d.date, d.services, d.alerts,
+                   d.severity, d.incident_type, d.content_hash, d.synced_at
+            FROM (SELECT * FROM documents WHERE id NOT LIKE '%~%') d, generate_series(1, $1::int) g
+            ON CONFLICT (id) DO NOTHING
+            """, [copies])
         try await db.query("""
             INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
                                 content_hash, embedding, model, kind, services, alerts)
-            SELECT c.id || '~' || g, c.document_id, c.ordinal, c.heading_path, c.line_start, c.line_end,
+            SELECT c.id || '~' || g, c.document_id || '~' || g, c.ordinal, c.heading_path, c.line_start, c.line_end,
                    c.content, c.content_hash,
                    (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
                       FROM unnest(c.embedding::real[]) x),
@@ -120,7 +131,13 @@ enum BenchDatabase {
             WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)
             ORDER BY g, c.id
             LIMIT $2
-            """, [String(size / real + 1), String(size - current)])
+            """, [copies, String(size - current)])
+    }
+
+    /// Removes every synthetic copy (and copies an older bench made under the originals' ids).
+    static func shrink(_ db: PostgresConnection) async throws {
+        try await db.query("DELETE FROM chunks WHERE id LIKE '%~%'")
+        try await db.query("DELETE FROM documents WHERE id LIKE '%~%'")
     }
 
     /// Drops and re-creates `name` next to the database of `base`; returns its URL.

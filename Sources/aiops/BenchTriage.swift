@@ -6,6 +6,7 @@ import IncidentLog
 import Ingest
 import Kafka
 import Postgres
+import Retrieval
 import Synchronization
 
 /// `aiops bench triage`: time from webhook acceptance to `TriageProposed` in
@@ -23,15 +24,33 @@ struct TriageBench: AsyncParsableCommand {
     @Option(help: "Queries to draw alerts from.") var suite = "examples/eval/retrieval-suite.yaml"
     @Option(help: "alert-ingestor URL (INGESTOR_URL).") var ingestor: String?
     @Flag(help: "Make every alert's text unique (no query-embedding cache hits: the worst case).") var distinct = false
+    @Option(help: "Alerts sent first and not measured (warm caches, index pages, connections); their texts are unique.")
+    var warmup = 20
 
     func run() async throws {
-        let src = ConfigSource()
         let (store, _) = try index.store()
         try await store.withConnection { db in
+            try await BenchDatabase.shrink(db)
             try await BenchDatabase.grow(db, to: chunks)
             try await db.query("ANALYZE chunks")
         }
-        print("aiops bench triage: \(alerts) alerts at \(rate)/s, index \(try await store.counts().chunks) chunks")
+        // The stack's index is given back as it was, whatever happens.
+        @Sendable func restore() async throws {
+            try await store.withConnection { db in
+                try await BenchDatabase.shrink(db)
+                try await db.query("ANALYZE chunks")
+            }
+        }
+        do { try await measure(store: store) } catch {
+            try? await restore()
+            throw error
+        }
+        try await restore()
+    }
+
+    func measure(store: IndexStore) async throws {
+        let src = ConfigSource()
+        print("aiops bench triage: \(alerts) alerts at \(rate)/s after \(warmup) warm-up alerts, index \(try await store.counts().chunks) chunks")
 
         let queries = try BenchDatabase.queries(suite: suite)
         let base = src.string(ingestor, env: "INGESTOR_URL", default: "http://127.0.0.1:9095")
@@ -56,21 +75,24 @@ struct TriageBench: AsyncParsableCommand {
         }
         let client = try HTTPClient()
         let starts = RFC3339.format(Date())
-        for i in 0..<alerts {
+        for n in 0..<(warmup + alerts) {
             let due = ContinuousClock.now + .milliseconds(1000 / max(1, rate))
+            let measured = n >= warmup
+            let i = measured ? n - warmup : n
             let q = queries[i % queries.count]
             let name = q.alertName ?? "BenchAlert"
             let alert = AlertmanagerWebhook.Alert(
                 status: "firing", labels: ["alertname": name, "service": q.services.first ?? "bench", "namespace": "bench",
-                                           "bench_run": "\(run)-\(i)"],
-                annotations: ["summary": distinct ? "\(q.text) (occurrence \(run)-\(i))" : q.text], startsAt: starts,
-                fingerprint: "\(run)-\(i)")
-            let hook = AlertmanagerWebhook(groupKey: "{}:{bench=\"\(run)-\(i)\"}", status: "firing", receiver: "aiops",
+                                           "bench_run": "\(run)-\(n)"],
+                annotations: ["summary": !measured ? "\(q.text) (warm-up \(run)-\(n))"
+                                        : distinct ? "\(q.text) (occurrence \(run)-\(n))" : q.text],
+                startsAt: starts, fingerprint: "\(run)-\(n)")
+            let hook = AlertmanagerWebhook(groupKey: "{}:{bench=\"\(run)-\(n)\"}", status: "firing", receiver: "aiops",
                                            alerts: [alert])
             let r = try await client.request("POST", "\(base)/api/v1/alerts", headers: ["Content-Type": "application/json"],
                                              body: Array(try JSONEncoder().encode(hook)))
             let at = ContinuousClock.now
-            if r.status == 200, let id = try? JSONDecoder().decode(IngestOutcome.self, from: Data(r.body)).incidentID {
+            if measured, r.status == 200, let id = try? JSONDecoder().decode(IngestOutcome.self, from: Data(r.body)).incidentID {
                 accepted.withLock { $0[id] = at }
             }
             try await Task.sleep(until: due)
