@@ -11,10 +11,13 @@ public struct SearchQuery: Sendable {
     public var services: [String]
     public var kinds: [DocumentKind]?
     public var limit: Int
+    /// Candidates from each retriever (vector, full text) before fusion; the tuning's when nil.
+    public var candidates: Int?
 
     public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
-                limit: Int = 20) {
+                limit: Int = 20, candidates: Int? = nil) {
         self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
+        self.candidates = candidates
     }
 }
 
@@ -105,7 +108,7 @@ public struct HybridSearch: Sendable {
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
-                                     String(t.candidates), String(t.rrfK), useVector ? "true" : "false",
+                                     String(q.candidates ?? t.candidates), String(t.rrfK), useVector ? "true" : "false",
                                      useText ? "true" : "false", q.alertName, pgArray(q.services),
                                      String(t.commonLexemeFrequency)])
         }

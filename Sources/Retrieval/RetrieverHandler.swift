@@ -149,15 +149,15 @@ public struct RetrieverHandler: BatchMessageHandler {
             return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
                                       model: model, postmortems: [], runbooks: [])
         }
-        var pmQuery = query
-        pmQuery.kinds = [.postmortem]
-        pmQuery.limit = postmortems
-        var rbQuery = query
-        rbQuery.kinds = [.runbook]
-        rbQuery.limit = runbooks
-        async let pm = search.search(pmQuery, queryVector: vector)
-        async let rb = search.search(rbQuery, queryVector: vector)
-        let (p, r) = try await (pm, rb)
+        // One search over every kind (the vector side then walks the HNSW graph unfiltered) with twice the
+        // candidates, split by kind afterwards: half the round trips of a search per kind.
+        var all = query
+        all.kinds = nil
+        all.limit = 200
+        all.candidates = search.tuning.candidates * 2
+        let hits = try await search.search(all, queryVector: vector)
+        let p = Array(hits.filter { $0.kind == DocumentKind.postmortem.rawValue }.prefix(postmortems))
+        let r = Array(hits.filter { $0.kind == DocumentKind.runbook.rawValue }.prefix(runbooks))
         let found = !(p.isEmpty && r.isEmpty)
         // Counting is only worth it for the explanation of an empty answer.
         let searched = found ? 0 : try await search.store.counts().chunks
