@@ -168,6 +168,8 @@ public final class ApproverHandler: MessageHandler, Sendable {
             case .actionProposed(let p):
                 if !s.answered.contains(event.eventID) { s.citations[event.eventID] = p.citations }
             case .approvalRequested(let r):
+                // Our own request comes back from the log: what was recorded when it was made stays.
+                guard s.pending[r.requestID] == nil else { break }
                 let cited = s.citations.removeValue(forKey: r.requestID) ?? []
                 if !s.answered.contains(r.requestID) {
                     let known = s.evidence[event.incidentID] ?? [:]

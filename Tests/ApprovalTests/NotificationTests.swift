@@ -166,6 +166,8 @@ struct NotificationTests {
         let p = proposal("kubectl.rollout-restart", ["namespace": "payments", "deployment": "payments-api"], incident: incident,
                          rationale: "restart <@U0ALICE> now")
         let requested = try #require(handler.react(to: p).first)
+        handler.observe(requested) // our own event, back from the log
+        #expect(handler.pending(p.eventID)?.evidence.count == 1, "coming back from the log keeps the evidence")
         var config = NotificationConfiguration()
         config.slackWebhookURL = receiver.baseURL + "/slack"
         config.webhookURL = receiver.baseURL + "/hook"
