@@ -145,10 +145,6 @@ public struct RetrieverHandler: BatchMessageHandler {
 
     func run(_ query: SearchQuery, vector: [Float]) async throws -> RetrievalCompleted {
         let model = search.embeddings.configuration.model
-        guard try await !search.store.isEmpty() else {
-            return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
-                                      model: model, postmortems: [], runbooks: [])
-        }
         // One search over every kind (the vector side then walks the HNSW graph unfiltered) with twice the
         // candidates, split by kind afterwards: half the round trips of a search per kind.
         var all = query
@@ -161,6 +157,10 @@ public struct RetrieverHandler: BatchMessageHandler {
         let found = !(p.isEmpty && r.isEmpty)
         // Counting is only worth it for the explanation of an empty answer.
         let searched = found ? 0 : try await search.store.counts().chunks
+        if !found && searched == 0 {
+            return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
+                                      model: model, postmortems: [], runbooks: [])
+        }
         let returned = Set(r.map(\.chunkID))
         let sections = try await search.store.sections(documentIDs: r.map(\.documentID)).filter { !returned.contains($0.chunkID) }
         return RetrievalCompleted(
