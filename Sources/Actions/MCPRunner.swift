@@ -114,6 +114,8 @@ final class StdioProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         for fd in input + output { posix_spawn_file_actions_addclose(&actions, fd) }
+        // Nothing else of ours (Kafka and PostgreSQL sockets, files being written) reaches the server.
+        SpawnDescriptors.closeInherited(&actions)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

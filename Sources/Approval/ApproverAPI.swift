@@ -7,6 +7,7 @@ import IncidentLog
 import Kafka
 import Logging
 import NIOCore
+import Synchronization
 import Yams
 
 /// API tokens mapped to named approvers with roles. Only SHA-256 hashes of the
@@ -162,8 +163,18 @@ struct DecisionRecorder: Sendable {
     let producer: KafkaProducer
     let topics: TopicSet
     let logger: Logger
+    /// Requests whose decision is on its way to Kafka: a second decision meanwhile is refused, not raced.
+    let inFlight = InFlight()
+
+    final class InFlight: Sendable {
+        let ids = Mutex<Set<String>>([])
+    }
 
     func record(_ id: String, by who: String, approve: Bool, reason: String, via: String) async -> Response {
+        guard inFlight.ids.withLock({ $0.insert(id).inserted }) else {
+            return jsonResponse(.conflict, APIError(code: "in_progress", message: "a decision on \(id) is being recorded"))
+        }
+        defer { _ = inFlight.ids.withLock { $0.remove(id) } }
         let event: IncidentEvent
         do {
             event = try handler.decision(requestID: id, approver: who, approve: approve, reason: reason)

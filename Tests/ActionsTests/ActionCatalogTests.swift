@@ -106,6 +106,16 @@ struct ActionExecutorTests {
         #expect(r.output.contains("args=1"))
     }
 
+    @Test func actionsInheritNoDescriptorsButTheirOwn() async throws {
+        // The test process holds sockets and files; the action sees stdin, stdout, stderr and its own directory read.
+        let held = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/etc/hostname"))
+        defer { try? held.close() }
+        let c = try catalog("ls /proc/self/fd")
+        let r = try await ActionExecutor(catalog: c).run(try c.prepare("diag", parameters: ["target": "x"]))
+        let fds = r.output.split(separator: "\n").compactMap { Int($0) }
+        #expect(fds.allSatisfy { $0 <= 3 }, "inherited descriptors: \(fds)")
+    }
+
     @Test func outputIsTruncatedAndRedacted() async throws {
         let c = try catalog("echo 'Authorization: Bearer abc.def.ghi'; echo 'password=hunter2'; head -c 5000 /dev/zero | tr '\\\\0' x", limit: 200)
         let r = try await ActionExecutor(catalog: c).run(try c.prepare("diag", parameters: ["target": "x"]))
