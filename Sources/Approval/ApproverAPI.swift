@@ -2,6 +2,7 @@ import Crypto
 import DaemonRuntime
 import Foundation
 import HTTPTypes
+import HTTPClient
 import Hummingbird
 import IncidentLog
 import Kafka
@@ -72,6 +73,7 @@ struct APIError: Encodable { var code: String; var message: String }
 /// - `GET /approvals`: the web page (static; it uses the API with the token you give it)
 public func buildApproverApplication(handler: ApproverHandler, directory: ApproverDirectory, producer: KafkaProducer,
                                      topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
+                                     slackResponsePrefix: String = "https://hooks.slack.com/",
                                      logger: Logger) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
@@ -137,8 +139,25 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
                                                      message: "Slack user \(action.userID) is not a configured approver"))
         }
         let approve = action.actionID == "aiops_approve"
-        return await decisions.record(action.requestID, by: who.name, approve: approve,
-                            reason: "\(approve ? "approved" : "rejected") in Slack by \(action.userName)", via: "slack")
+        let response = await decisions.record(action.requestID, by: who.name, approve: approve,
+                                              reason: "\(approve ? "approved" : "rejected") in Slack by \(action.userName)",
+                                              via: "slack")
+        // Show the decision in place of the buttons; only ever to Slack's own response URLs.
+        if response.status == .ok, let url = action.responseURL, url.hasPrefix(slackResponsePrefix) {
+            let text = "\(approve ? "Approved" : "Rejected") by \(who.name) (Slack: \(action.userName)) — request \(action.requestID)"
+            Task {
+                let message: JSONValue = .object(["replace_original": true, "text": .string(text)])
+                let body = (try? JSONEncoder().encode(message)) ?? Data()
+                do {
+                    let r = try await HTTPClient().request("POST", url, headers: ["Content-Type": "application/json"],
+                                                           body: Array(body), timeout: .seconds(10))
+                    if r.status >= 300 { logger.warning("Slack response_url answered \(r.status)") }
+                } catch {
+                    logger.warning("Slack response_url failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return response
     }
     router.get("/approvals") { _, _ in page(ApprovalsPage.html, "text/html; charset=utf-8") }
     router.get("/approvals.js") { _, _ in page(ApprovalsPage.script, "text/javascript; charset=utf-8") }

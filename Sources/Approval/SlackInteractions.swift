@@ -65,6 +65,8 @@ public struct SlackAction: Sendable, Equatable {
     public var userName: String
     public var actionID: String
     public var requestID: String
+    /// Where Slack takes a replacement for the message (to show the decision in place).
+    public var responseURL: String?
 
     /// Parses the `application/x-www-form-urlencoded` body Slack sends (`payload=<json>`).
     public static func parse(formBody: [UInt8]) -> SlackAction? {
@@ -78,6 +80,6 @@ public struct SlackAction: Sendable, Equatable {
               let actionID = first["action_id"]?.stringValue, let requestID = first["value"]?.stringValue
         else { return nil }
         return SlackAction(userID: user, userName: value["user"]?["username"]?.stringValue ?? user, actionID: actionID,
-                           requestID: requestID)
+                           requestID: requestID, responseURL: value["response_url"]?.stringValue)
     }
 }

@@ -30,8 +30,8 @@ func incidentWithEvidence(_ handler: ApproverHandler, title: String) -> String {
     return incident
 }
 
-func slackForm(user: String, action: String, requestID: String) -> [UInt8] {
-    let payload = #"{"type":"block_actions","user":{"id":"\#(user)","username":"\#(user.lowercased())"},"actions":[{"action_id":"\#(action)","value":"\#(requestID)","type":"button"}]}"#
+func slackForm(user: String, action: String, requestID: String, responseURL: String = "https://hooks.slack.com/actions/T/1/x") -> [UInt8] {
+    let payload = #"{"type":"block_actions","user":{"id":"\#(user)","username":"\#(user.lowercased())"},"response_url":"\#(responseURL)","actions":[{"action_id":"\#(action)","value":"\#(requestID)","type":"button"}]}"#
     var allowed = CharacterSet.alphanumerics
     allowed.insert(charactersIn: "-._~")
     return Array(("payload=" + payload.addingPercentEncoding(withAllowedCharacters: allowed)!).utf8)
@@ -78,16 +78,18 @@ struct NotificationTests {
         let incident = incidentWithEvidence(handler, title: "PaymentsAPIHighLatency")
         let p = proposal("kubectl.rollout-restart", ["namespace": "payments", "deployment": "payments-api"], incident: incident)
         #expect(handler.react(to: p).map(\.type) == ["ApprovalRequested"])
+        let slackAPI = try await TestHTTPServer()
         let app = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: topics,
                                            host: "127.0.0.1", port: 0, slack: SlackSignatureVerifier(signingSecret: slackSecret),
-                                           logger: TestKafka.logger)
+                                           slackResponsePrefix: slackAPI.baseURL + "/actions/", logger: TestKafka.logger)
         @Sendable func headers(_ body: [UInt8], age: Int = 0, secret: String = slackSecret) -> HTTPFields {
             let ts = String(Int(Date().timeIntervalSince1970) - age)
             return [.contentType: "application/x-www-form-urlencoded",
                     HTTPField.Name("X-Slack-Request-Timestamp")!: ts,
                     HTTPField.Name("X-Slack-Signature")!: SlackSignatureVerifier.sign(body: body, timestamp: ts, secret: secret)]
         }
-        let approve = slackForm(user: "U0ALICE", action: "aiops_approve", requestID: p.eventID)
+        let approve = slackForm(user: "U0ALICE", action: "aiops_approve", requestID: p.eventID,
+                                responseURL: slackAPI.baseURL + "/actions/T1/42/abc")
         try await app.test(.router) { client in
             try await client.execute(uri: "/slack/interactions", method: .post, body: ByteBuffer(bytes: approve)) { r in
                 #expect(r.status == .unauthorized, "no signature")
@@ -115,6 +117,14 @@ struct NotificationTests {
             try await client.execute(uri: "/slack/interactions", method: .post, headers: signed,
                                      body: ByteBuffer(bytes: approve)) { r in #expect(r.status == .conflict, "replay refused") }
         }
+        // The message in Slack is replaced by the decision.
+        for _ in 0..<50 where slackAPI.requests.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        let replaced = try #require(slackAPI.requests.first)
+        #expect(replaced.path == "/actions/T1/42/abc")
+        let body = try JSONDecoder().decode(JSONValue.self, from: Data(replaced.body))
+        #expect(body["replace_original"] == .bool(true))
+        #expect(body["text"]?.stringValue?.hasPrefix("Approved by alice") == true)
+        #expect(slackAPI.requests.count == 1, "refused callbacks change nothing in Slack")
         let log = try await TestKafka.readAll(topics.incidents)
         #expect(log.count == 1)
         let event = try IncidentEventCodec.decode(try #require(log.first))
