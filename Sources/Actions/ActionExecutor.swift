@@ -80,37 +80,16 @@ public struct ActionExecutor: Sendable {
     static func spawn(_ argv: [String], timeout: Double, limit: Int) throws -> ActionResult {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ActionError(.launch, "pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // Nothing else of ours (Kafka and PostgreSQL sockets, files being written) reaches the child.
-        SpawnDescriptors.closeInherited(&actions)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attr, 0)
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
-        var pid: pid_t = 0
-        var rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
-        // ETXTBSY: the script is still open for writing somewhere (being deployed,
-        // or a descriptor inherited by a concurrent fork); it clears quickly.
-        var attempts = 0
-        while rc == ETXTBSY && attempts < 20 {
-            usleep(50_000)
-            attempts += 1
-            rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.start(argv, stdin: .devNull, stdout: .descriptor(fds[1]), stderr: .descriptor(fds[1]),
+                                         alsoClose: [fds[0]])
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
         }
         close(fds[1])
-        guard rc == 0 else {
-            close(fds[0])
-            throw ActionError(.launch, "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
-        }
         let deadline = Date().addingTimeInterval(timeout)
         var output: [UInt8] = []
         var truncated = false

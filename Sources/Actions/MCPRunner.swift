@@ -107,35 +107,18 @@ final class StdioProcess: @unchecked Sendable {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
         guard pipe(&input) == 0, pipe(&output) == 0 else { throw ActionError(.launch, "pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        for fd in input + output { posix_spawn_file_actions_addclose(&actions, fd) }
-        // Nothing else of ours (Kafka and PostgreSQL sockets, files being written) reaches the server.
-        SpawnDescriptors.closeInherited(&actions)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attr, 0)
-        let cargs = argv.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
         var environment = ProcessInfo.processInfo.environment
         environment.merge(env) { _, new in new }
-        let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cenv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cargs, cenv)
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.start(argv, stdin: .descriptor(input[0]), stdout: .descriptor(output[1]), stderr: .devNull,
+                                         alsoClose: [input[1], output[0]], environment: environment)
+        } catch {
+            for fd in input + output { close(fd) }
+            throw error
+        }
         close(input[0])
         close(output[1])
-        guard rc == 0 else {
-            close(input[1])
-            close(output[0])
-            throw ActionError(.launch, "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
-        }
         self.pid = pid
         toServer = input[1]
         fromServer = output[0]
