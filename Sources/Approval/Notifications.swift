@@ -77,21 +77,12 @@ public final class Notifier: Sendable {
         guard let data = try? encoder.encode(body) else { return }
         var headers = ["Content-Type": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        var last = ""
-        for attempt in 1...max(1, configuration.attempts) {
-            do {
-                let r = try await http.request("POST", url, headers: headers, body: Array(data),
-                                               timeout: .milliseconds(configuration.timeoutMs))
-                if (200..<300).contains(r.status) { sent.increment(); return }
-                last = "answered \(r.status): \(r.text.prefix(200))"
-                if !(r.status == 429 || r.status >= 500) { break }
-            } catch {
-                last = "\(error)"
-            }
-            if attempt < configuration.attempts {
-                try? await Task.sleep(for: .milliseconds(250 * (1 << min(attempt - 1, 4))))
-            }
-        }
+        let outcome = try? await http.requestRetrying(
+            "POST", url, headers: headers, body: Array(data), timeout: .milliseconds(configuration.timeoutMs),
+            attempts: max(1, configuration.attempts), backoff: { .milliseconds(250 * (1 << min($0 - 1, 4))) })
+        if let r = outcome?.response, (200..<300).contains(r.status) { sent.increment(); return }
+        let last = outcome?.response.map { "answered \($0.status): \($0.text.prefix(200))" }
+            ?? outcome?.error?.description ?? "cancelled"
         failed.increment()
         logger.error("notification not delivered", metadata: ["to": "\(what)", "error": "\(last)"])
     }

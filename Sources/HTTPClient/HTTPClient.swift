@@ -122,3 +122,45 @@ public final class HTTPClient: @unchecked Sendable {
         return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
     }
 }
+
+/// How a request sent with retries ended: the last answer, or the last
+/// transport error when no answer came, and how many attempts it took.
+public struct RetriedResponse: Sendable {
+    public var response: HTTPClientResponse?
+    public var error: HTTPClientError?
+    public var attempts: Int
+    /// 429 and 5xx are worth another try; so is no answer at all.
+    public static func retryable(_ status: Int) -> Bool { status == 429 || status >= 500 }
+}
+
+extension HTTPClient {
+    /// Sends until an answer that is not a 429 or 5xx comes, or `attempts` are
+    /// spent, waiting `backoff(attempt)` between tries. `answered` sees when each
+    /// answered attempt started (for latency metrics); `willRetry` sees why
+    /// another try follows. Only cancellation throws.
+    public func requestRetrying(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+                                timeout: Duration = .seconds(30), attempts: Int, backoff: (Int) -> Duration,
+                                willRetry: (_ attempt: Int, _ why: String) -> Void = { _, _ in },
+                                answered: (ContinuousClock.Instant) -> Void = { _ in }) async throws -> RetriedResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let start = ContinuousClock.now
+            var outcome = RetriedResponse(response: nil, error: nil, attempts: attempt)
+            let why: String
+            do {
+                let r = try await request(method, url, headers: headers, body: body, timeout: timeout)
+                answered(start)
+                outcome.response = r
+                why = "server answered \(r.status): \(r.text.prefix(300))"
+                if !RetriedResponse.retryable(r.status) { return outcome }
+            } catch let error as HTTPClientError {
+                outcome.error = error
+                why = error.description
+            }
+            if attempt >= max(1, attempts) { return outcome }
+            willRetry(attempt, why)
+            try await Task.sleep(for: backoff(attempt))
+        }
+    }
+}

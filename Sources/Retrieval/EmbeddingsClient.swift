@@ -92,43 +92,32 @@ public final class EmbeddingsClient: Sendable {
                                                     dimensions: nil))
         var headers = ["Content-Type": "application/json"]
         if let key = configuration.apiKey { headers["Authorization"] = "Bearer \(key)" }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let start = ContinuousClock.now
-            do {
-                let r = try await http.request("POST", "\(configuration.baseURL)/embeddings", headers: headers,
-                                               body: Array(body), timeout: .milliseconds(configuration.timeoutMs))
-                latency.recordDuration(since: start)
-                if r.status == 200 {
-                    let decoded: Response
-                    do { decoded = try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
-                        throw EmbeddingsError(kind: .malformed, message: "unexpected response: \(r.text.prefix(200))")
-                    }
-                    guard decoded.data.count == texts.count else {
-                        throw EmbeddingsError(kind: .malformed, message: "asked for \(texts.count) embeddings, got \(decoded.data.count)")
-                    }
-                    let ordered = decoded.data.sorted { $0.index < $1.index }.map(\.embedding)
-                    if let bad = ordered.first(where: { $0.count != configuration.dimensions }) {
-                        throw EmbeddingsError(kind: .malformed, message: "embedding has \(bad.count) dimensions, configured \(configuration.dimensions)")
-                    }
-                    return ordered
-                }
-                let retryable = r.status == 429 || r.status >= 500
-                if !retryable {
-                    throw EmbeddingsError(kind: .rejected, message: "server answered \(r.status): \(r.text.prefix(300))")
-                }
-                if attempt >= configuration.retries {
-                    throw EmbeddingsError(kind: .unavailable, message: "server answered \(r.status) \(attempt) times")
-                }
-            } catch let error as HTTPClientError {
-                if attempt >= configuration.retries {
-                    throw EmbeddingsError(kind: .unavailable, message: error.description)
-                }
-            }
-            let backoff = Duration.milliseconds(min(5_000, 200 * (1 << min(attempt - 1, 5))))
-            logger.warning("embeddings request failed, retrying", metadata: ["attempt": "\(attempt)"])
-            try await Task.sleep(for: backoff)
+        let outcome = try await http.requestRetrying(
+            "POST", "\(configuration.baseURL)/embeddings", headers: headers, body: Array(body),
+            timeout: .milliseconds(configuration.timeoutMs), attempts: configuration.retries,
+            backoff: { .milliseconds(min(5_000, 200 * (1 << min($0 - 1, 5)))) },
+            willRetry: { attempt, _ in logger.warning("embeddings request failed, retrying", metadata: ["attempt": "\(attempt)"]) },
+            answered: { latency.recordDuration(since: $0) })
+        guard let r = outcome.response else {
+            throw EmbeddingsError(kind: .unavailable, message: outcome.error?.description ?? "no answer")
         }
+        if r.status == 200 {
+            let decoded: Response
+            do { decoded = try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
+                throw EmbeddingsError(kind: .malformed, message: "unexpected response: \(r.text.prefix(200))")
+            }
+            guard decoded.data.count == texts.count else {
+                throw EmbeddingsError(kind: .malformed, message: "asked for \(texts.count) embeddings, got \(decoded.data.count)")
+            }
+            let ordered = decoded.data.sorted { $0.index < $1.index }.map(\.embedding)
+            if let bad = ordered.first(where: { $0.count != configuration.dimensions }) {
+                throw EmbeddingsError(kind: .malformed, message: "embedding has \(bad.count) dimensions, configured \(configuration.dimensions)")
+            }
+            return ordered
+        }
+        if RetriedResponse.retryable(r.status) {
+            throw EmbeddingsError(kind: .unavailable, message: "server answered \(r.status) \(outcome.attempts) times")
+        }
+        throw EmbeddingsError(kind: .rejected, message: "server answered \(r.status): \(r.text.prefix(300))")
     }
 }

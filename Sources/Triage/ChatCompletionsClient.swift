@@ -102,27 +102,21 @@ public final class ChatCompletionsClient: Sendable {
         let body = try JSONEncoder().encode(request)
         var headers = ["Content-Type": "application/json"]
         if let key = configuration.apiKey { headers["Authorization"] = "Bearer \(key)" }
-        var attempt = 0
-        var last = ""
-        while true {
-            attempt += 1
-            let start = ContinuousClock.now
-            do {
-                let r = try await http.request("POST", "\(configuration.baseURL)/chat/completions", headers: headers,
-                                               body: Array(body), timeout: .milliseconds(configuration.timeoutMs))
-                latency.recordDuration(since: start)
-                if r.status == 200 { return try decode(r.body, promptChars: body.count) }
-                last = "server answered \(r.status): \(r.text.prefix(300))"
-                if !(r.status == 429 || r.status >= 500) { throw PlannerError(last) }
-            } catch let error as HTTPClientError {
-                last = error.description
-            }
-            if attempt >= max(1, configuration.retries) {
-                throw PlannerError("chat completions unavailable after \(attempt) attempt(s): \(last)")
-            }
-            logger.warning("chat completion failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(last)"])
-            try await Task.sleep(for: .milliseconds(min(5_000, 250 * (1 << min(attempt - 1, 4)))))
+        let outcome = try await http.requestRetrying(
+            "POST", "\(configuration.baseURL)/chat/completions", headers: headers, body: Array(body),
+            timeout: .milliseconds(configuration.timeoutMs), attempts: max(1, configuration.retries),
+            backoff: { .milliseconds(min(5_000, 250 * (1 << min($0 - 1, 4)))) },
+            willRetry: { attempt, why in
+                logger.warning("chat completion failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(why)"])
+            },
+            answered: { latency.recordDuration(since: $0) })
+        if let r = outcome.response {
+            if r.status == 200 { return try decode(r.body, promptChars: body.count) }
+            let answer = "server answered \(r.status): \(r.text.prefix(300))"
+            if !RetriedResponse.retryable(r.status) { throw PlannerError(answer) }
+            throw PlannerError("chat completions unavailable after \(outcome.attempts) attempt(s): \(answer)")
         }
+        throw PlannerError("chat completions unavailable after \(outcome.attempts) attempt(s): \(outcome.error?.description ?? "no answer")")
     }
 
     private func decode(_ body: [UInt8], promptChars: Int) throws -> ChatCompletion {
