@@ -91,22 +91,25 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         // What wakes the loop: retrieval, or an outcome of one of our proposals.
         let trigger: Bool = switch event.payload {
         case .retrievalCompleted: true
-        default: Self.outcomeRequest(event).map(proposalIDs.contains) ?? false
+        default: Self.outcome(event).map { proposalIDs.contains($0.request) } ?? false
         }
         guard trigger, !state.escalated, state.status == .open, let retrieval = state.retrieval else { return [] }
         func derived(_ step: String, _ payload: IncidentEventPayload) -> IncidentEvent {
             .derived(incidentID: event.incidentID, producer: Self.producer, causationID: event.eventID, step: step,
                      trace: event.trace.child(), occurredAt: now, payload: payload)
         }
-        // Wait while one of our proposals has no outcome yet.
-        let answered = Set(state.events.compactMap(Self.outcomeRequest))
-        if proposals.contains(where: { !answered.contains($0.eventID) }) { return [] }
+        // Each request's outcome (the first recorded); wait while one of our proposals has none yet.
+        var outcomes: [String: PlanningContext.Step.Outcome] = [:]
+        for e in state.events {
+            if let o = Self.outcome(e), outcomes[o.request] == nil { outcomes[o.request] = o.outcome }
+        }
+        if proposals.contains(where: { outcomes[$0.eventID] == nil }) { return [] }
 
         let triaged = ours.contains { $0.type == "TriageProposed" }
         let spent = ours.reduce(0) { $0 + (Self.usage(of: $1)?.totalTokens ?? 0) }
         func escalate(_ reason: String, usage: PlannerUsage? = nil) -> [IncidentEvent] {
             let known = triaged ? "a triage was proposed" : "no triage yet"
-            let done = state.events.filter { if case .actionExecuted(let p) = $0.payload { proposalIDs.contains(p.requestID) } else { false } }.count
+            let done = proposals.filter { if case .executed? = outcomes[$0.eventID] { true } else { false } }.count
             return [derived("escalate", .incidentEscalated(IncidentEscalated(
                 reason: reason,
                 summary: "\(state.title): \(proposals.count) action(s) proposed, \(done) executed, \(known); retrieval found \(retrieval.postmortems.count) postmortem(s) and \(retrieval.runbooks.count) runbook(s)\(retrieval.postmortems.first.map { ", closest past incident: \($0.title) (\($0.documentID))" } ?? "").",
@@ -129,8 +132,7 @@ public final class ReasonerHandler: MessageHandler, Sendable {
             annotations.merge(a.annotations) { old, _ in old }
         }
         let history = proposals.compactMap { e -> PlanningContext.Step? in
-            guard case .actionProposed(let p) = e.payload,
-                  let outcome = state.events.lazy.compactMap({ Self.outcome($0, of: e.eventID) }).first else { return nil }
+            guard case .actionProposed(let p) = e.payload, let outcome = outcomes[e.eventID] else { return nil }
             return PlanningContext.Step(requestID: e.eventID, proposal: p, outcome: outcome)
         }
         let stale = Self.diagnosticsWithoutNewEvidence(history)
@@ -211,25 +213,15 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         }
     }
 
-    static func outcomeRequest(_ e: IncidentEvent) -> String? {
+    /// The request an outcome event answers, and what it says.
+    static func outcome(_ e: IncidentEvent) -> (request: String, outcome: PlanningContext.Step.Outcome)? {
         switch e.payload {
-        case .actionExecuted(let p): p.requestID
-        case .actionFailed(let p): p.requestID
-        case .actionRejected(let p): p.requestID
-        case .approvalExpired(let p): p.requestID
-        case .actionOutcomeUnknown(let p): p.requestID
-        default: nil
-        }
-    }
-
-    static func outcome(_ e: IncidentEvent, of request: String) -> PlanningContext.Step.Outcome? {
-        switch e.payload {
-        case .actionExecuted(let p) where p.requestID == request:
-            .executed(exitStatus: p.exitStatus, output: p.output, truncated: p.truncated, timedOut: p.timedOut)
-        case .actionFailed(let p) where p.requestID == request: .failed(p.error)
-        case .actionRejected(let p) where p.requestID == request: .rejected("\(p.approver.name): \(p.reason)")
-        case .approvalExpired(let p) where p.requestID == request: .expired
-        case .actionOutcomeUnknown(let p) where p.requestID == request: .unknown(p.reason)
+        case .actionExecuted(let p):
+            (p.requestID, .executed(exitStatus: p.exitStatus, output: p.output, truncated: p.truncated, timedOut: p.timedOut))
+        case .actionFailed(let p): (p.requestID, .failed(p.error))
+        case .actionRejected(let p): (p.requestID, .rejected("\(p.approver.name): \(p.reason)"))
+        case .approvalExpired(let p): (p.requestID, .expired)
+        case .actionOutcomeUnknown(let p): (p.requestID, .unknown(p.reason))
         default: nil
         }
     }
