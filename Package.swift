@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "executor", targets: ["executor"]),
         .executable(name: "approver", targets: ["approver"]),
         .executable(name: "reasoner", targets: ["reasoner"]),
+        .executable(name: "aiops-bench", targets: ["aiops-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,10 +48,9 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: [
             "CCurl",
         ], swiftSettings: strict),
+        // The event model: no transport, no C library.
         .target(name: "IncidentLog", dependencies: [
-            "Kafka",
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "DaemonRuntime", dependencies: [
             "Kafka", "IncidentLog",
@@ -62,6 +62,9 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "Ingest", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
@@ -76,6 +79,15 @@ let package = Package(
             "Kafka", "IncidentLog", "Corpus", "Postgres", "HTTPClient", "DaemonRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .target(name: "Embedding", dependencies: [
+            "Kafka", "IncidentLog", "Corpus", "Postgres", "Retrieval", "DaemonRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
         .target(name: "Actions", dependencies: [
@@ -90,6 +102,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
         .target(name: "Approval", dependencies: [
@@ -100,43 +114,38 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
 
         .target(name: "Triage", dependencies: [
-            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "Retrieval", "HTTPClient",
+            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
-        .executableTarget(name: "alert-ingestor", dependencies: [
-            "Ingest", "DaemonRuntime",
+        .executableTarget(name: "alert-ingestor", dependencies: ["Ingest", "DaemonRuntime"], swiftSettings: strict),
+        .executableTarget(name: "embedder", dependencies: ["Embedding", "DaemonRuntime"], swiftSettings: strict),
+        .executableTarget(name: "retriever", dependencies: ["Retrieval", "DaemonRuntime"], swiftSettings: strict),
+        .executableTarget(name: "approver", dependencies: ["Approval", "DaemonRuntime"], swiftSettings: strict),
+        .executableTarget(name: "reasoner", dependencies: ["Triage", "DaemonRuntime"], swiftSettings: strict),
+        .executableTarget(name: "executor", dependencies: ["Execution", "DaemonRuntime"], swiftSettings: strict),
+        .target(name: "OperatorCLI", dependencies: [
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "embedder", dependencies: [
-            "Retrieval", "Corpus", "DaemonRuntime", "IncidentLog", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "retriever", dependencies: [
-            "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "approver", dependencies: [
-            "Approval", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "reasoner", dependencies: [
-            "Triage", "Actions", "Retrieval", "DaemonRuntime", "IncidentLog", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "executor", dependencies: [
-            "Execution", "Actions", "DaemonRuntime", "IncidentLog", "Kafka",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
-            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Postgres",
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
+            "OperatorCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+        // Benchmarks: their own executable, run by `aiops bench`.
+        .executableTarget(name: "aiops-bench", dependencies: [
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
+            "OperatorCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
@@ -144,6 +153,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "Kafka", "IncidentLog", "HTTPClient", "DaemonRuntime",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
@@ -157,7 +168,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         .testTarget(name: "CorpusTests", dependencies: [
-            "Corpus", "Retrieval", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
+            "Corpus", "Retrieval", "Embedding", "IncidentLog", "Kafka", "Postgres", "DaemonRuntime", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "ActionsTests", dependencies: ["Actions", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ApprovalTests", dependencies: [
@@ -166,7 +177,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .testTarget(name: "TriageTests", dependencies: [
-            "Triage", "Approval", "Execution", "Actions", "Retrieval", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
+            "Triage", "Approval", "Execution", "Actions", "Retrieval", "Embedding", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
             "TestSupport", "HTTPClient", "Ingest",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -174,6 +185,12 @@ let package = Package(
         .testTarget(name: "ExecutionTests", dependencies: [
             "Execution", "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "OperatorCLI", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution", "DaemonRuntime", "HTTPClient", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
     ]

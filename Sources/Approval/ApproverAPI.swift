@@ -8,6 +8,7 @@ import IncidentLog
 import Kafka
 import Logging
 import NIOCore
+import Prometheus
 import Synchronization
 import Yams
 
@@ -74,9 +75,14 @@ struct APIError: Encodable { var code: String; var message: String }
 public func buildApproverApplication(handler: ApproverHandler, directory: ApproverDirectory, producer: KafkaProducer,
                                      topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
                                      slackResponsePrefix: String = "https://hooks.slack.com/",
+                                     registry: PrometheusCollectorRegistry? = nil,
                                      logger: Logger) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
-    router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
+    addOperationalRoutes(router, registry: registry) {
+        do { _ = try await producer.partitionCount(topic: topics.incidents, timeout: .seconds(2)); return nil } catch {
+            return "kafka: \(error)"
+        }
+    }
     @Sendable func authenticate(_ request: Request) -> ApproverDirectory.Entry? {
         guard let h = request.headers[.authorization], h.hasPrefix("Bearer ") else { return nil }
         return directory.identify(token: String(h.dropFirst(7)))

@@ -1,3 +1,4 @@
+import DaemonRuntime
 import IncidentLog
 import Kafka
 import Logging

@@ -6,37 +6,6 @@ import Kafka
 import Logging
 import Metrics
 
-/// Where the approver tells people that something waits for them.
-public struct NotificationConfiguration: Sendable {
-    /// A Slack (or Slack-compatible: Mattermost, Rocket.Chat) incoming-webhook URL.
-    public var slackWebhookURL: String?
-    /// A generic JSON webhook (PagerDuty/Opsgenie bridges, chat-ops bots, your own service).
-    public var webhookURL: String?
-    /// Sent as `Authorization: Bearer …` to the generic webhook, if set.
-    public var webhookToken: String?
-    /// The approver's address as people reach it (links in messages).
-    public var publicURL = "http://127.0.0.1:9098"
-    public var timeoutMs = 10_000
-    /// Attempts per message (transport errors, 429 and 5xx), with backoff.
-    public var attempts = 3
-
-    public init() {}
-
-    public var isEnabled: Bool { slackWebhookURL != nil || webhookURL != nil }
-
-    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> NotificationConfiguration {
-        var c = NotificationConfiguration()
-        c.slackWebhookURL = src.optionalString(nil, env: "SLACK_WEBHOOK_URL")
-        c.webhookURL = src.optionalString(nil, env: "NOTIFY_WEBHOOK_URL")
-        c.webhookToken = src.optionalString(nil, env: "NOTIFY_WEBHOOK_TOKEN")
-        c.publicURL = src.string(nil, env: "APPROVER_PUBLIC_URL", default: c.publicURL)
-        c.timeoutMs = try src.int(nil, env: "NOTIFY_TIMEOUT_MS", default: c.timeoutMs)
-        c.attempts = try src.int(nil, env: "NOTIFY_ATTEMPTS", default: c.attempts)
-        while c.publicURL.hasSuffix("/") { c.publicURL.removeLast() }
-        return c
-    }
-}
-
 /// What a notification is about.
 public enum Notice: Sendable {
     case approvalRequested(ApproverHandler.Pending)

@@ -1,32 +1,73 @@
-import Foundation
 import IncidentLog
 import Kafka
 import Logging
 import Prometheus
 import ServiceLifecycle
 
-/// The wiring every consuming daemon's `main` shares: a consumer group on one
-/// topic feeding a `ConsumeLoop`, `/healthz` `/readyz` `/metrics`, and a
-/// `ServiceGroup` that shuts down in reverse order on SIGTERM/SIGINT.
-public enum ConsumerDaemon {
-    public static func run<Handler: MessageHandler>(
-        service: String, topic: String, group: String, settings: DaemonSettings, producer: KafkaProducer,
-        handler: Handler, registry: PrometheusCollectorRegistry, host: String, port: Int,
-        extraServices: [any Service] = [], logger: Logger,
-        ready: @escaping @Sendable () async -> String? = { nil }
-    ) async throws {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: settings.kafka, groupID: group,
+/// The consumer group, `/healthz` `/readyz` `/metrics` address of a consuming
+/// daemon: `<PREFIX>_GROUP`, `<PREFIX>_HOST`, `<PREFIX>_PORT`.
+public struct ConsumerSettings: Sendable {
+    public let group: Setting
+    public let host: Setting
+    public let port: Setting
+    public var all: [Setting] { [group, host, port] }
+
+    public init(prefix: String, group: String, port: Int) {
+        self.group = Setting("\(prefix)_GROUP", default: group, "Kafka consumer group")
+        host = Setting("\(prefix)_HOST", default: "127.0.0.1", "address of `/healthz`, `/readyz`, `/metrics`")
+        self.port = Setting("\(prefix)_PORT", default: String(port), "their port")
+    }
+
+    public func read(_ src: ConfigSource) throws -> ConsumerEndpoint {
+        ConsumerEndpoint(group: try src.string(group), host: try src.string(host), port: try src.int(port))
+    }
+}
+
+/// Where a consuming daemon consumes from and answers its operational endpoints.
+public struct ConsumerEndpoint: Sendable, Hashable {
+    public var group: String
+    public var host: String
+    public var port: Int
+    public init(group: String, host: String = "127.0.0.1", port: Int) {
+        self.group = group; self.host = host; self.port = port
+    }
+}
+
+/// The services every consuming daemon runs: a consumer group on one topic
+/// feeding a `ConsumeLoop`, the producer (flushed last at shutdown), and
+/// `/healthz` `/readyz` `/metrics`. `/readyz` needs Kafka to answer and `readiness`
+/// (the daemon's own dependencies) to find no problem.
+public struct ConsumerDaemon<Handler: MessageHandler>: Sendable {
+    public var name: String
+    public var common: CommonConfiguration
+    public var endpoint: ConsumerEndpoint
+    public var topic: String
+    public var handler: Handler
+    public var producer: KafkaProducer
+    public var readiness: @Sendable () async -> String? = { nil }
+
+    public init(name: String, common: CommonConfiguration, endpoint: ConsumerEndpoint, topic: String, handler: Handler,
+                producer: KafkaProducer, readiness: @escaping @Sendable () async -> String? = { nil }) {
+        self.name = name; self.common = common; self.endpoint = endpoint; self.topic = topic; self.handler = handler
+        self.producer = producer; self.readiness = readiness
+    }
+
+    /// Producer first (stopped last), then the operational endpoints, `extra`, and the loop.
+    public func services(registry: PrometheusCollectorRegistry?, extra: [any Service] = [], logger: Logger) throws
+        -> [any Service] {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: common.kafka, groupID: endpoint.group,
                                                                                    topics: [topic]),
                                          logger: logger)
-        Observability.attachKafkaStatistics(consumer: consumer, group: group, topics: [topic])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: settings.topics,
-                               group: group, logger: logger)
-        let ops = buildOperationalApplication(host: host, port: port, service: service, registry: registry, ready: ready)
-        logger.info("\(service) started", metadata: ["group": "\(group)", "topic": "\(topic)"])
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: ProducerService(producer)), .init(service: ops)]
-            + extraServices.map { .init(service: $0) } + [.init(service: loop)]
-        try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                    logger: logger)).run()
+        Observability.attachKafkaStatistics(consumer: consumer, group: endpoint.group, topics: [topic])
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: common.topics,
+                               group: endpoint.group, logger: logger)
+        let (producer, topic, readiness) = (producer, topic, readiness)
+        let ops = buildOperationalApplication(host: endpoint.host, port: endpoint.port, service: name, registry: registry) {
+            // Ready when Kafka answers and the daemon's own dependencies do.
+            do { _ = try await producer.partitionCount(topic: topic, timeout: .seconds(2)) } catch { return "kafka: \(error)" }
+            return await readiness()
+        }
+        logger.info("\(name) started", metadata: ["group": "\(endpoint.group)", "topic": "\(topic)"])
+        return [ProducerService(producer), ops] + extra + [loop]
     }
 }

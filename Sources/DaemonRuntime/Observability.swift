@@ -7,11 +7,9 @@ import Prometheus
 /// Process-wide logging and metrics for a daemon's `main`. Libraries never
 /// call this; they take a `logger:` and use swift-metrics.
 public enum Observability {
-    /// Bootstraps swift-log (stderr, level from `LOG_LEVEL`) and swift-metrics
+    /// Bootstraps swift-log (stderr, at `level`) and swift-metrics
     /// (Prometheus). Returns the registry `/metrics` renders.
-    public static func bootstrap(service: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> PrometheusCollectorRegistry {
-        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    public static func bootstrap(service: String, level: Logger.Level = .info) -> PrometheusCollectorRegistry {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level

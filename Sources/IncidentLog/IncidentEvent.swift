@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 
 /// One fact in the incident event log (`aiops.incidents.v1`, key = incident id).
 public struct IncidentEvent: Sendable, Hashable {
@@ -90,48 +89,5 @@ extension IncidentEvent: Codable {
         try c.encode(causationID, forKey: .causationID)
         try c.encode(trace, forKey: .trace)
         try c.encode(payload.value, forKey: .payload)
-    }
-}
-
-/// Kafka encoding of incident events: JSON value, incident id as key, and the
-/// type, id and W3C trace context also as headers (so tools can route and
-/// trace without parsing the value).
-public enum IncidentEventCodec {
-    public static func encode(_ event: IncidentEvent, topics: TopicSet) throws -> KafkaOutgoingMessage {
-        let value = try event.jsonBytes()
-        var headers = [
-            KafkaHeader(key: "event_type", string: event.type),
-            KafkaHeader(key: "event_id", string: event.eventID),
-            KafkaHeader(key: "content-type", string: "application/json"),
-            KafkaHeader(key: "traceparent", string: event.trace.traceparent),
-        ]
-        if let state = event.trace.tracestate, !state.isEmpty {
-            headers.append(KafkaHeader(key: "tracestate", string: state))
-        }
-        return KafkaOutgoingMessage(topic: topics.incidents, key: event.incidentID, value: value,
-                                    headers: headers)
-    }
-
-    public static func decode(_ message: KafkaConsumerMessage) throws -> IncidentEvent {
-        try JSONDecoder().decode(IncidentEvent.self, from: Data(message.value))
-    }
-}
-
-import Logging
-
-/// Reads the incident log to its current end: how daemons rebuild their state before acting.
-public enum IncidentLogReader {
-    /// Calls `body` for every decodable event in log order per incident; returns how many there were.
-    @discardableResult
-    public static func forEachEvent(topics: TopicSet, configuration: KafkaConfiguration, logger: Logger,
-                                    _ body: (IncidentEvent) -> Void) async throws -> Int {
-        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration, logger: logger)
-        var count = 0
-        for m in try await reader.readToEnd() {
-            guard let e = try? IncidentEventCodec.decode(m) else { continue }
-            body(e)
-            count += 1
-        }
-        return count
     }
 }

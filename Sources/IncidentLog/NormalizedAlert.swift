@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 
 /// One alert as received (aiops.alerts.v1, key = fingerprint).
 public struct NormalizedAlert: Sendable, Hashable, Codable {
@@ -30,49 +29,5 @@ public struct NormalizedAlert: Sendable, Hashable, Codable {
         case fingerprint, status, alertname, receiver, labels, annotations
         case alertID = "alert_id", startsAt = "starts_at", endsAt = "ends_at", generatorURL = "generator_url"
         case groupKey = "group_key", externalURL = "external_url", receivedAt = "received_at"
-    }
-
-    public func message(topics: TopicSet, trace: TraceContext) throws -> KafkaOutgoingMessage {
-        KafkaOutgoingMessage(topic: topics.alerts, key: fingerprint, value: jsonBytes(),
-                             headers: [KafkaHeader(key: "content-type", string: "application/json"),
-                                       KafkaHeader(key: "traceparent", string: trace.traceparent)])
-    }
-}
-
-/// A message that could not be handled (aiops.deadletter.v1).
-public struct DeadLetter: Sendable, Hashable, Codable {
-    public var sourceTopic: String
-    public var sourcePartition: Int32
-    public var sourceOffset: Int64
-    public var sourceKey: String?
-    public var consumerGroup: String
-    public var error: String
-    public var attempts: Int
-    public var failedAt: String
-    public var valueBase64: String
-
-    public init(source: KafkaConsumerMessage, consumerGroup: String, error: String, attempts: Int, failedAt: Date) {
-        sourceTopic = source.topic
-        sourcePartition = source.partition
-        sourceOffset = source.offset
-        sourceKey = source.keyString
-        self.consumerGroup = consumerGroup
-        self.error = error
-        self.attempts = attempts
-        self.failedAt = RFC3339.format(failedAt)
-        valueBase64 = Data(source.value).base64EncodedString()
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case error, attempts
-        case sourceTopic = "source_topic", sourcePartition = "source_partition", sourceOffset = "source_offset"
-        case sourceKey = "source_key", consumerGroup = "consumer_group", failedAt = "failed_at"
-        case valueBase64 = "value_base64"
-    }
-
-    public func message(topics: TopicSet) throws -> KafkaOutgoingMessage {
-        KafkaOutgoingMessage(topic: topics.deadLetter, key: "\(sourceTopic)/\(sourcePartition)/\(sourceOffset)",
-                             value: Array(try JSONEncoder().encode(self)),
-                             headers: [KafkaHeader(key: "content-type", string: "application/json")])
     }
 }

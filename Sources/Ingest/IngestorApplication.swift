@@ -20,12 +20,7 @@ public func buildIngestorApplication(configuration: IngestorConfiguration, produ
     let router = Router(context: BasicRequestContext.self)
     let handlers = IngestHandlers(configuration: configuration, producer: producer, coordinator: coordinator,
                                   logger: logger)
-    router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
-    router.get("/readyz") { _, _ in await handlers.ready() }
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                 body: .init(byteBuffer: ByteBuffer(string: registry.map(Observability.render) ?? "")))
-    }
+    addOperationalRoutes(router, registry: registry) { await handlers.readiness() }
     let api = router.group("api/v1").add(middleware: AuthMiddleware(configuration: configuration))
     api.post("alerts") { request, context in try await handlers.alerts(request, context: context) }
     api.post("incidentreports") { request, context in try await handlers.incidentReport(request, context: context) }
@@ -91,12 +86,13 @@ struct IngestHandlers: Sendable {
         }
     }
 
-    func ready() async -> Response {
+    /// nil when Kafka answers, else the problem.
+    func readiness() async -> String? {
         do {
             _ = try await producer.partitionCount(topic: configuration.topics.incidents, timeout: .seconds(2))
-            return jsonResponse(.ok, ["status": "ready"])
+            return nil
         } catch {
-            return jsonResponse(.serviceUnavailable, ["status": "kafka unreachable: \(error)"])
+            return "kafka unreachable: \(error)"
         }
     }
 

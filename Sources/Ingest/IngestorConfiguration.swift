@@ -2,43 +2,75 @@ import DaemonRuntime
 import Foundation
 import IncidentLog
 import Kafka
+import Logging
 
 /// alert-ingestor's configuration. Each field: flag > environment > default.
-public struct IngestorConfiguration: Sendable {
-    /// `--host` / `INGESTOR_HOST`: address to listen on.
+public struct IngestorConfiguration: DaemonConfiguration {
+    public static let daemon = "alert-ingestor"
+    public static let abstract = "Receives Alertmanager webhooks and IncidentReports and appends incidents to the event log."
+
+    static let host = Setting("INGESTOR_HOST", flag: "host", default: "127.0.0.1", "address to listen on")
+    static let port = Setting("INGESTOR_PORT", flag: "port", default: "9095", "port of the webhook API, `/healthz`, `/readyz`, `/metrics`")
+    static let bearerToken = Setting("INGESTOR_BEARER_TOKEN", flag: "bearer-token", secret: true,
+                                     "required `Authorization: Bearer` token (no auth when neither this nor basic auth is set)")
+    static let basicAuthUser = Setting("INGESTOR_BASIC_AUTH_USER", flag: "basic-auth-user", "accepted basic-auth user")
+    static let basicAuthPassword = Setting("INGESTOR_BASIC_AUTH_PASSWORD", secret: true, "its password")
+    static let maxBodyBytes = Setting("INGESTOR_MAX_BODY_BYTES", flag: "max-body-bytes", default: "4194304",
+                                      "larger requests get 413")
+    static let deliveryTimeout = Setting("KAFKA_DELIVERY_TIMEOUT_MS", flag: "delivery-timeout-ms", default: "10000",
+                                         "how long a request waits for Kafka before 503")
+    static let retryAfter = Setting("INGESTOR_RETRY_AFTER_SECONDS", default: "5", "`Retry-After` sent with 503")
+
+    public static let settings = CommonConfiguration.settings + [
+        host, port, bearerToken, basicAuthUser, basicAuthPassword, maxBodyBytes, deliveryTimeout, retryAfter,
+    ]
+
     public var host = "127.0.0.1"
-    /// `--port` / `INGESTOR_PORT`.
     public var port = 9095
-    /// `--kafka-brokers` / `KAFKA_BROKERS`: bootstrap servers.
     public var kafkaBrokers = "127.0.0.1:9092"
-    /// `--topic-prefix` / `AIOPS_TOPIC_PREFIX`: prefix of every topic name.
     public var topicPrefix = ""
-    /// `--bearer-token` / `INGESTOR_BEARER_TOKEN`: required `Authorization: Bearer` token, if set.
     public var bearerToken: String?
-    /// `--basic-auth-user` / `INGESTOR_BASIC_AUTH_USER` and `INGESTOR_BASIC_AUTH_PASSWORD`: accepted basic-auth credentials, if set.
     public var basicAuthUser: String?
     public var basicAuthPassword: String?
-    /// `--max-body-bytes` / `INGESTOR_MAX_BODY_BYTES`: larger requests get 413.
     public var maxBodyBytes = 4 * 1024 * 1024
-    /// `--delivery-timeout-ms` / `KAFKA_DELIVERY_TIMEOUT_MS`: how long a request waits for Kafka before 503.
     public var deliveryTimeoutMs = 10_000
-    /// `--retry-after-seconds` / `INGESTOR_RETRY_AFTER_SECONDS`: `Retry-After` sent with 503.
     public var retryAfterSeconds = 5
-    /// `KAFKA_PROPERTIES`: extra librdkafka properties (TLS, SASL, tuning), `k=v,k=v`.
     public var kafkaProperties: [String: String] = [:]
+    public var logLevel: Logger.Level = .info
 
+    /// The defaults.
     public init() {}
+
+    public init(_ src: ConfigSource) throws {
+        let common = try CommonConfiguration(service: Self.daemon, src)
+        kafkaBrokers = common.kafka.bootstrapServers
+        kafkaProperties = common.kafka.properties
+        topicPrefix = common.topics.prefix
+        logLevel = common.logLevel
+        host = try src.string(Self.host)
+        port = try src.int(Self.port)
+        bearerToken = try src.optional(Self.bearerToken)
+        basicAuthUser = try src.optional(Self.basicAuthUser)
+        basicAuthPassword = try src.optional(Self.basicAuthPassword)
+        maxBodyBytes = try src.int(Self.maxBodyBytes)
+        deliveryTimeoutMs = try src.int(Self.deliveryTimeout)
+        retryAfterSeconds = try src.int(Self.retryAfter)
+    }
+
+    public var common: CommonConfiguration {
+        var kafka = KafkaConfiguration(bootstrapServers: kafkaBrokers, clientID: Self.daemon)
+        kafka.properties = kafkaProperties
+        kafka.statisticsIntervalMs = 15_000
+        return CommonConfiguration(kafka: kafka, topics: topics, logLevel: logLevel)
+    }
 
     public var topics: TopicSet { TopicSet(prefix: topicPrefix) }
 
     public var requiresAuth: Bool { bearerToken != nil || basicAuthUser != nil }
 
     public var producerConfiguration: KafkaProducerConfiguration {
-        var c = KafkaProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: kafkaBrokers,
-                                                                     clientID: "alert-ingestor"))
+        var c = KafkaProducerConfiguration(kafka: common.kafka)
         c.deliveryTimeoutMs = deliveryTimeoutMs
-        c.kafka.statisticsIntervalMs = 15_000
-        c.kafka.properties = kafkaProperties
         return c
     }
 }

@@ -4,41 +4,6 @@ import HTTPClient
 import Logging
 import Metrics
 
-/// Settings of an OpenAI-compatible `POST /v1/embeddings` server.
-public struct EmbeddingsConfiguration: Sendable {
-    /// `EMBEDDINGS_URL`: base URL up to and including `/v1`.
-    public var baseURL = "http://127.0.0.1:8089/v1"
-    /// `EMBEDDINGS_MODEL`: recorded on every chunk; a change re-embeds.
-    public var model = "multilingual-e5-small"
-    /// `EMBEDDINGS_API_KEY`: sent as a bearer token when set.
-    public var apiKey: String?
-    /// `EMBEDDINGS_INPUT_TYPE`: send `input_type` (passage/query) for e5-style models.
-    public var sendInputType = true
-    /// `EMBEDDINGS_DIMENSIONS`: vector size; the index is created with it.
-    public var dimensions = 384
-    /// `EMBEDDINGS_BATCH_SIZE`: texts per request.
-    public var batchSize = 32
-    /// `EMBEDDINGS_TIMEOUT_MS`.
-    public var timeoutMs = 60_000
-    /// `EMBEDDINGS_RETRIES`: attempts per request on transport errors, 429 and 5xx.
-    public var retries = 4
-
-    public init() {}
-
-    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> EmbeddingsConfiguration {
-        var c = EmbeddingsConfiguration()
-        c.baseURL = src.string(nil, env: "EMBEDDINGS_URL", default: c.baseURL)
-        c.model = src.string(nil, env: "EMBEDDINGS_MODEL", default: c.model)
-        c.apiKey = src.optionalString(nil, env: "EMBEDDINGS_API_KEY")
-        c.sendInputType = src.string(nil, env: "EMBEDDINGS_INPUT_TYPE", default: "true") != "false"
-        c.dimensions = try src.int(nil, env: "EMBEDDINGS_DIMENSIONS", default: c.dimensions)
-        c.batchSize = try src.int(nil, env: "EMBEDDINGS_BATCH_SIZE", default: c.batchSize)
-        c.timeoutMs = try src.int(nil, env: "EMBEDDINGS_TIMEOUT_MS", default: c.timeoutMs)
-        c.retries = try src.int(nil, env: "EMBEDDINGS_RETRIES", default: c.retries)
-        return c
-    }
-}
-
 public struct EmbeddingsError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable { case unavailable, rejected, malformed }
     public var kind: Kind

@@ -172,40 +172,30 @@ public actor IndexStore {
         try await withConnection { db in _ = try await db.query("DELETE FROM documents WHERE id = $1", [documentID]) }
     }
 
-    public struct ChunkRecord: Sendable, Hashable {
-        public var id: String
-        public var documentID: String
-        public var kind: String
-        public var headingPath: String
-        public var content: String
-    }
-
-    /// The text of the given chunks (for planners reading their evidence).
-    public func chunks(ids: [String]) async throws -> [ChunkRecord] {
-        guard !ids.isEmpty else { return [] }
+    /// The text of the given chunks, and every section (with its text) of the given documents in document
+    /// order, in one round trip: what `RetrievalCompleted` carries so the reasoner needs no database.
+    public func evidence(chunkIDs: [String], documentIDs: [String]) async throws
+        -> (texts: [String: String], sections: [Citation]) {
+        guard !chunkIDs.isEmpty || !documentIDs.isEmpty else { return ([:], []) }
         return try await withConnection { db in
-            try await db.query("SELECT id, document_id, kind, heading_path, content FROM chunks WHERE id = ANY($1::text[])",
-                               [pgArray(ids)]).rows.map {
-                ChunkRecord(id: $0[0] ?? "", documentID: $0[1] ?? "", kind: $0[2] ?? "", headingPath: $0[3] ?? "",
-                            content: $0[4] ?? "")
-            }
-        }
-    }
-
-    /// Every section of the given documents, as citations in document order.
-    public func sections(documentIDs: [String]) async throws -> [Citation] {
-        guard !documentIDs.isEmpty else { return [] }
-        return try await withConnection { db in
-            try await db.query("""
-                SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end
+            let rows = try await db.query("""
+                SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end,
+                       left(c.content, \(Citation.maxText)), c.document_id = ANY($2::text[])
                 FROM chunks c JOIN documents d ON d.id = c.document_id
-                WHERE c.document_id = ANY($1::text[]) ORDER BY c.document_id, c.ordinal
-                """, [pgArray(documentIDs)]).rows.map {
-                Citation(documentID: $0[1] ?? "", title: $0[2] ?? "", path: $0[3] ?? "", kind: $0[4] ?? "",
-                         chunkID: $0[0] ?? "", headingPath: $0[5] ?? "", lineStart: Int($0[6] ?? "1") ?? 1,
-                         lineEnd: Int($0[7] ?? "1") ?? 1, score: 0, vectorRank: nil, textRank: nil, similarity: nil,
-                         boosts: ["section"])
+                WHERE c.id = ANY($1::text[]) OR c.document_id = ANY($2::text[]) ORDER BY c.document_id, c.ordinal
+                """, [pgArray(chunkIDs), pgArray(documentIDs)]).rows
+            var texts: [String: String] = [:]
+            var sections: [Citation] = []
+            for r in rows {
+                let id = r[0] ?? ""
+                texts[id] = r[8] ?? ""
+                guard r[9] == "t" else { continue }
+                sections.append(Citation(documentID: r[1] ?? "", title: r[2] ?? "", path: r[3] ?? "", kind: r[4] ?? "",
+                                         chunkID: id, headingPath: r[5] ?? "", lineStart: Int(r[6] ?? "1") ?? 1,
+                                         lineEnd: Int(r[7] ?? "1") ?? 1, score: 0, vectorRank: nil, textRank: nil,
+                                         similarity: nil, boosts: ["section"], text: r[8]))
             }
+            return (texts, sections)
         }
     }
 
@@ -214,6 +204,13 @@ public actor IndexStore {
     /// Whether anything is indexed: an index probe, not a count, so it can run per incident.
     public func isEmpty() async throws -> Bool {
         try await withConnection { db in try await db.query("SELECT EXISTS (SELECT 1 FROM chunks)").rows[0][0] != "t" }
+    }
+
+    /// nil when PostgreSQL answers, else the problem (for `/readyz`).
+    public func readiness() async -> String? {
+        do { _ = try await withConnection { db in try await db.query("SELECT 1") }; return nil } catch {
+            return "postgres: \(error)"
+        }
     }
 
     public func counts() async throws -> Counts {

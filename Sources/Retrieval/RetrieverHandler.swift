@@ -21,7 +21,7 @@ public struct RetrieverHandler: BatchMessageHandler {
     let topics: TopicSet
     let logger: Logger
     public var postmortems = 5
-    public var runbooks = 3
+    public var runbooks = 5
     /// Alert names already searched per incident (bounded; a restart at worst
     /// searches again and produces the same event id).
     private let searched = Searched()
@@ -162,11 +162,14 @@ public struct RetrieverHandler: BatchMessageHandler {
                                       model: model, postmortems: [], runbooks: [])
         }
         let returned = Set(r.map(\.chunkID))
-        let sections = try await search.store.sections(documentIDs: r.map(\.documentID)).filter { !returned.contains($0.chunkID) }
+        // The evidence travels with the event: the reasoner reads it from the log, replays show what was seen.
+        let evidence = try await search.store.evidence(chunkIDs: (p + r).map(\.chunkID), documentIDs: r.map(\.documentID))
+        func withText(_ c: Citation) -> Citation { var c = c; c.text = evidence.texts[c.chunkID]; return c }
         return RetrievalCompleted(
             query: query.text, found: found,
             reason: found ? nil : "no postmortem or runbook above similarity \(search.tuning.minSimilarity) (\(searched) chunks searched)",
-            model: model, postmortems: p, runbooks: r, runbookSections: sections)
+            model: model, postmortems: p.map(withText), runbooks: r.map(withText),
+            runbookSections: evidence.sections.filter { !returned.contains($0.chunkID) })
     }
 }
 

@@ -2,19 +2,6 @@ import Actions
 import Foundation
 import IncidentLog
 
-/// A cited section the planner can read.
-public struct EvidenceSection: Sendable, Hashable {
-    public var chunkID: String
-    public var documentID: String
-    public var kind: String
-    public var headingPath: String
-    public var content: String
-    public init(chunkID: String, documentID: String, kind: String, headingPath: String, content: String) {
-        self.chunkID = chunkID; self.documentID = documentID; self.kind = kind; self.headingPath = headingPath
-        self.content = content
-    }
-}
-
 /// An action the planner would take, with the sections it comes from.
 public struct Candidate: Sendable, Hashable {
     public var action: String

@@ -5,46 +5,6 @@ import IncidentLog
 import Logging
 import Metrics
 
-/// Where and how the LLM planner talks to an OpenAI-compatible
-/// `/v1/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server, Ollama, LiteLLM…).
-public struct LLMConfiguration: Sendable {
-    /// Base URL up to and including `/v1`.
-    public var baseURL = "http://127.0.0.1:8080/v1"
-    public var model = "gpt-4o-mini"
-    public var apiKey: String?
-    public var timeoutMs = 60_000
-    /// `max_tokens` of one completion (also capped by what the incident has left).
-    public var maxCompletionTokens = 1_024
-    /// Answers that are not one valid tool call are sent back with the error this many times in all.
-    public var attempts = 3
-    /// Transport errors, 429 and 5xx are retried this many times in all, with backoff.
-    public var retries = 3
-    /// `tool_choice` to send: "required" (OpenAI and most servers) or "auto" for servers without it.
-    public var toolChoice = "required"
-    /// Characters of one evidence section, of one action's output, and of all evidence in a prompt.
-    public var sectionChars = 1_500
-    public var outputChars = 4_000
-    public var evidenceChars = 30_000
-
-    public init() {}
-
-    public static func fromEnvironment(_ src: ConfigSource = ConfigSource()) throws -> LLMConfiguration {
-        var c = LLMConfiguration()
-        c.baseURL = src.string(nil, env: "LLM_URL", default: c.baseURL)
-        c.model = src.string(nil, env: "LLM_MODEL", default: c.model)
-        c.apiKey = src.optionalString(nil, env: "LLM_API_KEY")
-        c.timeoutMs = try src.int(nil, env: "LLM_TIMEOUT_MS", default: c.timeoutMs)
-        c.maxCompletionTokens = try src.int(nil, env: "LLM_MAX_COMPLETION_TOKENS", default: c.maxCompletionTokens)
-        c.attempts = try src.int(nil, env: "LLM_ATTEMPTS", default: c.attempts)
-        c.retries = try src.int(nil, env: "LLM_RETRIES", default: c.retries)
-        c.toolChoice = src.string(nil, env: "LLM_TOOL_CHOICE", default: c.toolChoice)
-        guard ["required", "auto"].contains(c.toolChoice) else {
-            throw ConfigError("LLM_TOOL_CHOICE must be required or auto, not \(c.toolChoice)")
-        }
-        return c
-    }
-}
-
 /// One tool call the model made.
 public struct ToolCall: Sendable {
     public var id: String

@@ -4,30 +4,7 @@ import Foundation
 import IncidentLog
 import Kafka
 import Logging
-import Retrieval
 import Synchronization
-
-/// Bounds of the agent loop per incident.
-public struct ReasonerBounds: Sendable {
-    /// Proposals + triage the reasoner may append per incident.
-    public var maxIterations = 10
-    /// Time since the incident opened after which it escalates instead of proposing.
-    public var maxWallSeconds: Double = 1_800
-    /// Tokens the planner may spend per incident (the LLM planner; the built-in spends none).
-    public var maxTokens = 60_000
-    /// Diagnostics in a row that brought no new evidence (failed, or output seen before) before the loop concludes.
-    public var noProgressIterations = 3
-    /// Propose read-only diagnostics before the triage (off: triage straight after retrieval).
-    public var diagnostics = true
-    public init(maxIterations: Int = 10, maxWallSeconds: Double = 1_800, maxTokens: Int = 60_000,
-                noProgressIterations: Int = 3, diagnostics: Bool = true) {
-        self.maxIterations = maxIterations
-        self.maxWallSeconds = maxWallSeconds
-        self.maxTokens = maxTokens
-        self.noProgressIterations = noProgressIterations
-        self.diagnostics = diagnostics
-    }
-}
 
 /// The reasoner: after retrieval, asks its planner (built-in or LLM) for the
 /// next step, one at a time, waiting for each proposal's outcome; appends
@@ -43,17 +20,15 @@ public final class ReasonerHandler: MessageHandler, Sendable {
     public static let producer = "reasoner"
     let planner: any TriagePlanner
     let catalog: ActionCatalog
-    let store: IndexStore
     let topics: TopicSet
     let bounds: ReasonerBounds
     let logger: Logger
     private let states = Mutex<[String: IncidentState]>([:])
 
-    public init(planner: any TriagePlanner, catalog: ActionCatalog, store: IndexStore, topics: TopicSet,
+    public init(planner: any TriagePlanner, catalog: ActionCatalog, topics: TopicSet,
                 bounds: ReasonerBounds = ReasonerBounds(), logger: Logger) {
         self.planner = planner
         self.catalog = catalog
-        self.store = store
         self.topics = topics
         self.bounds = bounds
         self.logger = logger
@@ -122,9 +97,7 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         if spent >= bounds.maxTokens { return escalate("token bound (\(bounds.maxTokens)) reached: \(spent) spent") }
 
         let allowed = Set(retrieval.citations.map(\.chunkID))
-        let sections = try await store.chunks(ids: Array(allowed)).map {
-            EvidenceSection(chunkID: $0.id, documentID: $0.documentID, kind: $0.kind, headingPath: $0.headingPath, content: $0.content)
-        }
+        let sections = EvidenceSection.from(retrieval)
         var labels = state.opened?.labels ?? [:]
         var annotations = state.opened?.annotations ?? [:]
         for a in state.firingAlerts {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Kafka
 import Logging
@@ -12,23 +13,7 @@ struct AIOps: AsyncParsableCommand {
         abstract: "Operator CLI of the AIOps triage system.",
         subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
                       Approvals.self, Approve.self, Reject.self,
-                      TopicsCommand.self, Dev.self, Bench.self])
-}
-
-/// Options every command that talks to Kafka shares.
-struct KafkaOptions: ParsableArguments {
-    @Option(help: "Kafka bootstrap servers (KAFKA_BROKERS, default 127.0.0.1:9092).") var kafkaBrokers: String?
-    @Option(help: "Topic name prefix (AIOPS_TOPIC_PREFIX).") var topicPrefix: String?
-
-    var brokers: String { ConfigSource().string(kafkaBrokers, env: "KAFKA_BROKERS", default: "127.0.0.1:9092") }
-    var topics: TopicSet { TopicSet(prefix: ConfigSource().string(topicPrefix, env: "AIOPS_TOPIC_PREFIX", default: "")) }
-    var configuration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, clientID: "aiops-cli") }
-}
-
-func cliLogger(_ label: String = "aiops") -> Logger {
-    var l = Logger(label: label)
-    l.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .error
-    return l
+                      TopicsCommand.self, Dev.self, Settings.self, Bench.self])
 }
 
 /// Reads and decodes the whole incident log; undecodable records are reported, not fatal.

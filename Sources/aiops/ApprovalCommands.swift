@@ -1,6 +1,7 @@
 import ArgumentParser
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import HTTPClient
 
 /// Options for talking to the approver's API as a named human.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Corpus
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Kafka
 import Retrieval
@@ -61,19 +62,6 @@ struct CorpusCommand: AsyncParsableCommand {
             await producer.close()
             print("corpus reembed: \(events.count) documents republished")
         }
-    }
-}
-
-/// Options for commands that read the index.
-struct IndexOptions: ParsableArguments {
-    @Option(help: "PostgreSQL URL (DATABASE_URL).") var databaseURL: String?
-
-    func store() throws -> (IndexStore, EmbeddingsClient) {
-        let src = ConfigSource()
-        let config = try EmbeddingsConfiguration.fromEnvironment(src)
-        let url = src.string(databaseURL, env: "DATABASE_URL", default: DaemonSettings.defaultDatabaseURL)
-        return (IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger()),
-                try EmbeddingsClient(configuration: config, logger: cliLogger()))
     }
 }
 

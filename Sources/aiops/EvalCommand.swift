@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corpus
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Retrieval
 import Yams
@@ -8,15 +9,6 @@ import Yams
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Score the system against labelled suites.",
                                                     subcommands: [RetrievalEval.self])
-}
-
-/// A labelled retrieval case: an alert and the documents that answer it.
-struct RetrievalCase: Decodable {
-    struct Alert: Decodable { var labels: [String: String]; var annotations: [String: String]? }
-    var name: String
-    var wording: String
-    var alert: Alert
-    var expect: [String]
 }
 
 struct RetrievalEval: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import HTTPClient
 import Ingest
 

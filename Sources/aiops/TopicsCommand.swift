@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Kafka
 

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import DaemonRuntime
 import IncidentLog
 import Kafka
 import NIOCore

@@ -1,5 +1,6 @@
 import Corpus
 import DaemonRuntime
+import Embedding
 import Foundation
 import IncidentLog
 import Kafka

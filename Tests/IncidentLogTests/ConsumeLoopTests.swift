@@ -1,5 +1,6 @@
 import Foundation
 @testable import DaemonRuntime
+import DaemonRuntime
 import IncidentLog
 import Kafka
 import Logging
@@ -166,21 +167,40 @@ struct GracefulShutdownTests {
 @Suite("Configuration precedence")
 struct ConfigSourceTests {
     @Test func flagBeatsEnvironmentBeatsDefault() throws {
+        let port = Setting("INGESTOR_PORT", flag: "port", default: "1", "p")
+        let brokers = Setting("KAFKA_BROKERS", default: "d", "b")
+        let empty = Setting("EMPTY", default: "d", "e")
         let src = ConfigSource(environment: ["KAFKA_BROKERS": "env:9092", "INGESTOR_PORT": "7000", "EMPTY": ""])
-        #expect(src.string("flag:9092", env: "KAFKA_BROKERS", default: "d") == "flag:9092")
-        #expect(src.string(nil, env: "KAFKA_BROKERS", default: "d") == "env:9092")
-        #expect(src.string(nil, env: "EMPTY", default: "d") == "d")
-        #expect(try src.int(nil, env: "INGESTOR_PORT", default: 1) == 7000)
-        #expect(try src.int(9, env: "INGESTOR_PORT", default: 1) == 9)
-        #expect(throws: ConfigError.self) { try ConfigSource(environment: ["P": "x"]).int(nil, env: "P", default: 1) }
+        #expect(try src.string(brokers) == "env:9092")
+        #expect(try ConfigSource(environment: src.environment, flags: ["kafka-brokers": "flag:9092"]).string(brokers) == "flag:9092")
+        #expect(try src.string(empty) == "d")
+        #expect(try src.int(port) == 7000)
+        #expect(try ConfigSource(environment: src.environment, flags: ["port": "9"]).int(port) == 9)
+        #expect(throws: ConfigError.self) { try ConfigSource(environment: ["INGESTOR_PORT": "x"]).int(port) }
+        #expect(throws: ConfigError.self) { try ConfigSource(environment: [:]).string(Setting("REQUIRED", "r")) }
+    }
+
+    @Test func secretsComeFromFiles() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try "s3cret\n".write(to: file, atomically: true, encoding: .utf8)
+        let key = Setting("SOME_KEY", secret: true, "k")
+        #expect(try ConfigSource(environment: ["SOME_KEY_FILE": file.path]).string(key) == "s3cret")
+        #expect(throws: ConfigError.self) { try ConfigSource(environment: ["SOME_KEY_FILE": "/nonexistent"]).string(key) }
+    }
+
+    @Test func commandLineFlags() throws {
+        let settings = [Setting("INGESTOR_PORT", flag: "port", default: "1", "p")]
+        #expect(try DaemonMain.parse(["--port", "5", "--port=6"], settings: settings) == ["port": "6"])
+        #expect(try DaemonMain.parse(["--help"], settings: settings) == nil)
+        #expect(throws: ConfigError.self) { try DaemonMain.parse(["--nope", "1"], settings: settings) }
+        #expect(throws: ConfigError.self) { try DaemonMain.parse(["--port"], settings: settings) }
+        #expect(throws: ConfigError.self) { try DaemonMain.parse(["stray"], settings: settings) }
     }
 
     @Test func kafkaPropertiesParseAndRejectGarbage() throws {
-        let ok = ConfigSource(environment: ["KAFKA_PROPERTIES": "security.protocol=SASL_SSL, sasl.mechanism=PLAIN"])
-        #expect(try ok.kafkaProperties() == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
-        #expect(throws: ConfigError.self) {
-            try ConfigSource(environment: ["KAFKA_PROPERTIES": "novalue"]).kafkaProperties()
-        }
+        #expect(try CommonConfiguration.parseProperties("security.protocol=SASL_SSL, sasl.mechanism=PLAIN")
+            == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
+        #expect(throws: ConfigError.self) { try CommonConfiguration.parseProperties("novalue") }
     }
 }
 

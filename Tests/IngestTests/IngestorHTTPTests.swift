@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import DaemonRuntime
 import IncidentLog
 @testable import Ingest
 import Kafka

@@ -1,4 +1,5 @@
 import Foundation
+import DaemonRuntime
 import IncidentLog
 import Kafka
 

@@ -84,7 +84,7 @@ struct EndToEndTests {
             tasks.append(Task { try await loop.run() })
         }
         let retriever = RetrieverHandler(search: f.search, topics: topics, logger: TestKafka.logger)
-        let reasoner = ReasonerHandler(planner: try llm(model)(catalog), catalog: catalog, store: f.store, topics: topics,
+        let reasoner = ReasonerHandler(planner: try llm(model)(catalog), catalog: catalog, topics: topics,
                                        logger: TestKafka.logger)
         let key = SymmetricKey(size: .bits256)
         let policy = try ApprovalPolicy.load(yaml: String(contentsOf: repo.appendingPathComponent("examples/actions/approval-policy.yaml"),

@@ -1,6 +1,7 @@
 import Actions
 import Corpus
 import DaemonRuntime
+import Embedding
 import Foundation
 import IncidentLog
 import Kafka
@@ -45,13 +46,12 @@ struct ReasonerFixture {
         search = HybridSearch(store: store, embeddings: embeddings)
         retriever = RetrieverHandler(search: search, topics: topics, logger: TestKafka.logger)
         catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
-        reasoner = ReasonerHandler(planner: try planner?(catalog) ?? BuiltinPlanner(catalog: catalog), catalog: catalog,
-                                   store: store, topics: topics, bounds: bounds, logger: TestKafka.logger)
+        reasoner = ReasonerHandler(planner: try planner?(catalog) ?? BuiltinPlanner(catalog: catalog), catalog: catalog, topics: topics, bounds: bounds, logger: TestKafka.logger)
     }
 
     /// Another reasoner on the same index (a different planner or bounds).
     func reasoner(planner: any TriagePlanner, bounds: ReasonerBounds) -> ReasonerHandler {
-        ReasonerHandler(planner: planner, catalog: catalog, store: store, topics: TopicSet(), bounds: bounds,
+        ReasonerHandler(planner: planner, catalog: catalog, topics: TopicSet(), bounds: bounds,
                         logger: TestKafka.logger)
     }
 
@@ -137,7 +137,7 @@ struct ReasonerTests {
 
         // A restarted reasoner rebuilds from the log and repeats nothing.
         let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
-        let restarted = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), catalog: catalog, store: f.store, topics: TopicSet(),
+        let restarted = ReasonerHandler(planner: BuiltinPlanner(catalog: catalog), catalog: catalog, topics: TopicSet(),
                                         logger: TestKafka.logger)
         for e in log { _ = restarted.observe(e) }
         #expect(try await restarted.react(to: retrieval).isEmpty)
@@ -188,9 +188,7 @@ struct ReasonerTests {
         guard case .retrievalCompleted(let r)? = try await f.retriever.retrieve(for: opened)?.payload else {
             Issue.record("no retrieval"); return
         }
-        let sections = try await f.store.chunks(ids: r.citations.map(\.chunkID)).map {
-            EvidenceSection(chunkID: $0.id, documentID: $0.documentID, kind: $0.kind, headingPath: $0.headingPath, content: $0.content)
-        }
+        let sections = EvidenceSection.from(r)
         let labels = ["namespace": "payments", "app": "payments-api", "service": "payments-api"]
         let candidates = BuiltinPlanner(catalog: catalog).candidates(labels: labels, sections: sections)
         let script = try #require(candidates.first { $0.action == "diag.pool-timeouts" })

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import HTTPClient
 import IncidentLog
 import Ingest
@@ -29,9 +30,10 @@ struct TriageBench: AsyncParsableCommand {
 
     func run() async throws {
         let (store, _) = try index.store()
-        try await store.withConnection { db in
+        let size = chunks
+        try await store.withConnection { @Sendable db in
             try await BenchDatabase.shrink(db)
-            try await BenchDatabase.grow(db, to: chunks)
+            try await BenchDatabase.grow(db, to: size)
             try await db.query("ANALYZE chunks")
         }
         // The stack's index is given back as it was, whatever happens.

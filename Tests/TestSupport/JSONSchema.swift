@@ -1,9 +1,10 @@
 import Foundation
+import IncidentLog
 
 /// A validator for the subset of JSON Schema (2020-12) that `topics/schemas`
 /// uses: type, required, properties, additionalProperties, enum, pattern,
 /// minLength, minimum, items, local $ref and format date-time. Tests validate every event
-/// they see against it; `aiops` can check a topic with it.
+/// they see against it.
 public struct JSONSchema: Sendable {
     public let root: JSONValue
 

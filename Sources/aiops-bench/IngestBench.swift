@@ -1,16 +1,12 @@
 import ArgumentParser
 import DaemonRuntime
 import Foundation
+import OperatorCLI
 import HTTPClient
 import IncidentLog
 import Ingest
 import Kafka
 import Synchronization
-
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures.",
-                                                    subcommands: [IngestBench.self, RetrievalBench.self, IndexBench.self, TriageBench.self])
-}
 
 /// `aiops bench ingest`: alerts/s from HTTP request to Kafka acknowledgement
 /// through a real alert-ingestor process, next to a plain producer writing

@@ -6,6 +6,7 @@ import Kafka
 import Logging
 import Metrics
 import Postgres
+import Retrieval
 
 /// The embedder's handler: one corpus event → the document's chunks in the
 /// index. Idempotent: unchanged chunks (same text, same model) reuse their

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Corpus
 import DaemonRuntime
+import Embedding
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Kafka
 import Postgres
@@ -25,7 +27,7 @@ struct RetrievalBench: AsyncParsableCommand {
         let src = ConfigSource()
         let base = src.string(index.databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
         let benchURL = try await BenchDatabase.fresh(base: base, name: "aiops_bench_retrieval")
-        let config = try EmbeddingsConfiguration.fromEnvironment(src)
+        let config = try EmbeddingsConfiguration(src)
         let embeddings = try EmbeddingsClient(configuration: config, logger: cliLogger())
         let store = IndexStore(url: benchURL, dimensions: config.dimensions, logger: cliLogger())
         try await store.migrate()

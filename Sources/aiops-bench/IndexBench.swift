@@ -1,7 +1,9 @@
 import ArgumentParser
 import Corpus
 import DaemonRuntime
+import Embedding
 import Foundation
+import OperatorCLI
 import IncidentLog
 import Kafka
 import Retrieval
@@ -19,7 +21,7 @@ struct IndexBench: AsyncParsableCommand {
         let src = ConfigSource()
         let base = src.string(index.databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
         let url = try await BenchDatabase.fresh(base: base, name: "aiops_bench_index")
-        let config = try EmbeddingsConfiguration.fromEnvironment(src)
+        let config = try EmbeddingsConfiguration(src)
         let embeddings = try EmbeddingsClient(configuration: config, logger: cliLogger())
         let files = try CorpusSync.scan(root: URL(fileURLWithPath: handbook))
         guard files.count > 1 else { throw ValidationError("\(handbook) has too few documents") }

@@ -1,0 +1,58 @@
+import Actions
+import Crypto
+import DaemonRuntime
+import Foundation
+import Kafka
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// approver's services: its state rebuilt from the incident log first, then
+/// the consume loop, the API (with the page and the operational endpoints),
+/// expiry and, when configured, notifications. `main` and the tests call this.
+public func buildApprover(_ configuration: ApproverConfiguration, registry: PrometheusCollectorRegistry?,
+                          logger: Logger) async throws -> [any Service] {
+    let catalog = try ActionCatalog.load(path: configuration.catalogPath)
+    guard let policyText = FileManager.default.contents(atPath: configuration.policyPath) else {
+        throw ConfigError("APPROVAL_POLICY: cannot read \(configuration.policyPath)")
+    }
+    let policy = try ApprovalPolicy.load(yaml: String(decoding: policyText, as: UTF8.self))
+    guard let approversText = FileManager.default.contents(atPath: configuration.approversPath) else {
+        throw ConfigError("APPROVERS_FILE: cannot read \(configuration.approversPath)")
+    }
+    let directory = try ApproverDirectory.load(yaml: String(decoding: approversText, as: UTF8.self))
+    let topics = configuration.common.topics
+    let kafka = configuration.common.kafka
+    let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: SymmetricKey(data: configuration.signingKey),
+                                  topics: topics, logger: logger)
+    // Rebuild pending approvals and rate-limit windows from the log before answering anything.
+    try await IncidentLogReader.forEachEvent(topics: topics, configuration: kafka, logger: logger) { handler.observe($0) }
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+    let slack = configuration.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0) }
+    let api = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: topics,
+                                       host: configuration.endpoint.host, port: configuration.endpoint.port, slack: slack,
+                                       registry: registry, logger: logger)
+    var extra: [any Service] = [ExpiryService(handler: handler, producer: producer, topics: topics, logger: logger)]
+    if configuration.notifications.isEnabled {
+        // Its own consumer group: people are told about what is in the log, at least once.
+        let notifier = NotificationHandler(approver: handler,
+                                           notifier: try Notifier(configuration: configuration.notifications, logger: logger))
+        var endpoint = configuration.endpoint
+        endpoint.group += "-notify"
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: endpoint.group, topics: [topics.incidents]),
+            logger: logger)
+        extra.append(ConsumeLoop(consumer: consumer, producer: producer, handler: notifier, topics: topics,
+                                 group: endpoint.group, logger: logger))
+    }
+    let consumer = try KafkaConsumer(
+        configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: configuration.endpoint.group, topics: [topics.incidents]),
+        logger: logger)
+    Observability.attachKafkaStatistics(consumer: consumer, group: configuration.endpoint.group, topics: [topics.incidents])
+    let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: topics,
+                           group: configuration.endpoint.group, logger: logger)
+    logger.info("approver started", metadata: ["group": "\(configuration.endpoint.group)", "approvers": "\(directory.entries.count)",
+                                               "slack_callbacks": "\(slack != nil)",
+                                               "notifications": "\(configuration.notifications.isEnabled)"])
+    return [ProducerService(producer), api] + extra + [loop]
+}

@@ -1,0 +1,21 @@
+import DaemonRuntime
+import Kafka
+import Logging
+import Prometheus
+import Retrieval
+import ServiceLifecycle
+
+/// embedder's services (migrations applied first). `main` and the tests call this.
+public func buildEmbedder(_ configuration: EmbedderConfiguration, registry: PrometheusCollectorRegistry?,
+                          logger: Logger) async throws -> [any Service] {
+    let store = IndexStore(url: configuration.databaseURL, dimensions: configuration.embeddings.dimensions, logger: logger)
+    try await store.migrate()
+    let embeddings = try EmbeddingsClient(configuration: configuration.embeddings, logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let handler = EmbedderHandler(store: store, embeddings: embeddings, chunker: configuration.chunker, logger: logger)
+    return try ConsumerDaemon(
+        name: EmbedderConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
+        topic: configuration.common.topics.corpus, handler: handler, producer: producer,
+        readiness: { await store.readiness() }
+    ).services(registry: registry, logger: logger)
+}

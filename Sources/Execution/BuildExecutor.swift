@@ -1,0 +1,25 @@
+import Actions
+import Crypto
+import DaemonRuntime
+import Kafka
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// executor's services, its ledger rebuilt from the incident log first (never
+/// run twice what the log says already started). `main` and the tests call this.
+public func buildExecutor(_ configuration: ExecutorConfiguration, registry: PrometheusCollectorRegistry?,
+                          logger: Logger) async throws -> [any Service] {
+    let catalog = try ActionCatalog.load(path: configuration.catalogPath)
+    let topics = configuration.common.topics
+    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let ledger = ExecutionLedger()
+    try await IncidentLogReader.forEachEvent(topics: topics, configuration: configuration.common.kafka, logger: logger) {
+        ledger.apply($0)
+    }
+    let handler = ExecutorHandler(catalog: catalog, approvalKey: SymmetricKey(data: configuration.signingKey), producer: producer,
+                                  topics: topics, ledger: ledger, concurrency: configuration.concurrency, logger: logger)
+    return try ConsumerDaemon(name: ExecutorConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
+                              topic: topics.incidents, handler: handler, producer: producer)
+        .services(registry: registry, logger: logger)
+}

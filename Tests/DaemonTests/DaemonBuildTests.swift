@@ -1,0 +1,105 @@
+import Approval
+import DaemonRuntime
+import Embedding
+import Execution
+import Foundation
+import HTTPClient
+import Ingest
+import Logging
+import Retrieval
+import ServiceLifecycle
+import TestSupport
+import Testing
+import Triage
+
+/// Every daemon started the way its `main` starts it: its configuration read
+/// from a temporary environment, its services from its build function, then
+/// `/healthz`, `/readyz` and `/metrics` asked over HTTP and a graceful stop.
+@Suite("Daemons start through their build functions", .serialized)
+struct DaemonBuildTests {
+    static let repo = TestSchemas.repositoryRoot
+
+    /// The environment every daemon of one test shares: the mock cluster, a topic prefix of its own.
+    static func environment(_ name: String = #function) throws -> [String: String] {
+        let topics = try TestKafka.topics(name: name)
+        return ["KAFKA_BROKERS": TestKafka.shared.bootstrapServers, "AIOPS_TOPIC_PREFIX": topics.prefix,
+                "ACTIONS_CATALOG": repo.appendingPathComponent("examples/actions/catalog.yaml").path,
+                "APPROVAL_POLICY": repo.appendingPathComponent("examples/actions/approval-policy.yaml").path,
+                "APPROVAL_SIGNING_KEY": String(repeating: "k", count: 32)]
+    }
+
+    /// Runs `services` until the endpoints at `port` answered, then stops them gracefully.
+    static func check(_ services: [any Service], port: Int, metric: String) async throws {
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: TestKafka.logger))
+        let running = Task { try await group.run() }
+        let base = "http://127.0.0.1:\(port)"
+        try await waitUntilReady("\(base)/healthz")
+        try await waitUntilReady("\(base)/readyz")
+        let metrics = try await HTTPClient().request("GET", "\(base)/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains(metric), "\(metric) is served at /metrics")
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    @Test func alertIngestor() async throws {
+        let port = try freeLoopbackPort()
+        var env = try Self.environment()
+        env["INGESTOR_PORT"] = String(port)
+        let c = try IngestorConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildIngestor(c, registry: TestMetrics.registry, logger: TestKafka.logger), port: port,
+                             metric: "aiops_ingest_alerts_total")
+    }
+
+    @Test func retrieverAndEmbedder() async throws {
+        var env = try Self.environment()
+        env["DATABASE_URL"] = try TestPostgres.database()
+        env["EMBEDDINGS_URL"] = try TestEmbeddings.baseURL.get()
+        env["RETRIEVER_PORT"] = String(try freeLoopbackPort())
+        env["EMBEDDER_PORT"] = String(try freeLoopbackPort())
+        let retriever = try RetrieverConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildRetriever(retriever, registry: TestMetrics.registry, logger: TestKafka.logger),
+                             port: retriever.endpoint.port, metric: "aiops_consumer_messages_total")
+        let embedder = try EmbedderConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildEmbedder(embedder, registry: TestMetrics.registry, logger: TestKafka.logger),
+                             port: embedder.endpoint.port, metric: "aiops_embedder_documents_total")
+    }
+
+    @Test func reasonerNeedsNoDatabase() async throws {
+        var env = try Self.environment()
+        env["REASONER_PORT"] = String(try freeLoopbackPort())
+        env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
+        let c = try ReasonerConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildReasoner(c, registry: TestMetrics.registry, logger: TestKafka.logger),
+                             port: c.endpoint.port, metric: "aiops_consumer_messages_total")
+    }
+
+    @Test func approverServesMetricsAndReadiness() async throws {
+        var env = try Self.environment()
+        env["APPROVER_PORT"] = String(try freeLoopbackPort())
+        let approvers = FileManager.default.temporaryDirectory.appendingPathComponent("approvers-\(UUID().uuidString).yaml")
+        try "approvers: [{name: alice, token_sha256: \(ApproverDirectory.hash("t")), roles: [approver]}]\n"
+            .write(to: approvers, atomically: true, encoding: .utf8)
+        env["APPROVERS_FILE"] = approvers.path
+        let c = try ApproverConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildApprover(c, registry: TestMetrics.registry, logger: TestKafka.logger),
+                             port: c.endpoint.port, metric: "aiops_consumer_messages_total")
+    }
+
+    @Test func executor() async throws {
+        var env = try Self.environment()
+        env["EXECUTOR_PORT"] = String(try freeLoopbackPort())
+        let c = try ExecutorConfiguration(ConfigSource(environment: env))
+        try await Self.check(try await buildExecutor(c, registry: TestMetrics.registry, logger: TestKafka.logger),
+                             port: c.endpoint.port, metric: "aiops_executor_actions_total")
+    }
+
+    @Test func missingRequiredSettingsAreNamed() throws {
+        var env = try Self.environment()
+        env["APPROVAL_SIGNING_KEY"] = nil
+        #expect(throws: ConfigError.self) { try ExecutorConfiguration(ConfigSource(environment: env)) }
+        env["APPROVAL_SIGNING_KEY"] = "short"
+        #expect(throws: ConfigError.self) { try ExecutorConfiguration(ConfigSource(environment: env)) }
+        #expect(throws: ConfigError.self) { try ReasonerConfiguration(ConfigSource(environment: ["REASONER_PLANNER": "magic"])) }
+    }
+}
