@@ -63,7 +63,7 @@ enum ApprovalsPage {
           const r = await fetch(path, { method, headers: { "Authorization": "Bearer " + token(),
             "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
           const json = await r.json().catch(() => ({}));
-          if (!r.ok) { throw new Error(json.message || r.status); }
+          if (!r.ok) { throw new Error((json.error && json.error.message) || r.status); }
           return json;
         }
         function text(el, sel, value) { el.querySelector(sel).textContent = value; }

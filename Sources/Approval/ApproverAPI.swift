@@ -12,58 +12,6 @@ import Prometheus
 import Synchronization
 import Yams
 
-/// API tokens mapped to named approvers with roles. Only SHA-256 hashes of the
-/// tokens are configured, never the tokens themselves.
-public struct ApproverDirectory: Sendable {
-    public struct Entry: Sendable, Codable, Hashable {
-        public var name: String
-        public var tokenSHA256: String
-        /// `approver` may decide; `viewer` may only list.
-        public var roles: [String]
-        /// The person's Slack member id (U…), if they may decide from Slack buttons.
-        public var slackUserID: String?
-        enum CodingKeys: String, CodingKey { case name, roles; case tokenSHA256 = "token_sha256", slackUserID = "slack_user_id" }
-        public init(name: String, tokenSHA256: String, roles: [String], slackUserID: String? = nil) {
-            self.name = name; self.tokenSHA256 = tokenSHA256; self.roles = roles; self.slackUserID = slackUserID
-        }
-    }
-    public var entries: [Entry]
-
-    public init(entries: [Entry]) { self.entries = entries }
-
-    public static func load(yaml: String) throws -> ApproverDirectory {
-        struct File: Decodable { var approvers: [Entry] }
-        return ApproverDirectory(entries: try YAMLDecoder().decode(File.self, from: yaml).approvers)
-    }
-
-    public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// The approver a Slack member id belongs to.
-    public func identify(slackUserID: String) -> Entry? {
-        entries.first { $0.slackUserID != nil && $0.slackUserID == slackUserID }
-    }
-
-    /// The approver a bearer token belongs to (constant-time comparison of hashes).
-    public func identify(token: String) -> Entry? {
-        let h = Array(Self.hash(token).utf8)
-        var found: Entry?
-        for e in entries {
-            let other = Array(e.tokenSHA256.lowercased().utf8)
-            guard other.count == h.count else { continue }
-            var diff: UInt8 = 0
-            for i in 0..<h.count { diff |= h[i] ^ other[i] }
-            if diff == 0 { found = e }
-        }
-        return found
-    }
-}
-
-struct DecisionBody: Decodable { var reason: String }
-
-struct APIError: Encodable { var code: String; var message: String }
-
 /// The approver's HTTP API. Every decision is authenticated (a bearer token, or
 /// a Slack request signature and a Slack member id that maps to an approver);
 /// deciding needs the `approver` role; the approver's name goes into the event.
@@ -89,7 +37,7 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
     }
     let decisions = DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
     router.get("/api/v1/approvals") { request, _ in
-        guard authenticate(request) != nil else { return jsonResponse(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token")) }
+        guard authenticate(request) != nil else { return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token") }
         struct Evidence: Encodable { var chunk_id: String; var document_id: String; var title: String; var path: String; var section: String }
         struct Row: Encodable {
             var request_id: String; var incident_id: String; var title: String; var action: String
@@ -107,23 +55,23 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
     for verb in ["approve", "reject"] {
         router.post("/api/v1/approvals/:id/\(verb)") { request, context in
             guard let who = authenticate(request) else {
-                return jsonResponse(.unauthorized, APIError(code: "unauthorized", message: "missing or unknown bearer token"))
+                return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token")
             }
             guard who.roles.contains("approver") else {
-                return jsonResponse(.forbidden, APIError(code: "forbidden", message: "\(who.name) may not decide approvals"))
+                return errorResponse(.forbidden, code: "forbidden", "\(who.name) may not decide approvals")
             }
             let id = context.parameters.get("id") ?? ""
             var request = request
             let body = try? JSONDecoder().decode(DecisionBody.self, from: Data(buffer: try await request.collectBody(upTo: 65_536)))
             guard let reason = body?.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                return jsonResponse(.badRequest, APIError(code: "invalid_input", message: "reason: a non-empty reason is required"))
+                return errorResponse(.badRequest, code: "invalid_input", field: "reason", "a non-empty reason is required")
             }
             return await decisions.record(id, by: who.name, approve: verb == "approve", reason: reason, via: "api")
         }
     }
     router.post("/slack/interactions") { request, _ in
         guard let slack else {
-            return jsonResponse(.notFound, APIError(code: "not_found", message: "Slack interactivity is off (set SLACK_SIGNING_SECRET)"))
+            return errorResponse(.notFound, code: "not_found", "Slack interactivity is off (set SLACK_SIGNING_SECRET)")
         }
         var request = request
         let body = Array(try await request.collectBody(upTo: 1 << 20).readableBytesView)
@@ -131,18 +79,16 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
             try slack.verify(timestamp: request.headers[slackTimestamp], signature: request.headers[slackSignature], body: body)
         } catch {
             logger.warning("Slack callback refused", metadata: ["reason": "\(error)"])
-            return jsonResponse(error == .replayed ? .conflict : .unauthorized,
-                                APIError(code: error == .replayed ? "replayed" : "invalid_signature", message: error.description))
+            return errorResponse(error == .replayed ? .conflict : .unauthorized, code: error == .replayed ? "replayed" : "invalid_signature", error.description)
         }
         guard let action = SlackAction.parse(formBody: body) else {
-            return jsonResponse(.badRequest, APIError(code: "invalid_input", message: "payload: not a block_actions interaction"))
+            return errorResponse(.badRequest, code: "invalid_input", "payload: not a block_actions interaction")
         }
         guard action.actionID == "aiops_approve" || action.actionID == "aiops_reject" else {
             return jsonResponse(.ok, ["text": "ok"])  // the "Open approvals" link button
         }
         guard let who = directory.identify(slackUserID: action.userID), who.roles.contains("approver") else {
-            return jsonResponse(.forbidden, APIError(code: "forbidden",
-                                                     message: "Slack user \(action.userID) is not a configured approver"))
+            return errorResponse(.forbidden, code: "forbidden", "Slack user \(action.userID) is not a configured approver")
         }
         let approve = action.actionID == "aiops_approve"
         let response = await decisions.record(action.requestID, by: who.name, approve: approve,
@@ -173,6 +119,7 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
 }
 
 let slackTimestamp = HTTPField.Name("X-Slack-Request-Timestamp")!
+
 let slackSignature = HTTPField.Name("X-Slack-Signature")!
 
 func page(_ body: String, _ type: String) -> Response {
@@ -180,42 +127,4 @@ func page(_ body: String, _ type: String) -> Response {
     headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors 'none'"
     headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
     return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-}
-
-/// Records a human decision: 404 when nothing is pending under that id, 503 when Kafka did not take it.
-struct DecisionRecorder: Sendable {
-    let handler: ApproverHandler
-    let producer: KafkaProducer
-    let topics: TopicSet
-    let logger: Logger
-    /// Requests whose decision is on its way to Kafka: a second decision meanwhile is refused, not raced.
-    let inFlight = InFlight()
-
-    final class InFlight: Sendable {
-        let ids = Mutex<Set<String>>([])
-    }
-
-    func record(_ id: String, by who: String, approve: Bool, reason: String, via: String) async -> Response {
-        guard inFlight.ids.withLock({ $0.insert(id).inserted }) else {
-            return jsonResponse(.conflict, APIError(code: "in_progress", message: "a decision on \(id) is being recorded"))
-        }
-        defer { _ = inFlight.ids.withLock { $0.remove(id) } }
-        let event: IncidentEvent
-        do {
-            event = try handler.decision(requestID: id, approver: who, approve: approve, reason: reason)
-        } catch {
-            return jsonResponse(.notFound, APIError(code: "not_found", message: "no pending approval \(id)"))
-        }
-        do {
-            try await producer.send(try IncidentEventCodec.encode(event, topics: topics))
-        } catch {
-            // Not recorded: the request stays pending and the decision can be sent again.
-            return jsonResponse(.serviceUnavailable, APIError(code: "kafka_unavailable", message: "\(error)"))
-        }
-        handler.observe(event)
-        logger.info("approval decided", metadata: ["request": "\(id)", "approver": "\(who)",
-                                                   "decision": "\(approve ? "approve" : "reject")", "via": "\(via)"])
-        return jsonResponse(.ok, ["event_id": event.eventID, "type": event.type, "approver": who,
-                                  "text": "\(approve ? "Approved" : "Rejected") by \(who)"])
-    }
 }

@@ -2,46 +2,6 @@ import Crypto
 import Foundation
 import Yams
 
-/// The kinds of ops-handbook document.
-public enum DocumentKind: String, Sendable, Codable, CaseIterable {
-    case postmortem, runbook, adr
-    case weeklyLog = "weekly-log"
-    /// No front matter and nothing in the path says what it is.
-    case other
-}
-
-/// YAML front matter of a handbook document.
-public struct FrontMatter: Sendable, Hashable, Codable {
-    public var id: String?
-    public var kind: DocumentKind?
-    public var title: String?
-    public var date: String?
-    public var services: [String]?
-    public var alerts: [String]?
-    public var severity: String?
-    public var incidentType: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, kind, title, date, services, alerts, severity
-        case incidentType = "incident_type"
-    }
-}
-
-/// A problem with one file; the sync reports it and goes on with the others.
-public struct CorpusError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var path: String
-    public var line: Int?
-    public var problem: String
-
-    public init(path: String, line: Int?, problem: String) {
-        self.path = path
-        self.line = line
-        self.problem = problem
-    }
-
-    public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(problem)" }
-}
-
 /// One parsed handbook document.
 public struct CorpusDocument: Sendable, Hashable {
     public var id: String

@@ -6,57 +6,6 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// What a daemon does with one input record: the records to produce. The loop
-/// produces them, waits for their acknowledgement and only then stores the
-/// input offset (at-least-once in, idempotent out).
-public protocol MessageHandler: Sendable {
-    func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage]
-}
-
-/// A handler that can take several records at once (the embedder batches
-/// embedding requests across documents). Records of a batch are in log order;
-/// if the batch fails for a reason other than an outage, the loop falls back
-/// to handling its records one by one, so one poison record is isolated.
-public protocol BatchMessageHandler: MessageHandler {
-    var maxBatchSize: Int { get }
-    func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage]
-}
-
-/// A handler error that retrying cannot fix (undecodable input, unknown
-/// schema version): the record goes to the dead-letter topic at once.
-public struct PermanentHandlerError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// A handler error caused by something outside the record (embeddings server
-/// or database down): retried with backoff for as long as it lasts, never
-/// dead-lettered, and the offset is not stored meanwhile.
-public struct TransientHandlerError: Error, CustomStringConvertible {
-    public var underlying: Error
-    public init(_ underlying: Error) { self.underlying = underlying }
-    public var description: String { "transient: \(underlying)" }
-}
-
-public struct RetryPolicy: Sendable {
-    /// Attempts of the handler before the record is dead-lettered.
-    public var maxAttempts: Int = 5
-    public var initialBackoff: Duration = .milliseconds(100)
-    public var maxBackoff: Duration = .seconds(5)
-
-    public init(maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
-        self.maxAttempts = maxAttempts
-        self.initialBackoff = initialBackoff
-        self.maxBackoff = maxBackoff
-    }
-
-    public func backoff(afterAttempt attempt: Int) -> Duration {
-        var d = initialBackoff
-        for _ in 1..<max(1, attempt) { d = min(d * 2, maxBackoff) }
-        return min(d, maxBackoff)
-    }
-}
-
 /// The consume → handle → produce loop every consuming daemon runs. A record
 /// that keeps failing goes to `aiops.deadletter.v1` with the error and its
 /// source topic/partition/offset, and the partition moves on. Producing
@@ -234,6 +183,3 @@ extension Timer {
         recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 }
-
-/// Thrown by test hooks to stop a loop as a crash would; never swallowed by batch fallback.
-public protocol ConsumeLoopCrash: Error {}

@@ -4,35 +4,6 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 
-/// The consumer group, `/healthz` `/readyz` `/metrics` address of a consuming
-/// daemon: `<PREFIX>_GROUP`, `<PREFIX>_HOST`, `<PREFIX>_PORT`.
-public struct ConsumerSettings: Sendable {
-    public let group: Setting
-    public let host: Setting
-    public let port: Setting
-    public var all: [Setting] { [group, host, port] }
-
-    public init(prefix: String, group: String, port: Int) {
-        self.group = Setting("\(prefix)_GROUP", default: group, "Kafka consumer group")
-        host = Setting("\(prefix)_HOST", default: "127.0.0.1", "address of `/healthz`, `/readyz`, `/metrics`")
-        self.port = Setting("\(prefix)_PORT", default: String(port), "their port")
-    }
-
-    public func read(_ src: ConfigSource) throws -> ConsumerEndpoint {
-        ConsumerEndpoint(group: try src.string(group), host: try src.string(host), port: try src.int(port))
-    }
-}
-
-/// Where a consuming daemon consumes from and answers its operational endpoints.
-public struct ConsumerEndpoint: Sendable, Hashable {
-    public var group: String
-    public var host: String
-    public var port: Int
-    public init(group: String, host: String = "127.0.0.1", port: Int) {
-        self.group = group; self.host = host; self.port = port
-    }
-}
-
 /// The services every consuming daemon runs: a consumer group on one topic
 /// feeding a `ConsumeLoop`, the producer (flushed last at shutdown), and
 /// `/healthz` `/readyz` `/metrics`. `/readyz` needs Kafka to answer and `readiness`

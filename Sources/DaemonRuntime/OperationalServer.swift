@@ -20,7 +20,7 @@ public func addOperationalRoutes(_ router: Router<BasicRequestContext>, registry
     router.get("/healthz") { _, _ in jsonResponse(.ok, ["status": "ok"]) }
     router.get("/readyz") { _, _ in
         if let problem = await ready() {
-            return jsonResponse(.serviceUnavailable, ["status": "not ready", "problem": problem])
+            return errorResponse(.serviceUnavailable, code: "not_ready", problem)
         }
         return jsonResponse(.ok, ["status": "ready"])
     }

@@ -1,19 +1,4 @@
-/// One Kafka topic of the system. `topics/topics.yaml` is the human-facing
-/// declaration; this file mirrors it and a test keeps them equal. No daemon
-/// spells a topic name: they all go through a `TopicSet`.
-public struct TopicDescriptor: Sendable, Hashable {
-    public var name: String
-    public var partitions: Int
-    public var key: String
-    public var cleanupPolicy: String
-    public var retentionMs: Int64
-    public var purpose: String
 
-    /// Topic-level configuration for CreateTopics.
-    public var config: [String: String] {
-        ["cleanup.policy": cleanupPolicy, "retention.ms": String(retentionMs)]
-    }
-}
 
 public enum Topics {
     public static let alerts = TopicDescriptor(
@@ -34,24 +19,4 @@ public enum Topics {
         purpose: "Poison messages with the error and their source topic, partition and offset.")
 
     public static let all: [TopicDescriptor] = [alerts, incidents, corpus, deadLetter]
-}
-
-/// The concrete topic names a deployment uses: the declared names behind an
-/// optional prefix (`AIOPS_TOPIC_PREFIX`), so tests and several stacks can
-/// share one cluster without seeing each other.
-public struct TopicSet: Sendable, Hashable {
-    public var prefix: String
-
-    public init(prefix: String = "") { self.prefix = prefix }
-
-    public func name(_ topic: TopicDescriptor) -> String { prefix + topic.name }
-    public var alerts: String { name(Topics.alerts) }
-    public var incidents: String { name(Topics.incidents) }
-    public var corpus: String { name(Topics.corpus) }
-    public var deadLetter: String { name(Topics.deadLetter) }
-
-    /// All topics with their prefixed names.
-    public var descriptors: [TopicDescriptor] {
-        Topics.all.map { var t = $0; t.name = name($0); return t }
-    }
 }

@@ -79,8 +79,8 @@ struct IngestHandlers: Sendable {
             return jsonResponse(.ok, outcome)
         } catch let error as KafkaError {
             logger.warning("kafka unavailable, answering 503", metadata: ["error": "\(error)"])
-            var r = jsonResponse(.serviceUnavailable, ErrorBody(code: "kafka_unavailable", field: nil,
-                                                                message: "the event log is unavailable; retry later: \(error.message)"))
+            var r = errorResponse(.serviceUnavailable, code: "kafka_unavailable",
+                                  "the event log is unavailable; retry later: \(error.message)")
             r.headers[.retryAfter] = String(configuration.retryAfterSeconds)
             return r
         }
@@ -98,19 +98,12 @@ struct IngestHandlers: Sendable {
 
     private func tooLarge() -> Response {
         rejected.increment()
-        return jsonResponse(.contentTooLarge, ErrorBody(code: "too_large", field: nil,
-                                                        message: "request body exceeds \(configuration.maxBodyBytes) bytes"))
+        return errorResponse(.contentTooLarge, code: "too_large", "request body exceeds \(configuration.maxBodyBytes) bytes")
     }
 }
 
-struct ErrorBody: Codable, Sendable {
-    var code: String
-    var field: String?
-    var message: String
-}
-
 func badRequest(_ error: InputError) -> Response {
-    jsonResponse(.badRequest, ["error": ErrorBody(code: "invalid_input", field: error.field, message: error.problem)])
+    errorResponse(.badRequest, code: "invalid_input", field: error.field, error.problem)
 }
 
 /// Bearer token or basic auth, as Alertmanager's `http_config` can send.
@@ -131,8 +124,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             let expected = "\(user):\(configuration.basicAuthPassword ?? "")"
             if constantTimeEqual(decoded, expected) { return try await next(request, context) }
         }
-        var r = jsonResponse(.unauthorized, ["error": ErrorBody(code: "unauthorized", field: "Authorization",
-                                                                 message: "missing or wrong credentials")])
+        var r = errorResponse(.unauthorized, code: "unauthorized", field: "Authorization", "missing or wrong credentials")
         r.headers[.wwwAuthenticate] = configuration.bearerToken != nil ? "Bearer" : "Basic realm=\"alert-ingestor\""
         return r
     }

@@ -2,19 +2,6 @@ import CLibPQ
 import Foundation
 import Logging
 
-/// Rows of a query result, as text (libpq's text format).
-public struct PostgresRows: Sendable {
-    public var columns: [String]
-    public var rows: [[String?]]
-    /// Rows affected by INSERT/UPDATE/DELETE.
-    public var affected: Int
-
-    public subscript(row: Int, column: String) -> String? {
-        guard let c = columns.firstIndex(of: column) else { return nil }
-        return rows[row][c]
-    }
-}
-
 /// One libpq connection. Every call runs on the connection's own serial queue
 /// (libpq is blocking), so it never blocks the cooperative pool, and calls on
 /// one connection are naturally serialized.
@@ -154,23 +141,5 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresRows(columns: columns, rows: rows, affected: affected)
-    }
-}
-
-/// pgvector's text form: `[0.1,0.2,…]`.
-public enum PGVector {
-    public static func literal(_ v: [Float]) -> String {
-        "[" + v.map { String($0) }.joined(separator: ",") + "]"
-    }
-
-    public static func parse(_ text: String) throws -> [Float] {
-        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
-        if inner.isEmpty { return [] }
-        return try inner.split(separator: ",").map {
-            guard let f = Float($0.trimmingCharacters(in: .whitespaces)) else {
-                throw PostgresError(.decoding, "not a vector: \(text.prefix(60))")
-            }
-            return f
-        }
     }
 }

@@ -2,19 +2,6 @@ import Actions
 import Foundation
 import IncidentLog
 
-/// An action the planner would take, with the sections it comes from.
-public struct Candidate: Sendable, Hashable {
-    public var action: String
-    public var parameters: [String: String]
-    public var risk: ActionRisk
-    public var rationale: String
-    public var citations: [String]
-    public init(action: String, parameters: [String: String], risk: ActionRisk, rationale: String, citations: [String]) {
-        self.action = action; self.parameters = parameters; self.risk = risk; self.rationale = rationale
-        self.citations = citations
-    }
-}
-
 /// The planner without an LLM: reads the diagnosis and mitigation commands of
 /// the cited runbook sections, maps them to catalog actions with parameters
 /// from the alert's labels (validated by the catalog; what does not validate
@@ -125,25 +112,5 @@ public struct BuiltinPlanner: TriagePlanner {
         unknowns.append("what changed right before the alert (deploys, config, traffic)")
         return TriageProposed(steps: steps, likelyCause: cause, runbook: runbook?.chunkID, unknowns: unknowns,
                               rejectedSteps: [], observations: observations)
-    }
-}
-
-/// Keeps only citations that this incident's retrieval returned; steps left
-/// without one are moved to `rejectedSteps` and never presented as evidence.
-public enum CitationCheck {
-    public static func validate(_ t: TriageProposed, allowed: Set<String>) -> TriageProposed {
-        var out = t
-        out.steps = []
-        out.rejectedSteps = t.rejectedSteps
-        for s in t.steps {
-            let valid = s.citations.filter(allowed.contains)
-            if valid.isEmpty { out.rejectedSteps.append(s) } else { out.steps.append(.init(text: s.text, citations: valid)) }
-        }
-        if let c = t.likelyCause {
-            let valid = c.citations.filter(allowed.contains)
-            out.likelyCause = valid.isEmpty ? nil : .init(text: c.text, confidence: c.confidence, citations: valid)
-        }
-        if let r = t.runbook, !allowed.contains(r) { out.runbook = nil }
-        return out
     }
 }

@@ -5,23 +5,6 @@ import IncidentLog
 import Logging
 import Metrics
 
-/// One tool call the model made.
-public struct ToolCall: Sendable {
-    public var id: String
-    public var name: String
-    /// The arguments object (servers send a JSON string or an object; both arrive here as an object).
-    public var arguments: JSONValue?
-    /// The raw arguments text, for the conversation and error messages.
-    public var rawArguments: String
-}
-
-public struct ChatCompletion: Sendable {
-    public var content: String?
-    public var toolCalls: [ToolCall]
-    public var promptTokens: Int
-    public var completionTokens: Int
-}
-
 /// A minimal client for `POST {base}/chat/completions` with tools.
 public final class ChatCompletionsClient: Sendable {
     public let configuration: LLMConfiguration

@@ -34,7 +34,7 @@ public enum KafkaAdmin {
         var props = configuration.baseProperties()
         for (k, v) in configuration.properties { props[k] = v }
         let client = try RDKafkaClient(kind: .producer, properties: props, logger: logger)
-        let timeoutMs = Int32(timeout.components.seconds * 1000)
+        let timeoutMs = timeout.milliseconds
         return try await runBlocking { try createTopicsBlocking(topics, client: client, timeoutMs: timeoutMs) }
     }
 

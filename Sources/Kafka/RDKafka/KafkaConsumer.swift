@@ -22,7 +22,7 @@ public final class KafkaConsumer: Sendable {
         rd_kafka_poll_set_consumer(client.handle)
         let list = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for topic in configuration.topics { rd_kafka_topic_partition_list_add(list, topic, -1) }
+        for topic in configuration.topics { rd_kafka_topic_partition_list_add(list, topic, AIOPS_RD_KAFKA_PARTITION_UA) }
         try check(rd_kafka_subscribe(client.handle, list), .subscription,
                   "subscribe to \(configuration.topics.joined(separator: ","))")
     }

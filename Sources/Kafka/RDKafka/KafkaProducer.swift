@@ -197,7 +197,7 @@ public final class KafkaProducer: Sendable {
 
     /// Waits (on a non-cooperative thread) until queued records are delivered.
     public func flush(timeout: Duration = .seconds(10)) async {
-        let ms = Int32(timeout.components.seconds * 1000)
+        let ms = timeout.milliseconds
         let client = self.client
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
@@ -221,7 +221,7 @@ public final class KafkaProducer: Sendable {
     /// Number of partitions of a topic, from broker metadata.
     public func partitionCount(topic: String, timeout: Duration = .seconds(5)) async throws -> Int {
         let client = self.client
-        let ms = Int32(timeout.components.seconds * 1000)
+        let ms = timeout.milliseconds
         return try await runBlocking { try client.partitionCount(topic: topic, timeoutMs: ms) }
     }
 

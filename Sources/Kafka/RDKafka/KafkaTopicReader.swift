@@ -28,11 +28,11 @@ public final class KafkaTopicReader: @unchecked Sendable {
         client = try RDKafkaClient(kind: .consumer, properties: props, logger: logger)
         rd_kafka_poll_set_consumer(client.handle)
         partitions = try client.partitionCount(topic: topic,
-                                               timeoutMs: Int32(metadataTimeout.components.seconds * 1000))
+                                               timeoutMs: metadataTimeout.milliseconds)
         let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for p in 0..<partitions {
-            rd_kafka_topic_partition_list_add(list, topic, Int32(p)).pointee.offset = -2 // BEGINNING
+            rd_kafka_topic_partition_list_add(list, topic, Int32(p)).pointee.offset = AIOPS_RD_KAFKA_OFFSET_BEGINNING
         }
         try check(rd_kafka_assign(client.handle, list), .subscription, "assign \(topic)")
     }

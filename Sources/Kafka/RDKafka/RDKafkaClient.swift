@@ -105,13 +105,13 @@ final class RDKafkaClient: @unchecked Sendable {
     /// LeaveGroup). The client must not be used afterwards.
     func destroyAsCrashed() {
         guard !destroyed.exchange(true) else { return }
-        rd_kafka_destroy_flags(handle, 0x8) // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+        rd_kafka_destroy_flags(handle, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
     }
 
     deinit {
         if !destroyed.exchange(true) {
             if skipConsumerClose.value {
-                rd_kafka_destroy_flags(handle, 0x8) // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+                rd_kafka_destroy_flags(handle, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
             } else {
                 rd_kafka_destroy(handle)
             }

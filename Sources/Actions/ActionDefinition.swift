@@ -1,0 +1,32 @@
+import Foundation
+import Yams
+
+/// One catalog entry.
+public struct ActionDefinition: Sendable, Codable, Hashable {
+    public var id: String
+    public var description: String
+    public var risk: ActionRisk
+    public var runner: ActionRunner
+    /// For `command`: the executable (absolute path, operator-provided script).
+    public var executable: String?
+    /// For `command` and `kubectl`: argv template; `{name}` is replaced by the
+    /// validated parameter, and every element stays one argument.
+    public var argv: [String]?
+    /// For `http`: URL template; the host must be in the catalog's allow-list.
+    public var url: String?
+    /// For `mcp`: the configured MCP server (a key of the catalog's `mcp_servers`), the tool to call,
+    /// and its arguments (templates; a value that is exactly `{name}` takes the parameter's type).
+    public var server: String?
+    public var tool: String?
+    public var arguments: [String: String]?
+    public var parameters: [String: ParameterSpec]
+    public var timeoutSeconds: Double
+    public var outputLimitBytes: Int
+    /// How the built-in planner recognises this action in runbook text.
+    public var runbook: RunbookMatch?
+
+    enum CodingKeys: String, CodingKey {
+        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook
+        case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes"
+    }
+}

@@ -1,0 +1,28 @@
+/// Payloads of the incident event log are one struct per event type, one file each. Field names
+/// on the wire are snake_case and match `topics/schemas/<Type>.json`.
+
+public struct IncidentOpened: Sendable, Hashable, Codable {
+    public enum Source: String, Sendable, Codable { case alertmanager, incidentreport }
+    public var source: Source
+    /// Alertmanager group key, or `incidentreport:<namespace>/<name>`.
+    public var groupKey: String
+    public var title: String
+    public var severity: String
+    public var service: String?
+    public var receiver: String?
+    public var externalURL: String?
+    public var labels: [String: String]
+    public var annotations: [String: String]
+
+    public init(source: Source, groupKey: String, title: String, severity: String, service: String?,
+                receiver: String?, externalURL: String?, labels: [String: String], annotations: [String: String]) {
+        self.source = source; self.groupKey = groupKey; self.title = title; self.severity = severity
+        self.service = service; self.receiver = receiver; self.externalURL = externalURL
+        self.labels = labels; self.annotations = annotations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case source, title, severity, service, receiver, labels, annotations
+        case groupKey = "group_key", externalURL = "external_url"
+    }
+}

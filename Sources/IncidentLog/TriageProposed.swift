@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+
+/// The reasoner's triage: ordered steps, each citing evidence this incident's
+/// retrieval returned, the likely cause, the runbook to follow, what is unknown.
+public struct TriageProposed: Sendable, Hashable, Codable {
+    public struct Step: Sendable, Hashable, Codable {
+        public var text: String
+        public var citations: [String]
+        public init(text: String, citations: [String]) { self.text = text; self.citations = citations }
+    }
+    public struct Cause: Sendable, Hashable, Codable {
+        public var text: String
+        public var confidence: Double
+        public var citations: [String]
+        public init(text: String, confidence: Double, citations: [String]) {
+            self.text = text; self.confidence = confidence; self.citations = citations
+        }
+    }
+    public var steps: [Step]
+    public var likelyCause: Cause?
+    /// Chunk id of the runbook section to follow.
+    public var runbook: String?
+    public var unknowns: [String]
+    /// Steps dropped by the citation check (cited something retrieval did not return).
+    public var rejectedSteps: [Step]
+    /// Request ids of the diagnostics whose results the triage saw.
+    public var observations: [String]
+    public var usage: PlannerUsage?
+
+    public init(steps: [Step], likelyCause: Cause?, runbook: String?, unknowns: [String], rejectedSteps: [Step],
+                observations: [String], usage: PlannerUsage? = nil) {
+        self.steps = steps; self.likelyCause = likelyCause; self.runbook = runbook; self.unknowns = unknowns
+        self.rejectedSteps = rejectedSteps; self.observations = observations; self.usage = usage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case steps, runbook, unknowns, observations, usage
+        case likelyCause = "likely_cause", rejectedSteps = "rejected_steps"
+    }
+}

@@ -1,0 +1,8 @@
+
+
+/// Where a produced record landed.
+public struct KafkaDeliveryReport: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+}
