@@ -140,12 +140,16 @@ EMBEDDINGS_URL="http://127.0.0.1:$EMBEDDINGS_PORT/v1"
 wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60
 export DATABASE_URL EMBEDDINGS_URL
 
-# 4. The daemons.
-INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
-EMBEDDER_PORT="${EMBEDDER_PORT:-9096}" start embedder "$BIN/embedder"
-RETRIEVER_PORT="${RETRIEVER_PORT:-9097}" start retriever "$BIN/retriever"
-# Approver and executor share a signing key; the local approver token is printed in .stack/env.
-APPROVAL_SIGNING_KEY="${APPROVAL_SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+# 4. The daemons. Each signs what it writes with its own Ed25519 key and checks
+#    what it reads against the trusted keys (ADR 0007); the keys are made once.
+KEYS="$STACK_DIR/keys"
+[[ -f "$KEYS/trusted-keys.json" ]] || "$BIN/aiops" keys generate --dir "$KEYS" >/dev/null
+export AIOPS_TRUSTED_KEYS_FILE="$KEYS/trusted-keys.json"
+key() { echo "$KEYS/$1.key.json"; }
+AIOPS_SIGNING_KEY_FILE="$(key alert-ingestor)" INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
+AIOPS_SIGNING_KEY_FILE="$(key embedder)" EMBEDDER_PORT="${EMBEDDER_PORT:-9096}" start embedder "$BIN/embedder"
+AIOPS_SIGNING_KEY_FILE="$(key retriever)" RETRIEVER_PORT="${RETRIEVER_PORT:-9097}" start retriever "$BIN/retriever"
+# The local approver token is printed in .stack/env.
 APPROVER_TOKEN="${APPROVER_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 cat > "$STACK_DIR/approvers.yaml" <<APPROVERS
 approvers:
@@ -153,16 +157,15 @@ approvers:
     token_sha256: $(printf '%s' "$APPROVER_TOKEN" | sha256sum | cut -d' ' -f1)
     roles: [approver]
 APPROVERS
-export APPROVAL_SIGNING_KEY
-APPROVERS_FILE="$STACK_DIR/approvers.yaml" ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" \
-    APPROVAL_POLICY="$ROOT/examples/actions/approval-policy.yaml" APPROVER_PORT="${APPROVER_PORT:-9098}" \
+export ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" APPROVAL_POLICY="$ROOT/examples/actions/approval-policy.yaml"
+AIOPS_SIGNING_KEY_FILE="$(key approver)" APPROVERS_FILE="$STACK_DIR/approvers.yaml" APPROVER_PORT="${APPROVER_PORT:-9098}" \
     start approver "$BIN/approver"
-ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" EXECUTOR_PORT="${EXECUTOR_PORT:-9099}" start executor "$BIN/executor"
-ACTIONS_CATALOG="$ROOT/examples/actions/catalog.yaml" REASONER_PORT="${REASONER_PORT:-9100}" start reasoner "$BIN/reasoner"
+AIOPS_SIGNING_KEY_FILE="$(key executor)" EXECUTOR_PORT="${EXECUTOR_PORT:-9099}" start executor "$BIN/executor"
+AIOPS_SIGNING_KEY_FILE="$(key reasoner)" REASONER_PORT="${REASONER_PORT:-9100}" start reasoner "$BIN/reasoner"
 wait_http "http://127.0.0.1:$INGESTOR_PORT/readyz" 30
 wait_http "http://127.0.0.1:${EMBEDDER_PORT:-9096}/readyz" 30
 wait_http "http://127.0.0.1:${RETRIEVER_PORT:-9097}/readyz" 30
-wait_http "http://127.0.0.1:${APPROVER_PORT:-9098}/healthz" 30
+wait_http "http://127.0.0.1:${APPROVER_PORT:-9098}/readyz" 30
 wait_http "http://127.0.0.1:${EXECUTOR_PORT:-9099}/readyz" 30
 wait_http "http://127.0.0.1:${REASONER_PORT:-9100}/readyz" 30
 
@@ -186,6 +189,8 @@ export INGESTOR_URL=http://127.0.0.1:$INGESTOR_PORT
 export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
 export APPROVER_URL=http://127.0.0.1:${APPROVER_PORT:-9098}
 export APPROVER_TOKEN=$APPROVER_TOKEN
+export AIOPS_TRUSTED_KEYS_FILE=$KEYS/trusted-keys.json
+export AIOPS_SIGNING_KEY_FILE=$KEYS/corpus-sync.key.json
 ENV
 touch "$STACK_DIR/ready"
 echo "[stack] ready: $(tr '\n' ' ' < "$STACK_DIR/env" | sed 's/export //g')"

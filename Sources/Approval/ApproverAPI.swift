@@ -20,11 +20,12 @@ import Yams
 /// - `POST /api/v1/approvals/{request_id}/approve` and `/reject` with `{"reason": "..."}`
 /// - `POST /slack/interactions`: Slack's interactivity callback (Approve / Reject buttons), v0 signatures
 /// - `GET /approvals`: the web page (static; it uses the API with the token you give it)
-public func buildApproverApplication(handler: ApproverHandler, directory: ApproverDirectory, producer: KafkaProducer,
-                                     topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
+public func buildApproverApplication(handler: ApproverHandler, decisions: DecisionRecorder? = nil, directory: ApproverDirectory,
+                                     producer: KafkaProducer, topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
                                      slackResponsePrefix: String = "https://hooks.slack.com/",
                                      registry: PrometheusCollectorRegistry? = nil,
                                      logger: Logger) -> some ApplicationProtocol {
+    let decisions = decisions ?? DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
     let router = Router(context: BasicRequestContext.self)
     addOperationalRoutes(router, registry: registry) {
         do { _ = try await producer.partitionCount(topic: topics.incidents, timeout: .seconds(2)); return nil } catch {
@@ -35,7 +36,6 @@ public func buildApproverApplication(handler: ApproverHandler, directory: Approv
         guard let h = request.headers[.authorization], h.hasPrefix("Bearer ") else { return nil }
         return directory.identify(token: String(h.dropFirst(7)))
     }
-    let decisions = DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
     router.get("/api/v1/approvals") { request, _ in
         guard authenticate(request) != nil else { return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token") }
         struct Evidence: Encodable { var chunk_id: String; var document_id: String; var title: String; var path: String; var section: String }

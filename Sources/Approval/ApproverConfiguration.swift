@@ -9,10 +9,9 @@ public struct ApproverConfiguration: DaemonConfiguration {
     static let catalog = Setting("ACTIONS_CATALOG", default: "examples/actions/catalog.yaml", "the action catalog")
     static let policy = Setting("APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml", "what runs without a human")
     static let approvers = Setting("APPROVERS_FILE", "required: YAML of approvers (`name`, `token_sha256`, `roles`, `slack_user_id`)")
-    static let signingKey = Setting("APPROVAL_SIGNING_KEY", secret: true, "required, ≥ 32 bytes: shared by approver and executor only")
     static let slackSecret = Setting("SLACK_SIGNING_SECRET", secret: true, "the Slack app's signing secret (Approve/Reject buttons)")
     public static let settings = CommonConfiguration.settings + consumer.all
-        + [catalog, policy, approvers, signingKey, slackSecret] + NotificationConfiguration.settings
+        + [catalog, policy, approvers, slackSecret] + NotificationConfiguration.settings
 
     public var common: CommonConfiguration
     /// The consumer group, and the address of the API, the page and the operational endpoints.
@@ -20,7 +19,6 @@ public struct ApproverConfiguration: DaemonConfiguration {
     public var catalogPath: String
     public var policyPath: String
     public var approversPath: String
-    public var signingKey: Data
     public var slackSigningSecret: String?
     public var notifications: NotificationConfiguration
 
@@ -30,8 +28,6 @@ public struct ApproverConfiguration: DaemonConfiguration {
         catalogPath = try src.string(Self.catalog)
         policyPath = try src.string(Self.policy)
         approversPath = try src.string(Self.approvers)
-        signingKey = Data(try src.string(Self.signingKey).utf8)
-        guard signingKey.count >= 32 else { throw ConfigError("APPROVAL_SIGNING_KEY must be at least 32 bytes") }
         slackSigningSecret = try src.optional(Self.slackSecret)
         notifications = try NotificationConfiguration(src)
     }

@@ -1,5 +1,4 @@
 import Actions
-import Crypto
 import DaemonRuntime
 import Foundation
 import IncidentLog
@@ -37,12 +36,12 @@ public final class ApproverHandler: MessageHandler, Sendable {
 
     let catalog: ActionCatalog
     let policy: ApprovalPolicy
-    let key: SymmetricKey
+    let key: ProducerKey
     let topics: TopicSet
     let logger: Logger
     private let state = Mutex(State())
 
-    public init(catalog: ActionCatalog, policy: ApprovalPolicy, signingKey: SymmetricKey, topics: TopicSet, logger: Logger) {
+    public init(catalog: ActionCatalog, policy: ApprovalPolicy, signingKey: ProducerKey, topics: TopicSet, logger: Logger) {
         self.catalog = catalog
         self.policy = policy
         key = signingKey
@@ -94,11 +93,13 @@ public final class ApproverHandler: MessageHandler, Sendable {
         let out: IncidentEvent
         switch decision {
         case .approve(let rule):
-            out = derived(.actionApproved(ActionApproved(
+            let approval = ActionApproved(
                 requestID: requestID, action: proposal.action, parameters: prepared.parameters,
                 risk: definition.risk.rawValue, approver: Approver(name: rule, kind: .policy),
                 reason: definition.risk == .readOnly ? "read-only actions are approved automatically"
-                    : "pre-approved by policy rule \(rule)").signed(incidentID: event.incidentID, key: key)))
+                    : "pre-approved by policy rule \(rule)", issuedAt: now, validFor: policy.approvalValidSeconds)
+            guard let signed = try? approval.signed(incidentID: event.incidentID, key: key) else { return [] }
+            out = derived(.actionApproved(signed))
         case .askHuman:
             out = derived(.approvalRequested(ApprovalRequested(
                 requestID: requestID, action: proposal.action, parameters: prepared.parameters,
@@ -122,34 +123,39 @@ public final class ApproverHandler: MessageHandler, Sendable {
         guard let p = state.withLock({ $0.pending[requestID] }) else {
             throw ActionError(.unknownAction, "no pending approval \(requestID)")
         }
+        // Past its deadline it is the expiry's, not a person's, whatever the clock of the next expiry tick.
+        if let deadline = RFC3339.parse(p.request.expiresAt), deadline <= now {
+            throw ActionError(.notAllowed, "the approval request expired at \(p.request.expiresAt)")
+        }
         let who = Approver(name: approver, kind: .human)
         let payload: IncidentEventPayload = approve
-            ? .actionApproved(ActionApproved(requestID: requestID, action: p.request.action, parameters: p.request.parameters,
-                                             risk: p.request.risk, approver: who, reason: reason)
+            ? .actionApproved(try ActionApproved(requestID: requestID, action: p.request.action, parameters: p.request.parameters,
+                                                 risk: p.request.risk, approver: who, reason: reason, issuedAt: now,
+                                                 validFor: policy.approvalValidSeconds)
                 .signed(incidentID: p.incidentID, key: key))
             : .actionRejected(ActionRejected(requestID: requestID, action: p.request.action, approver: who, reason: reason))
         return IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
                                      step: "decision", trace: p.trace.child(), occurredAt: now, payload: payload)
     }
 
-    /// Pending requests past their deadline: `ApprovalExpired` + `IncidentEscalated`; the action does not run.
-    public func expire(now: Date = Date()) -> [IncidentEvent] {
-        let due = state.withLock { s in s.pending.values.filter { (RFC3339.parse($0.request.expiresAt) ?? .distantFuture) <= now } }
-        var out: [IncidentEvent] = []
-        for p in due.sorted(by: { $0.request.requestID < $1.request.requestID }) {
-            let expired = IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
-                                                step: "decision", trace: p.trace.child(), occurredAt: now,
-                                                payload: .approvalExpired(ApprovalExpired(requestID: p.request.requestID,
-                                                                                          action: p.request.action)))
-            let escalated = IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
-                                                  step: "escalate:expired", trace: p.trace.child(), occurredAt: now,
-                                                  payload: .incidentEscalated(IncidentEscalated(
-                                                    reason: "approval expired",
-                                                    summary: "\(p.request.action) waited for approval until \(p.request.expiresAt) and was not run: \(p.request.rationale)")))
-            observe(expired)
-            out += [expired, escalated]
-        }
-        return out
+    /// Pending requests past their deadline, oldest id first.
+    public func due(now: Date = Date()) -> [Pending] {
+        state.withLock { s in s.pending.values.filter { (RFC3339.parse($0.request.expiresAt) ?? .distantFuture) <= now } }
+            .sorted { $0.request.requestID < $1.request.requestID }
+    }
+
+    /// `ApprovalExpired` + `IncidentEscalated` for a pending request, not folded in (see `DecisionRecorder`).
+    public func expiry(of p: Pending, now: Date = Date()) -> [IncidentEvent] {
+        let expired = IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
+                                            step: "decision", trace: p.trace.child(), occurredAt: now,
+                                            payload: .approvalExpired(ApprovalExpired(requestID: p.request.requestID,
+                                                                                      action: p.request.action)))
+        let escalated = IncidentEvent.derived(incidentID: p.incidentID, producer: Self.producer, causationID: p.causation,
+                                              step: "escalate:expired", trace: p.trace.child(), occurredAt: now,
+                                              payload: .incidentEscalated(IncidentEscalated(
+                                                reason: "approval expired",
+                                                summary: "\(p.request.action) waited for approval until \(p.request.expiresAt) and was not run: \(p.request.rationale)")))
+        return [expired, escalated]
     }
 
     /// Keeps pending requests, answers and rate-limit windows in step with the log.

@@ -1,5 +1,4 @@
 import Actions
-import Crypto
 import DaemonRuntime
 import Foundation
 import Kafka
@@ -13,26 +12,24 @@ import ServiceLifecycle
 public func buildApprover(_ configuration: ApproverConfiguration, registry: PrometheusCollectorRegistry?,
                           logger: Logger) async throws -> [any Service] {
     let catalog = try ActionCatalog.load(path: configuration.catalogPath)
-    guard let policyText = FileManager.default.contents(atPath: configuration.policyPath) else {
-        throw ConfigError("APPROVAL_POLICY: cannot read \(configuration.policyPath)")
-    }
-    let policy = try ApprovalPolicy.load(yaml: String(decoding: policyText, as: UTF8.self))
+    let policy = try ApprovalPolicy.load(path: configuration.policyPath)
     guard let approversText = FileManager.default.contents(atPath: configuration.approversPath) else {
         throw ConfigError("APPROVERS_FILE: cannot read \(configuration.approversPath)")
     }
     let directory = try ApproverDirectory.load(yaml: String(decoding: approversText, as: UTF8.self))
     let topics = configuration.common.topics
     let kafka = configuration.common.kafka
-    let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: SymmetricKey(data: configuration.signingKey),
+    let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: configuration.common.key,
                                   topics: topics, logger: logger)
     // Rebuild pending approvals and rate-limit windows from the log before answering anything.
-    try await IncidentLogReader.forEachEvent(topics: topics, configuration: kafka, logger: logger) { handler.observe($0) }
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: logger)
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: kafka, logger: logger) { handler.observe($0) }
+    let producer = try configuration.common.producer(logger: logger)
     let slack = configuration.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0) }
-    let api = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: topics,
+    let decisions = DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
+    let api = buildApproverApplication(handler: handler, decisions: decisions, directory: directory, producer: producer, topics: topics,
                                        host: configuration.endpoint.host, port: configuration.endpoint.port, slack: slack,
                                        registry: registry, logger: logger)
-    var extra: [any Service] = [ExpiryService(handler: handler, producer: producer, topics: topics, logger: logger)]
+    var extra: [any Service] = [ExpiryService(decisions: decisions)]
     if configuration.notifications.isEnabled {
         // Its own consumer group: people are told about what is in the log, at least once.
         let notifier = NotificationHandler(approver: handler,
@@ -42,14 +39,14 @@ public func buildApprover(_ configuration: ApproverConfiguration, registry: Prom
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: endpoint.group, topics: [topics.incidents]),
             logger: logger)
-        extra.append(ConsumeLoop(consumer: consumer, producer: producer, handler: notifier, topics: topics,
+        extra.append(ConsumeLoop(consumer: consumer, producer: producer, handler: notifier, authenticator: configuration.common.authenticator,
                                  group: endpoint.group, logger: logger))
     }
     let consumer = try KafkaConsumer(
         configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: configuration.endpoint.group, topics: [topics.incidents]),
         logger: logger)
     Observability.attachKafkaStatistics(consumer: consumer, group: configuration.endpoint.group, topics: [topics.incidents])
-    let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: topics,
+    let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: configuration.common.authenticator,
                            group: configuration.endpoint.group, logger: logger)
     logger.info("approver started", metadata: ["group": "\(configuration.endpoint.group)", "approvers": "\(directory.entries.count)",
                                                "slack_callbacks": "\(slack != nil)",

@@ -5,17 +5,15 @@ import Logging
 import ServiceLifecycle
 
 /// Expires pending approvals past their deadline (`ApprovalExpired` +
-/// `IncidentEscalated`) every `interval` until the service group stops.
+/// `IncidentEscalated`) every `interval` until the service group stops, through the one
+/// writer of decisions: an expiry never races a human decision, and a failed write is tried again.
 public struct ExpiryService: Service {
-    let handler: ApproverHandler
-    let producer: KafkaProducer
-    let topics: TopicSet
+    let decisions: DecisionRecorder
     let interval: Duration
-    let logger: Logger
 
-    public init(handler: ApproverHandler, producer: KafkaProducer, topics: TopicSet, interval: Duration = .seconds(5),
-                logger: Logger) {
-        self.handler = handler; self.producer = producer; self.topics = topics; self.interval = interval; self.logger = logger
+    public init(decisions: DecisionRecorder, interval: Duration = .seconds(5)) {
+        self.decisions = decisions
+        self.interval = interval
     }
 
     public func run() async throws {
@@ -23,13 +21,7 @@ public struct ExpiryService: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch { return }
-            let events = handler.expire()
-            guard !events.isEmpty else { continue }
-            do {
-                try await producer.send(try events.map { try IncidentEventCodec.encode($0, topics: topics) })
-            } catch {
-                logger.warning("could not record expired approvals; retrying next tick", metadata: ["error": "\(error)"])
-            }
+            await decisions.expireDue()
         }
     }
 }

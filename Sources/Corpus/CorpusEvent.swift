@@ -60,11 +60,12 @@ public struct CorpusSnapshot: Sendable {
         }
     }
 
-    /// Reads the corpus topic to its end.
-    public static func read(topics: TopicSet, configuration: KafkaConfiguration, logger: Logger) async throws -> CorpusSnapshot {
+    /// Reads the corpus topic to its end; `accept` decides which records count (the signature check).
+    public static func read(topics: TopicSet, configuration: KafkaConfiguration,
+                            accept: (KafkaConsumerMessage) -> Bool = { _ in true }, logger: Logger) async throws -> CorpusSnapshot {
         let reader = try KafkaTopicReader(topic: topics.corpus, configuration: configuration, logger: logger)
         var s = CorpusSnapshot()
-        for m in try await reader.readToEnd() {
+        for m in try await reader.readToEnd() where accept(m) {
             if let e = try? CorpusEvent.decode(m) { s.apply(e) }
         }
         return s

@@ -16,6 +16,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     let producer: KafkaProducer
     let handler: Handler
     let topics: TopicSet
+    let authenticator: RecordAuthenticator
     let group: String
     let retry: RetryPolicy
     let logger: Logger
@@ -27,12 +28,15 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     /// before the offset is stored (the window redelivery must cover).
     var beforeStoringOffset: (@Sendable (KafkaConsumerMessage) async throws -> Void)?
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, handler: Handler, topics: TopicSet, group: String,
-                retry: RetryPolicy = RetryPolicy(), logger: Logger) {
+    /// `authenticator` decides which records are facts: anything it rejects is dead-lettered with the reason
+    /// and never reaches the handler.
+    public init(consumer: KafkaConsumer, producer: KafkaProducer, handler: Handler, authenticator: RecordAuthenticator,
+                group: String, retry: RetryPolicy = RetryPolicy(), logger: Logger) {
         self.consumer = consumer
+        self.authenticator = authenticator
+        topics = authenticator.topics
         self.producer = producer
         self.handler = handler
-        self.topics = topics
         self.group = group
         self.retry = retry
         self.logger = logger
@@ -62,8 +66,9 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         while !Task.isCancelled {
             let batch = try await cancelWhenGracefulShutdown { try await consumer.nextBatch(maxMessages: batching.maxBatchSize) }
             guard !batch.isEmpty else { return }
-            if batch.count == 1 {
-                try await process(batch[0])
+            // A rejected record anywhere in the batch: one by one, so offsets stay in order around its dead letter.
+            if batch.count == 1 || batch.contains(where: { (try? authenticator.check($0)) == nil }) {
+                for m in batch { try await process(m) }
                 continue
             }
             let start = ContinuousClock.now
@@ -100,6 +105,19 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     /// acknowledged), then the offset stored.
     func process(_ message: KafkaConsumerMessage) async throws {
         let start = ContinuousClock.now
+        var meta0: Logger.Metadata = ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
+                                      "kafka.offset": "\(message.offset)"]
+        do { try authenticator.check(message) } catch {
+            // Not a fact of the log: never handled, never retried.
+            meta0["reason"] = "\(error)"
+            logger.warning("rejecting record", metadata: meta0)
+            Counter(label: "aiops_consumer_rejected_total", dimensions: [("group", group), ("reason", error.reason.raw)]).increment()
+            let letter = DeadLetter(source: message, consumerGroup: group, error: error.description, attempts: 0, failedAt: Date())
+            try await sendUntilAcknowledged([try letter.message(topics: topics)], meta: meta0)
+            try consumer.storeOffset(message)
+            deadLettered.increment()
+            return
+        }
         var attempt = 0
         var output: [KafkaOutgoingMessage]?
         var lastError: Error?

@@ -30,7 +30,7 @@ public struct ConsumerDaemon<Handler: MessageHandler>: Sendable {
                                                                                    topics: [topic]),
                                          logger: logger)
         Observability.attachKafkaStatistics(consumer: consumer, group: endpoint.group, topics: [topic])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: common.topics,
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: common.authenticator,
                                group: endpoint.group, logger: logger)
         let (producer, topic, readiness) = (producer, topic, readiness)
         let ops = buildOperationalApplication(host: endpoint.host, port: endpoint.port, service: name, registry: registry) {

@@ -11,7 +11,7 @@ public func buildEmbedder(_ configuration: EmbedderConfiguration, registry: Prom
     let store = IndexStore(url: configuration.databaseURL, dimensions: configuration.embeddings.dimensions, logger: logger)
     try await store.migrate()
     let embeddings = try EmbeddingsClient(configuration: configuration.embeddings, logger: logger)
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let producer = try configuration.common.producer(logger: logger)
     let handler = EmbedderHandler(store: store, embeddings: embeddings, chunker: configuration.chunker, logger: logger)
     return try ConsumerDaemon(
         name: EmbedderConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,

@@ -1,5 +1,5 @@
 import Actions
-import Crypto
+import Foundation
 import DaemonRuntime
 import Kafka
 import Logging
@@ -11,13 +11,14 @@ import ServiceLifecycle
 public func buildExecutor(_ configuration: ExecutorConfiguration, registry: PrometheusCollectorRegistry?,
                           logger: Logger) async throws -> [any Service] {
     let catalog = try ActionCatalog.load(path: configuration.catalogPath)
+    let policy = try ApprovalPolicy.load(path: configuration.policyPath)
     let topics = configuration.common.topics
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let producer = try configuration.common.producer(logger: logger)
     let ledger = ExecutionLedger()
-    try await IncidentLogReader.forEachEvent(topics: topics, configuration: configuration.common.kafka, logger: logger) {
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger) {
         ledger.apply($0)
     }
-    let handler = ExecutorHandler(catalog: catalog, approvalKey: SymmetricKey(data: configuration.signingKey), producer: producer,
+    let handler = ExecutorHandler(catalog: catalog, keyring: configuration.common.keyring, policy: policy, producer: producer,
                                   topics: topics, ledger: ledger, concurrency: configuration.concurrency, logger: logger)
     return try ConsumerDaemon(name: ExecutorConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
                               topic: topics.incidents, handler: handler, producer: producer)

@@ -10,6 +10,8 @@ public final class ExecutionLedger: Sendable {
         public var finished = false
         /// Admitted to run in this process (not yet started): a duplicate approval is not admitted again.
         public var claimed = false
+        /// The approver closed the request ("rejected", "expired"): no approval of it may run.
+        public var closed: String?
     }
     private let entries = Mutex<[String: Entry]>([:])
 
@@ -21,6 +23,8 @@ public final class ExecutionLedger: Sendable {
         case .actionExecuted(let p): finish(p.requestID)
         case .actionFailed(let p): finish(p.requestID)
         case .actionOutcomeUnknown(let p): finish(p.requestID)
+        case .actionRejected(let p): entries.withLock { $0[p.requestID, default: Entry()].closed = "rejected" }
+        case .approvalExpired(let p): entries.withLock { $0[p.requestID, default: Entry()].closed = "expired" }
         default: break
         }
     }

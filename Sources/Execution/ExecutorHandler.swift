@@ -1,5 +1,4 @@
 import Actions
-import Crypto
 import DaemonRuntime
 import Foundation
 import IncidentLog
@@ -23,7 +22,8 @@ public struct ExecutorHandler: BatchMessageHandler {
     public static let producer = "executor"
     let catalog: ActionCatalog
     let executor: ActionExecutor
-    let key: SymmetricKey
+    let keyring: Keyring
+    let policy: ApprovalPolicy
     let producer: KafkaProducer
     let topics: TopicSet
     let ledger: ExecutionLedger
@@ -35,11 +35,12 @@ public struct ExecutorHandler: BatchMessageHandler {
     let unknowns = Counter(label: "aiops_executor_actions_total", dimensions: [("outcome", "unknown")])
     let running = Meter(label: "aiops_executor_running_actions")
 
-    public init(catalog: ActionCatalog, approvalKey: SymmetricKey, producer: KafkaProducer, topics: TopicSet,
+    public init(catalog: ActionCatalog, keyring: Keyring, policy: ApprovalPolicy, producer: KafkaProducer, topics: TopicSet,
                 ledger: ExecutionLedger, name: String = "executor", concurrency: Int = 4, logger: Logger) {
         self.catalog = catalog
         executor = ActionExecutor(catalog: catalog)
-        key = approvalKey
+        self.keyring = keyring
+        self.policy = policy
         self.producer = producer
         self.topics = topics
         self.ledger = ledger
@@ -129,7 +130,7 @@ public struct ExecutorHandler: BatchMessageHandler {
     /// Folds `event` in and decides, in log order, whether it runs: refusals and
     /// unknown outcomes are answered at once; an admitted run is claimed in the
     /// ledger so a duplicate of it is not admitted again.
-    func admit(_ event: IncidentEvent) -> Admission? {
+    func admit(_ event: IncidentEvent, now: Date = Date()) -> Admission? {
         ledger.apply(event)
         guard case .actionApproved(let approval) = event.payload else { return nil }
         let state = ledger.entry(approval.requestID)
@@ -141,9 +142,13 @@ public struct ExecutorHandler: BatchMessageHandler {
             return .answer([derived(event, "outcome", .actionFailed(ActionFailed(requestID: approval.requestID, action: approval.action,
                                                                                  error: "refused: \(why)")))])
         }
-        guard approval.hasValidSignature(incidentID: event.incidentID, key: key) else {
+        guard approval.hasValidSignature(incidentID: event.incidentID, keyring: keyring) else {
             return refuse("the approval is not signed by the approver")
         }
+        guard approval.isValid(at: now) else {
+            return refuse("the approval was valid from \(approval.issuedAt) to \(approval.notAfter), not now")
+        }
+        if let closed = state.closed { return refuse("the log already says the request was \(closed)") }
         let prepared: PreparedAction
         do {
             prepared = try catalog.prepare(approval.action, parameters: approval.parameters)
@@ -153,6 +158,7 @@ public struct ExecutorHandler: BatchMessageHandler {
         guard prepared.definition.risk.rawValue == approval.risk else {
             return refuse("approved as \(approval.risk) but the catalog says \(prepared.definition.risk.rawValue)")
         }
+        if let why = policyObjection(approval, prepared) { return refuse(why) }
         if state.started && prepared.definition.risk == .destructive {
             unknowns.increment()
             ledger.finish(approval.requestID)
@@ -166,6 +172,23 @@ public struct ExecutorHandler: BatchMessageHandler {
         // Read-only and started before: running it again is harmless.
         ledger.claim(approval.requestID)
         return .run(Run(event: event, approval: approval, prepared: prepared))
+    }
+
+    /// Why the executor's own copy of the policy forbids running this approval, if it does: a destructive
+    /// action needs a named human, or a pre-approval rule that exists here too and matches it; a policy
+    /// approval of a read-only action needs the catalog to say read-only (checked above) and the policy to allow it.
+    func policyObjection(_ approval: ActionApproved, _ prepared: PreparedAction) -> String? {
+        guard approval.approver.kind == .policy else { return nil }
+        switch prepared.definition.risk {
+        case .readOnly:
+            return policy.autoApproveReadOnly ? nil : "read-only actions need a human under this policy"
+        case .destructive:
+            guard let rule = policy.rules.first(where: { $0.name == approval.approver.name }) else {
+                return "destructive and approved by \(approval.approver.name), which is no pre-approval rule here"
+            }
+            return rule.matches(action: approval.action, parameters: prepared.parameters)
+                ? nil : "pre-approval rule \(rule.name) does not cover \(approval.action) with these parameters"
+        }
     }
 
     /// Appends `ActionStarted` (through `sendStarted`, acknowledged before anything runs), runs, returns the outcome.

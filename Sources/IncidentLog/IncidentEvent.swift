@@ -76,6 +76,9 @@ extension IncidentEvent: Codable {
         case "TriageProposed": payload = .triageProposed(try c.decode(TriageProposed.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))
         }
+        do { try validate() } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

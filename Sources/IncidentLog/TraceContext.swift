@@ -24,12 +24,21 @@ public struct TraceContext: Sendable, Hashable, Codable {
         self.init(traceparent: header, tracestate: state)
     }
 
-    public var traceID: String { String(traceparent.split(separator: "-")[1]) }
-    public var spanID: String { String(traceparent.split(separator: "-")[2]) }
+    /// The trace id; empty when `traceparent` is malformed (decoding rejects such events, but a value
+    /// built in code is never trusted to be well formed: nothing here traps).
+    public var traceID: String { part(1) ?? "" }
+    public var spanID: String { part(2) ?? "" }
+
+    private func part(_ i: Int) -> String? {
+        let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 4 ? String(parts[i]) : nil
+    }
 
     /// A child span in the same trace: what an event caused by this one carries.
+    /// A malformed context starts a new root instead.
     public func child() -> TraceContext {
-        let parts = traceparent.split(separator: "-")
+        guard let valid = TraceContext(header: traceparent, state: tracestate) else { return .newRoot() }
+        let parts = valid.traceparent.split(separator: "-")
         return TraceContext(traceparent: "00-\(parts[1])-\(Self.randomHex(8))-\(parts[3])", tracestate: tracestate)
     }
 
@@ -48,4 +57,14 @@ public struct TraceContext: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey { case traceparent, tracestate }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let header = try c.decode(String.self, forKey: .traceparent)
+        guard let valid = TraceContext(header: header, state: try c.decodeIfPresent(String.self, forKey: .tracestate)) else {
+            throw DecodingError.dataCorruptedError(forKey: .traceparent, in: c,
+                                                   debugDescription: "not a W3C traceparent (version 00)")
+        }
+        self = valid
+    }
 }

@@ -8,15 +8,15 @@ import ServiceLifecycle
 /// state is rebuilt from the incident log. `main`, the tests and `aiops` call this.
 public func buildIngestor(_ configuration: IngestorConfiguration, registry: PrometheusCollectorRegistry?,
                           logger: Logger) async throws -> [any Service] {
-    let producer = try KafkaProducer(configuration: configuration.producerConfiguration, logger: logger)
+    let producer = try configuration.common.producer(configuration.producerConfiguration, logger: logger)
     Observability.attachKafkaStatistics(producer: producer, service: IngestorConfiguration.daemon)
     // Rebuild before serving: a restarted ingestor must not reopen what is open.
     let state = try await IngestCoordinator.rebuildState(
-        topics: configuration.topics, configuration: configuration.common.kafka, logger: logger)
+        authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger)
     let coordinator = IngestCoordinator(producer: producer, topics: configuration.topics, state: state, logger: logger)
     let app = buildIngestorApplication(configuration: configuration, producer: producer, coordinator: coordinator,
                                        registry: registry, logger: logger)
     logger.info("alert-ingestor listening", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)",
-                                                      "kafka": "\(configuration.kafkaBrokers)"])
+                                                      "kafka": "\(configuration.common.kafka.bootstrapServers)"])
     return [ProducerService(producer), app]
 }

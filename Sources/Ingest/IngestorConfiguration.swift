@@ -25,28 +25,21 @@ public struct IngestorConfiguration: DaemonConfiguration {
         host, port, bearerToken, basicAuthUser, basicAuthPassword, maxBodyBytes, deliveryTimeout, retryAfter,
     ]
 
+    public var common: CommonConfiguration
     public var host = "127.0.0.1"
     public var port = 9095
-    public var kafkaBrokers = "127.0.0.1:9092"
-    public var topicPrefix = ""
     public var bearerToken: String?
     public var basicAuthUser: String?
     public var basicAuthPassword: String?
     public var maxBodyBytes = 4 * 1024 * 1024
     public var deliveryTimeoutMs = 10_000
     public var retryAfterSeconds = 5
-    public var kafkaProperties: [String: String] = [:]
-    public var logLevel: Logger.Level = .info
 
-    /// The defaults.
-    public init() {}
+    /// The defaults with the given Kafka, topics and keys (tests and tools).
+    public init(common: CommonConfiguration) { self.common = common }
 
     public init(_ src: ConfigSource) throws {
-        let common = try CommonConfiguration(service: Self.daemon, src)
-        kafkaBrokers = common.kafka.bootstrapServers
-        kafkaProperties = common.kafka.properties
-        topicPrefix = common.topics.prefix
-        logLevel = common.logLevel
+        common = try CommonConfiguration(service: Self.daemon, src)
         host = try src.string(Self.host)
         port = try src.int(Self.port)
         bearerToken = try src.optional(Self.bearerToken)
@@ -57,14 +50,7 @@ public struct IngestorConfiguration: DaemonConfiguration {
         retryAfterSeconds = try src.int(Self.retryAfter)
     }
 
-    public var common: CommonConfiguration {
-        var kafka = KafkaConfiguration(bootstrapServers: kafkaBrokers, clientID: Self.daemon)
-        kafka.properties = kafkaProperties
-        kafka.statisticsIntervalMs = 15_000
-        return CommonConfiguration(kafka: kafka, topics: topics, logLevel: logLevel)
-    }
-
-    public var topics: TopicSet { TopicSet(prefix: topicPrefix) }
+    public var topics: TopicSet { common.topics }
 
     public var requiresAuth: Bool { bearerToken != nil || basicAuthUser != nil }
 

@@ -14,7 +14,7 @@ public func buildRetriever(_ configuration: RetrieverConfiguration, registry: Pr
     var handler = RetrieverHandler(search: search, topics: configuration.common.topics, logger: logger)
     handler.postmortems = configuration.postmortems
     handler.runbooks = configuration.runbooks
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let producer = try configuration.common.producer(logger: logger)
     return try ConsumerDaemon(
         name: RetrieverConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
         topic: configuration.common.topics.incidents, handler: handler, producer: producer,

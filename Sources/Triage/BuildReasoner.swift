@@ -22,10 +22,10 @@ public func buildReasoner(_ configuration: ReasonerConfiguration, registry: Prom
     let topics = configuration.common.topics
     let handler = ReasonerHandler(planner: planner, catalog: catalog, topics: topics, bounds: configuration.bounds,
                                   logger: logger)
-    try await IncidentLogReader.forEachEvent(topics: topics, configuration: configuration.common.kafka, logger: logger) {
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger) {
         _ = handler.observe($0)
     }
-    let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration.common.kafka), logger: logger)
+    let producer = try configuration.common.producer(logger: logger)
     return try ConsumerDaemon(name: ReasonerConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
                               topic: topics.incidents, handler: handler, producer: producer)
         .services(registry: registry, logger: logger)

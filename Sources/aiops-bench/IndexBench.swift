@@ -45,7 +45,10 @@ struct IndexBench: AsyncParsableCommand {
         for t in topics.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
         var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "bench-index")
         kafka.properties["reconnect.backoff.max.ms"] = "500"
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka), logger: cliLogger())
+        // Records are signed as in production: the corpus as corpus-sync, verified by the loop.
+        let keys = try KeySet.generate()
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka),
+                                         signer: RecordSigner(key: try keys.key(EventOwnership.corpusSync)), logger: cliLogger())
         let store = IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger())
         try await store.migrate()
         var consumerConfig = KafkaConsumerConfiguration(kafka: kafka, groupID: "bench-embedder", topics: [topics.corpus])
@@ -53,7 +56,8 @@ struct IndexBench: AsyncParsableCommand {
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: cliLogger())
         let loop = ConsumeLoop(consumer: consumer, producer: producer,
                                handler: EmbedderHandler(store: store, embeddings: embeddings, logger: cliLogger()),
-                               topics: topics, group: "bench-embedder", logger: cliLogger())
+                               authenticator: RecordAuthenticator(keyring: keys.keyring, topics: topics),
+                               group: "bench-embedder", logger: cliLogger())
         let task = Task { try await loop.run() }
         let warm = CorpusSync.plan(files: warmup, snapshot: CorpusSnapshot(), source: handbook)
         try await producer.send(try warm.events.map { try $0.message(topics: topics) })

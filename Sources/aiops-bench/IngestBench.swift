@@ -57,6 +57,15 @@ struct IngestBench: AsyncParsableCommand {
         env["AIOPS_TOPIC_PREFIX"] = ingestTopics.prefix
         env["INGESTOR_PORT"] = String(port)
         env["LOG_LEVEL"] = "warning"
+        // The ingestor signs what it writes, as in production: a throwaway key set for this run.
+        let keyDir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: keyDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: keyDir) }
+        let keys = try KeySet.generate()
+        try keys.key(EventOwnership.ingestor).fileData().write(to: keyDir.appendingPathComponent("ingestor.key.json"))
+        try keys.keyring.fileData().write(to: keyDir.appendingPathComponent("trusted.json"))
+        env["AIOPS_SIGNING_KEY_FILE"] = keyDir.appendingPathComponent("ingestor.key.json").path
+        env["AIOPS_TRUSTED_KEYS_FILE"] = keyDir.appendingPathComponent("trusted.json").path
         ingestor.environment = env
         try ingestor.run()
         defer { ingestor.terminate(); ingestor.waitUntilExit() }

@@ -13,17 +13,25 @@ struct AIOps: AsyncParsableCommand {
         abstract: "Operator CLI of the AIOps triage system.",
         subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
                       Approvals.self, Approve.self, Reject.self,
-                      TopicsCommand.self, Dev.self, Settings.self, Bench.self])
+                      TopicsCommand.self, Dev.self, KeysCommand.self, Settings.self, Bench.self])
 }
 
-/// Reads and decodes the whole incident log; undecodable records are reported, not fatal.
+/// Reads and decodes the whole incident log; undecodable records are reported, not fatal. With trusted keys
+/// configured, records not signed by the producer they name (or not its to write) are reported and left out.
 func readIncidentLog(_ kafka: KafkaOptions) async throws -> [IncidentEvent] {
     let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration,
                                       logger: cliLogger())
+    let auth = try kafka.authenticator()
     var events: [IncidentEvent] = []
     for m in try await reader.readToEnd() {
-        do { events.append(try IncidentEventCodec.decode(m)) } catch {
-            FileHandle.standardError.write(Data("warning: \(m.topic)[\(m.partition)]@\(m.offset) is not an incident event: \(error)\n".utf8))
+        do {
+            if let auth {
+                if let e = try auth.check(m) { events.append(e) }
+            } else {
+                events.append(try IncidentEventCodec.decode(m))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("warning: \(m.topic)[\(m.partition)]@\(m.offset) left out: \(Terminal.safe("\(error)"))\n".utf8))
         }
     }
     // Per incident the log order is the partition order; keep it.
@@ -46,9 +54,9 @@ struct Replay: AsyncParsableCommand {
             for e in state.events { print(String(decoding: try enc.encode(e), as: UTF8.self)) }
             return
         }
-        print("incident \(incidentID): \(state.title) [\(state.status.rawValue)]")
+        Terminal.say("incident \(incidentID): \(state.title) [\(state.status.rawValue)]")
         for e in state.events {
-            print("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))")
+            Terminal.say("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))")
         }
     }
 }
@@ -72,9 +80,9 @@ struct Incidents: AsyncParsableCommand {
             print(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
             return
         }
-        print("ID                        STATUS    SEVERITY  FIRING  EVENTS  OPENED                    TITLE")
+        Terminal.say("ID                        STATUS    SEVERITY  FIRING  EVENTS  OPENED                    TITLE")
         for s in list {
-            print("\(s.id)  \(s.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \((s.opened?.severity ?? "").padding(toLength: 8, withPad: " ", startingAt: 0))  \(String(s.firingAlerts.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \(String(s.events.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \((s.openedAt.map(RFC3339.format) ?? "").padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.title)")
+            Terminal.say("\(s.id)  \(s.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \((s.opened?.severity ?? "").padding(toLength: 8, withPad: " ", startingAt: 0))  \(String(s.firingAlerts.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \(String(s.events.count).padding(toLength: 6, withPad: " ", startingAt: 0))  \((s.openedAt.map(RFC3339.format) ?? "").padding(toLength: 24, withPad: " ", startingAt: 0))  \(s.title)")
         }
     }
 }

@@ -39,12 +39,12 @@ struct Approvals: AsyncParsableCommand {
             var expires_at: String
         }
         let rows = try JSONDecoder().decode([Row].self, from: Data(r.body))
-        if rows.isEmpty { print("no pending approvals") }
+        if rows.isEmpty { Terminal.say("no pending approvals") }
         for row in rows {
-            print("\(row.request_id)  \(row.incident_id)  \(row.action) \(row.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))  [\(row.risk), expires \(row.expires_at)]")
-            if let title = row.title { print("    incident: \(title)") }
-            print("    why: \(row.rationale)")
-            for e in row.evidence ?? [] { print("    evidence: \(e.title) — \(e.section)") }
+            Terminal.say("\(row.request_id)  \(row.incident_id)  \(row.action) \(row.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))  [\(row.risk), expires \(row.expires_at)]")
+            if let title = row.title { Terminal.say("    incident: \(title)") }
+            Terminal.say("    why: \(row.rationale)")
+            for e in row.evidence ?? [] { Terminal.say("    evidence: \(e.title) — \(e.section)") }
         }
     }
 }
@@ -70,5 +70,5 @@ struct Reject: AsyncParsableCommand {
 func decide(_ options: ApproverOptions, _ id: String, _ verb: String, _ reason: String) async throws {
     let r = try await options.call("POST", "/api/v1/approvals/\(id)/\(verb)", body: ["reason": reason])
     guard r.status == 200 else { throw ValidationError("approver answered \(r.status): \(r.text)") }
-    print(r.text)
+    Terminal.say(r.text)
 }

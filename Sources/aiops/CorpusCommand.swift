@@ -22,9 +22,10 @@ struct CorpusCommand: AsyncParsableCommand {
 
         func run() async throws {
             let root = URL(fileURLWithPath: path).standardizedFileURL
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka.configuration),
-                                             logger: cliLogger())
+            let producer = try kafka.signedProducer(as: EventOwnership.corpusSync)
+            let auth = try kafka.authenticator()
             var snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
+                                                         accept: { m in auth.map { (try? $0.check(m)) != nil } ?? true },
                                                          logger: cliLogger())
             var failed = false
             repeat {
@@ -36,8 +37,8 @@ struct CorpusCommand: AsyncParsableCommand {
                     try await producer.send(try plan.events.map { try $0.message(topics: kafka.topics) })
                     for e in plan.events { snapshot.apply(e) }
                 }
-                for e in plan.events { print("\(e.type == .upserted ? "upsert" : "delete") \(e.documentID) (\(e.path))") }
-                print("corpus sync: \(plan.scanned) files, \(plan.upserts) upserted, \(plan.deletes) deleted, \(plan.unchanged) unchanged, \(plan.errors.count) error(s)\(dryRun ? " (dry run)" : "")")
+                for e in plan.events { Terminal.say("\(e.type == .upserted ? "upsert" : "delete") \(e.documentID) (\(e.path))") }
+                Terminal.say("corpus sync: \(plan.scanned) files, \(plan.upserts) upserted, \(plan.deletes) deleted, \(plan.unchanged) unchanged, \(plan.errors.count) error(s)\(dryRun ? " (dry run)" : "")")
                 failed = !plan.errors.isEmpty
                 if watch { try await Task.sleep(for: .seconds(interval)) }
             } while watch
@@ -53,14 +54,15 @@ struct CorpusCommand: AsyncParsableCommand {
         @OptionGroup var kafka: KafkaOptions
 
         func run() async throws {
+            let auth = try kafka.authenticator()
             let snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
+                                                         accept: { m in auth.map { (try? $0.check(m)) != nil } ?? true },
                                                          logger: cliLogger())
             let events = CorpusSync.reembedPlan(snapshot: snapshot, source: "aiops corpus reembed")
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: kafka.configuration),
-                                             logger: cliLogger())
+            let producer = try kafka.signedProducer(as: EventOwnership.corpusSync)
             try await producer.send(try events.map { try $0.message(topics: kafka.topics) })
             await producer.close()
-            print("corpus reembed: \(events.count) documents republished")
+            Terminal.say("corpus reembed: \(events.count) documents republished")
         }
     }
 }
@@ -93,10 +95,10 @@ struct Search: AsyncParsableCommand {
             print(String(decoding: try enc.encode(results), as: UTF8.self))
             return
         }
-        if results.isEmpty { print("nothing above the similarity floor") }
+        if results.isEmpty { Terminal.say("nothing above the similarity floor") }
         for (i, c) in results.enumerated() {
-            print(String(format: "%2d. %.4f  %@  %@:%d-%d", i + 1, c.score, c.kind, c.path, c.lineStart, c.lineEnd))
-            print("    \(c.headingPath)  [sim \(c.similarity.map { String(format: "%.3f", $0) } ?? "-"), vector #\(c.vectorRank.map(String.init) ?? "-"), text #\(c.textRank.map(String.init) ?? "-")\(c.boosts.isEmpty ? "" : ", boost " + c.boosts.joined(separator: "+"))]")
+            Terminal.say(String(format: "%2d. %.4f  %@  %@:%d-%d", i + 1, c.score, c.kind, c.path, c.lineStart, c.lineEnd))
+            Terminal.say("    \(c.headingPath)  [sim \(c.similarity.map { String(format: "%.3f", $0) } ?? "-"), vector #\(c.vectorRank.map(String.init) ?? "-"), text #\(c.textRank.map(String.init) ?? "-")\(c.boosts.isEmpty ? "" : ", boost " + c.boosts.joined(separator: "+"))]")
         }
     }
 }

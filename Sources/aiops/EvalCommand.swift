@@ -27,7 +27,7 @@ struct RetrievalEval: AsyncParsableCommand {
         let search = HybridSearch(store: store, embeddings: embeddings)
         let counts = try await store.counts()
         guard counts.chunks > 0 else { throw ValidationError("the index is empty: run aiops corpus sync first") }
-        print("suite \(suite): \(cases.count) cases (\(cases.filter { $0.wording == "unlike" }.count) worded unlike their target), index \(counts.documents) documents / \(counts.chunks) chunks")
+        Terminal.say("suite \(suite): \(cases.count) cases (\(cases.filter { $0.wording == "unlike" }.count) worded unlike their target), index \(counts.documents) documents / \(counts.chunks) chunks")
 
         // rank of the first correct document (1-based) per case and mode
         var ranks: [SearchMode: [Int?]] = [:]
@@ -54,17 +54,17 @@ struct RetrievalEval: AsyncParsableCommand {
             let mrr = r.reduce(0.0) { $0 + ($1.map { 1.0 / Double($0) } ?? 0) } / n
             return (at1, at5, mrr)
         }
-        print("mode      recall@1  recall@5  MRR     | unlike: recall@1  recall@5")
+        Terminal.say("mode      recall@1  recall@5  MRR     | unlike: recall@1  recall@5")
         for mode in [SearchMode.vector, .text, .hybrid] {
             let all = ranks[mode] ?? []
             let unlike = zip(cases, all).filter { $0.0.wording == "unlike" }.map(\.1)
             let (a1, a5, mrr) = metrics(all)
             let (u1, u5, _) = metrics(unlike)
-            print(mode.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "  %.3f     %.3f     %.3f   |         %.3f     %.3f", a1, a5, mrr, u1, u5))
+            Terminal.say(mode.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "  %.3f     %.3f     %.3f   |         %.3f     %.3f", a1, a5, mrr, u1, u5))
         }
         let (h1, h5, _) = metrics(ranks[.hybrid] ?? [])
-        print(String(format: "targets (hybrid): recall@5 >= 0.9 [%@], recall@1 >= 0.7 [%@]",
+        Terminal.say(String(format: "targets (hybrid): recall@5 >= 0.9 [%@], recall@1 >= 0.7 [%@]",
                      h5 >= 0.9 ? "met" : "NOT met", h1 >= 0.7 ? "met" : "NOT met"))
-        if verbose && !misses.isEmpty { print("hybrid misses at 5:\n" + misses.joined(separator: "\n")) }
+        if verbose && !misses.isEmpty { Terminal.say("hybrid misses at 5:\n" + misses.joined(separator: "\n")) }
     }
 }

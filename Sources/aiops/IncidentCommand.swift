@@ -39,7 +39,7 @@ struct IncidentCommand: AsyncParsableCommand {
             guard response.status == 200 else {
                 throw ValidationError("alert-ingestor answered \(response.status): \(response.text)")
             }
-            print(response.text)
+            Terminal.say(response.text)
         }
     }
 }

@@ -59,7 +59,7 @@ struct ApproverAPITests {
         let event = try IncidentEventCodec.decode(try #require(log.first))
         guard case .actionApproved(let a) = event.payload else { Issue.record("not ActionApproved"); return }
         #expect(a.approver == Approver(name: "alice", kind: .human))
-        #expect(a.hasValidSignature(incidentID: p.incidentID, key: key))
+        #expect(a.hasValidSignature(incidentID: p.incidentID, keyring: TestKeys.keyring))
         #expect(TestSchemas.violations(ofIncidentRecord: log[0]) == [])
         await producer.close()
     }

@@ -1,6 +1,6 @@
 import Actions
 import Approval
-import Crypto
+import DaemonRuntime
 import Execution
 import Foundation
 import IncidentLog
@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 let root = TestSchemas.repositoryRoot
-let key = SymmetricKey(data: Data("0123456789abcdef0123456789abcdef".utf8))
+let key = TestKeys.key("approver")
 
 func approver() throws -> ApproverHandler {
     let catalog = try ActionCatalog.load(path: root.appendingPathComponent("examples/actions/catalog.yaml").path)
@@ -34,7 +34,7 @@ struct ApproverTests {
         #expect(out.map(\.type) == ["ActionApproved"])
         guard case .actionApproved(let approved) = out[0].payload else { return }
         #expect(approved.approver == Approver(name: "read-only", kind: .policy))
-        #expect(approved.hasValidSignature(incidentID: p.incidentID, key: key))
+        #expect(approved.hasValidSignature(incidentID: p.incidentID, keyring: TestKeys.keyring))
         #expect(TestSchemas.violations(ofIncidentEvent: out[0]) == [])
         #expect(TestSchemas.violations(ofIncidentEvent: p) == [])
         #expect(a.react(to: p).isEmpty) // redelivered proposal: answered once
@@ -50,7 +50,7 @@ struct ApproverTests {
         let decision = try a.decide(requestID: p.eventID, approver: "alice", approve: true, reason: "pods wedged, restart ok")
         guard case .actionApproved(let approved) = decision.payload else { Issue.record("not approved"); return }
         #expect(approved.approver == Approver(name: "alice", kind: .human))
-        #expect(approved.hasValidSignature(incidentID: p.incidentID, key: key))
+        #expect(approved.hasValidSignature(incidentID: p.incidentID, keyring: TestKeys.keyring))
         #expect(a.pending.isEmpty)
         #expect(throws: ActionError.self) { try a.decide(requestID: p.eventID, approver: "bob", approve: true, reason: "again") }
     }
@@ -64,8 +64,15 @@ struct ApproverTests {
         let rejected = try a.decide(requestID: p1.eventID, approver: "alice", approve: false, reason: "not the cause")
         #expect(rejected.type == "ActionRejected")
         #expect(TestSchemas.violations(ofIncidentEvent: rejected) == [])
-        #expect(a.expire(now: Date()).isEmpty)
-        let expired = a.expire(now: Date().addingTimeInterval(901))
+        #expect(a.due(now: Date()).isEmpty)
+        let due = a.due(now: Date().addingTimeInterval(901))
+        #expect(due.map(\.request.requestID) == [p2.eventID])
+        // A person deciding after the deadline is too late, whatever the expiry tick says.
+        #expect(throws: ActionError.self) {
+            try a.decide(requestID: p2.eventID, approver: "alice", approve: true, reason: "late", now: Date().addingTimeInterval(901))
+        }
+        let expired = due.flatMap { a.expiry(of: $0, now: Date().addingTimeInterval(901)) }
+        for e in expired { a.observe(e) }
         #expect(expired.map(\.type) == ["ApprovalExpired", "IncidentEscalated"])
         for e in expired { #expect(TestSchemas.violations(ofIncidentEvent: e) == []) }
         #expect(a.pending.isEmpty)
@@ -95,18 +102,19 @@ struct ApproverTests {
     }
 
     @Test func theExecutorRunsOnlyWhatTheApproverSigned() async throws {
-        // The approver's answer is accepted by an executor sharing its key, and refused by one that does not.
+        // The approver's answer is accepted by an executor that trusts its key, and refused by one that does not.
         let a = try approver()
         let p = proposal("http.health", ["host": "127.0.0.1", "port": "1", "path": "healthz"])
         let approved = a.react(to: p)[0]
         let catalog = try ActionCatalog.load(path: root.appendingPathComponent("examples/actions/catalog.yaml").path)
         let topics = try TestKafka.topics()
         let producer = try TestKafka.producer()
-        let other = ExecutorHandler(catalog: catalog, approvalKey: SymmetricKey(data: Data("another-key-another-key-another!!".utf8)),
+        let stranger = try Keyring([try ProducerKey.generate(producer: "approver", keyID: key.keyID)])
+        let other = ExecutorHandler(catalog: catalog, keyring: stranger, policy: ApprovalPolicy(),
                                     producer: producer, topics: topics, ledger: ExecutionLedger(), logger: TestKafka.logger)
         #expect(try await other.react(to: approved).map(\.type) == ["ActionFailed"])
-        let same = ExecutorHandler(catalog: catalog, approvalKey: key, producer: producer, topics: topics,
-                                   ledger: ExecutionLedger(), logger: TestKafka.logger)
+        let same = ExecutorHandler(catalog: catalog, keyring: TestKeys.keyring, policy: ApprovalPolicy(), producer: producer,
+                                   topics: topics, ledger: ExecutionLedger(), logger: TestKafka.logger)
         let ran = try await same.react(to: approved)
         #expect(ran.map(\.type) == ["ActionExecuted"]) // port 1 refuses: ran, and reported the failure
         await producer.close()

@@ -15,7 +15,7 @@ let slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
 /// An incident with retrieval, so a proposal has a title and evidence to show.
 func incidentWithEvidence(_ handler: ApproverHandler, title: String) -> String {
-    let incident = "inc-\(UUID().uuidString.prefix(8))"
+    let incident = EventIDs.incident(source: "test", parts: [UUID().uuidString])
     let opened = IncidentOpened(source: .alertmanager, groupKey: "g", title: title, severity: "critical", service: "payments-api",
                                 receiver: "aiops", externalURL: nil, labels: [:], annotations: [:])
     handler.observe(.derived(incidentID: incident, producer: "alert-ingestor", causationID: "c", step: "opened",
@@ -132,7 +132,7 @@ struct NotificationTests {
         guard case .actionApproved(let a) = event.payload else { Issue.record("not ActionApproved"); return }
         #expect(a.approver == Approver(name: "alice", kind: .human))
         #expect(a.reason == "approved in Slack by u0alice")
-        #expect(a.hasValidSignature(incidentID: incident, key: key))
+        #expect(a.hasValidSignature(incidentID: incident, keyring: TestKeys.keyring))
         await producer.close()
     }
 

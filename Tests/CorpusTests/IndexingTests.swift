@@ -60,7 +60,7 @@ struct IndexFixture {
         let consumer = try TestKafka.consumer(group: group, topics: [topics.corpus])
         var loop = ConsumeLoop(consumer: consumer, producer: producer,
                                handler: EmbedderHandler(store: store, embeddings: embeddings, logger: TestKafka.logger),
-                               topics: topics, group: group, logger: TestKafka.logger)
+                               authenticator: TestKeys.authenticator(topics), group: group, logger: TestKafka.logger)
         if let crashAtOffset {
             loop.beforeStoringOffset = { m in if m.offset == crashAtOffset { throw SimulatedCrash() } }
         }

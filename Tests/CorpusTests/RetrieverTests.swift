@@ -111,7 +111,7 @@ struct RetrieverTests {
         let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [f.topics.incidents]),
                                producer: f.producer,
                                handler: RetrieverHandler(search: f.search, topics: f.topics, logger: TestKafka.logger),
-                               topics: f.topics, group: group, logger: TestKafka.logger)
+                               authenticator: TestKeys.authenticator(f.topics), group: group, logger: TestKafka.logger)
         let task = Task { try await loop.run() }
         defer { task.cancel() }
         let opened = openedEvent(labels: ["alertname": "PostgresDiskAlmostFull", "service": "orders-db"],

@@ -20,12 +20,12 @@ struct DaemonBuildTests {
     static let repo = TestSchemas.repositoryRoot
 
     /// The environment every daemon of one test shares: the mock cluster, a topic prefix of its own.
-    static func environment(_ name: String = #function) throws -> [String: String] {
+    static func environment(_ producer: String, _ name: String = #function) throws -> [String: String] {
         let topics = try TestKafka.topics(name: name)
         return ["KAFKA_BROKERS": TestKafka.shared.bootstrapServers, "AIOPS_TOPIC_PREFIX": topics.prefix,
                 "ACTIONS_CATALOG": repo.appendingPathComponent("examples/actions/catalog.yaml").path,
-                "APPROVAL_POLICY": repo.appendingPathComponent("examples/actions/approval-policy.yaml").path,
-                "APPROVAL_SIGNING_KEY": String(repeating: "k", count: 32)]
+                "APPROVAL_POLICY": repo.appendingPathComponent("examples/actions/approval-policy.yaml").path]
+            .merging(TestKeys.environment(producer)) { a, _ in a }
     }
 
     /// Runs `services` until the endpoints at `port` answered, then stops them gracefully.
@@ -44,7 +44,7 @@ struct DaemonBuildTests {
 
     @Test func alertIngestor() async throws {
         let port = try freeLoopbackPort()
-        var env = try Self.environment()
+        var env = try Self.environment("alert-ingestor")
         env["INGESTOR_PORT"] = String(port)
         let c = try IngestorConfiguration(ConfigSource(environment: env))
         try await Self.check(try await buildIngestor(c, registry: TestMetrics.registry, logger: TestKafka.logger), port: port,
@@ -52,7 +52,7 @@ struct DaemonBuildTests {
     }
 
     @Test func retrieverAndEmbedder() async throws {
-        var env = try Self.environment()
+        var env = try Self.environment("retriever")
         env["DATABASE_URL"] = try TestPostgres.database()
         env["EMBEDDINGS_URL"] = try TestEmbeddings.baseURL.get()
         env["RETRIEVER_PORT"] = String(try freeLoopbackPort())
@@ -60,13 +60,13 @@ struct DaemonBuildTests {
         let retriever = try RetrieverConfiguration(ConfigSource(environment: env))
         try await Self.check(try await buildRetriever(retriever, registry: TestMetrics.registry, logger: TestKafka.logger),
                              port: retriever.endpoint.port, metric: "aiops_consumer_messages_total")
-        let embedder = try EmbedderConfiguration(ConfigSource(environment: env))
+        let embedder = try EmbedderConfiguration(ConfigSource(environment: env.merging(TestKeys.environment("embedder")) { _, b in b }))
         try await Self.check(try await buildEmbedder(embedder, registry: TestMetrics.registry, logger: TestKafka.logger),
                              port: embedder.endpoint.port, metric: "aiops_embedder_documents_total")
     }
 
     @Test func reasonerNeedsNoDatabase() async throws {
-        var env = try Self.environment()
+        var env = try Self.environment("reasoner")
         env["REASONER_PORT"] = String(try freeLoopbackPort())
         env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
         let c = try ReasonerConfiguration(ConfigSource(environment: env))
@@ -75,7 +75,7 @@ struct DaemonBuildTests {
     }
 
     @Test func approverServesMetricsAndReadiness() async throws {
-        var env = try Self.environment()
+        var env = try Self.environment("approver")
         env["APPROVER_PORT"] = String(try freeLoopbackPort())
         let approvers = FileManager.default.temporaryDirectory.appendingPathComponent("approvers-\(UUID().uuidString).yaml")
         try "approvers: [{name: alice, token_sha256: \(ApproverDirectory.hash("t")), roles: [approver]}]\n"
@@ -87,7 +87,7 @@ struct DaemonBuildTests {
     }
 
     @Test func executor() async throws {
-        var env = try Self.environment()
+        var env = try Self.environment("executor")
         env["EXECUTOR_PORT"] = String(try freeLoopbackPort())
         let c = try ExecutorConfiguration(ConfigSource(environment: env))
         try await Self.check(try await buildExecutor(c, registry: TestMetrics.registry, logger: TestKafka.logger),
@@ -95,10 +95,11 @@ struct DaemonBuildTests {
     }
 
     @Test func missingRequiredSettingsAreNamed() throws {
-        var env = try Self.environment()
-        env["APPROVAL_SIGNING_KEY"] = nil
-        #expect(throws: ConfigError.self) { try ExecutorConfiguration(ConfigSource(environment: env)) }
-        env["APPROVAL_SIGNING_KEY"] = "short"
+        var env = try Self.environment("executor")
+        #expect(throws: ConfigError.self, "another daemon's key") {
+            try ExecutorConfiguration(ConfigSource(environment: env.merging(TestKeys.environment("approver")) { _, b in b }))
+        }
+        env["AIOPS_TRUSTED_KEYS_FILE"] = nil
         #expect(throws: ConfigError.self) { try ExecutorConfiguration(ConfigSource(environment: env)) }
         #expect(throws: ConfigError.self) { try ReasonerConfiguration(ConfigSource(environment: ["REASONER_PLANNER": "magic"])) }
     }

@@ -42,7 +42,8 @@ struct SettingsDocumentTests {
     /// ConfigMap data keys and container `env` names, anywhere in a manifest.
     static func collect(_ node: Any?, into used: inout [String: String], file: String) {
         if let d = node as? [String: Any] {
-            if d["kind"] as? String == "ConfigMap", let data = d["data"] as? [String: Any] {
+            if d["kind"] as? String == "ConfigMap", (d["metadata"] as? [String: Any])?["name"] as? String == "aiops-config",
+               let data = d["data"] as? [String: Any] {
                 for k in data.keys { used[k] = file }
             }
             if let env = d["env"] as? [Any] {

@@ -14,7 +14,6 @@ struct ExecutorFixture {
     let producer: KafkaProducer
     let catalog: ActionCatalog
     let marker: String
-    let key = SymmetricKey(data: Data("0123456789abcdef0123456789abcdef".utf8))
     let incident = EventIDs.incident(source: "test", parts: [UUID().uuidString])
 
     init(name: String = #function) throws {
@@ -36,15 +35,16 @@ struct ExecutorFixture {
     }
 
     func handler(_ ledger: ExecutionLedger = ExecutionLedger()) -> ExecutorHandler {
-        ExecutorHandler(catalog: catalog, approvalKey: key, producer: producer, topics: topics, ledger: ledger,
-                        logger: TestKafka.logger)
+        ExecutorHandler(catalog: catalog, keyring: TestKeys.keyring, policy: ApprovalPolicy(), producer: producer, topics: topics,
+                        ledger: ledger, logger: TestKafka.logger)
     }
 
     func approval(_ action: String, risk: String, target: String = "payments-api", request: String = "req-1",
-                  key signingKey: SymmetricKey? = nil) -> IncidentEvent {
-        let a = ActionApproved(requestID: request, action: action, parameters: ["target": target], risk: risk,
-                               approver: Approver(name: "alice", kind: .human), reason: "looks right")
-            .signed(incidentID: incident, key: signingKey ?? key)
+                  key signingKey: ProducerKey? = nil, issuedAt: Date = Date()) -> IncidentEvent {
+        let a = try! ActionApproved(requestID: TestIDs.request(request), action: action, parameters: ["target": target], risk: risk,
+                                    approver: Approver(name: "alice", kind: .human), reason: "looks right", issuedAt: issuedAt,
+                                    validFor: 600)
+            .signed(incidentID: incident, key: signingKey ?? TestKeys.key("approver"))
         return .derived(incidentID: incident, producer: "approver", causationID: request, step: "approved",
                         trace: .newRoot(), payload: .actionApproved(a))
     }
@@ -79,7 +79,7 @@ struct ExecutorTests {
     @Test func aForgedApprovalIsRefusedAndNothingRuns() async throws {
         let f = try ExecutorFixture()
         let forged = f.approval("svc.restart", risk: "destructive",
-                                key: SymmetricKey(data: Data("not-the-approver-key-not-the-key!".utf8)))
+                                key: try ProducerKey.generate(producer: "approver", keyID: TestKeys.key("approver").keyID))
         let out = try await f.handler().react(to: forged)
         #expect(out.map(\.type) == ["ActionFailed"])
         if case .actionFailed(let p) = out[0].payload { #expect(p.error.contains("not signed")) }
@@ -111,13 +111,13 @@ struct ExecutorTests {
         // The previous executor appended ActionStarted and died before the outcome.
         let started = IncidentEvent.derived(
             incidentID: f.incident, producer: "executor", causationID: approved.eventID, step: "started", trace: .newRoot(),
-            payload: .actionStarted(ActionStarted(requestID: "req-1", action: "svc.restart",
+            payload: .actionStarted(ActionStarted(requestID: TestIDs.request("req-1"), action: "svc.restart",
                                                   parameters: ["target": "payments-api"], risk: "destructive", executor: "executor")))
         try await f.producer.send([try IncidentEventCodec.encode(approved, topics: f.topics),
                                    try IncidentEventCodec.encode(started, topics: f.topics)])
         // The restarted executor rebuilds from the log, then the approval is redelivered.
         let ledger = ExecutionLedger()
-        try await IncidentLogReader.forEachEvent(topics: f.topics, configuration: TestKafka.configuration(),
+        try await IncidentLogReader.forEachEvent(authenticator: TestKeys.authenticator(f.topics), configuration: TestKafka.configuration(),
                                                  logger: TestKafka.logger) { ledger.apply($0) }
         let out = try await f.handler(ledger).react(to: approved)
         #expect(out.map(\.type) == ["ActionOutcomeUnknown", "IncidentEscalated"])
@@ -132,7 +132,7 @@ struct ExecutorTests {
         let f = try ExecutorFixture()
         let approved = f.approval("diag.check", risk: "read_only")
         let ledger = ExecutionLedger()
-        ledger.markStarted("req-1")
+        ledger.markStarted(TestIDs.request("req-1"))
         let out = try await f.handler(ledger).react(to: approved)
         #expect(out.map(\.type) == ["ActionExecuted"])
         #expect(f.runs == 1)
@@ -143,7 +143,7 @@ struct ExecutorTests {
         let f = try ExecutorFixture()
         let group = TestKafka.uniqueGroup()
         let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [f.topics.incidents]),
-                               producer: f.producer, handler: f.handler(), topics: f.topics, group: group,
+                               producer: f.producer, handler: f.handler(), authenticator: TestKeys.authenticator(f.topics), group: group,
                                logger: TestKafka.logger)
         let task = Task { try await loop.run() }
         defer { task.cancel() }
@@ -177,13 +177,15 @@ struct ExecutorTests {
                  argv: ["{dir}", "{n}"], parameters: {dir: {type: string, pattern: "/[a-zA-Z0-9/._-]+"}, n: {type: integer, minimum: 0, maximum: 99}},
                  timeout_seconds: 10, output_limit_bytes: 1000}
             """)
-        let handler = ExecutorHandler(catalog: catalog, approvalKey: f.key, producer: f.producer, topics: f.topics,
-                                      ledger: ExecutionLedger(), concurrency: 2, logger: TestKafka.logger)
+        let handler = ExecutorHandler(catalog: catalog, keyring: TestKeys.keyring, policy: ApprovalPolicy(), producer: f.producer,
+                                      topics: f.topics, ledger: ExecutionLedger(), concurrency: 2, logger: TestKafka.logger)
         var approvals: [IncidentEvent] = []
         for n in 0..<4 {
-            let a = ActionApproved(requestID: "req-\(n)", action: "diag.barrier", parameters: ["dir": dir, "n": "\(n)"],
-                                   risk: "read_only", approver: Approver(name: "read-only", kind: .policy), reason: "auto")
-                .signed(incidentID: f.incident, key: f.key)
+            let a = try ActionApproved(requestID: TestIDs.request("req-\(n)"), action: "diag.barrier",
+                                       parameters: ["dir": dir, "n": "\(n)"], risk: "read_only",
+                                       approver: Approver(name: "read-only", kind: .policy), reason: "auto", issuedAt: Date(),
+                                       validFor: 600)
+                .signed(incidentID: f.incident, key: TestKeys.key("approver"))
             approvals.append(.derived(incidentID: f.incident, producer: "approver", causationID: "req-\(n)", step: "approved",
                                       trace: .newRoot(), payload: .actionApproved(a)))
         }
@@ -191,14 +193,14 @@ struct ExecutorTests {
         try await f.producer.send(try (approvals + [approvals[0]]).map { try IncidentEventCodec.encode($0, topics: f.topics) })
         let group = TestKafka.uniqueGroup()
         let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [f.topics.incidents]),
-                               producer: f.producer, handler: handler, topics: f.topics, group: group, logger: TestKafka.logger)
+                               producer: f.producer, handler: handler, authenticator: TestKeys.authenticator(f.topics), group: group, logger: TestKafka.logger)
         let task = Task { try await loop.run() }
         defer { task.cancel() }
         let events = try await TestKafka.waitForEvents(f.topics) { $0.filter { $0.type == "ActionExecuted" }.count >= 4 }
         let outcomes = events.compactMap { e -> ActionExecuted? in
             if case .actionExecuted(let x) = e.payload { return x } else { return nil }
         }
-        #expect(Set(outcomes.map(\.requestID)) == ["req-0", "req-1", "req-2", "req-3"])
+        #expect(Set(outcomes.map(\.requestID)) == Set((0..<4).map { TestIDs.request("req-\($0)") }))
         #expect(events.filter { $0.type == "ActionStarted" }.count == 4, "the duplicate approval did not run again")
         let seen = try String(contentsOfFile: dir + "/seen", encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
         #expect(seen.count == 4)

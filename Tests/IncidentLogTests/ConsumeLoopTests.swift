@@ -43,7 +43,7 @@ struct ConsumeLoopTests {
         let group = TestKafka.uniqueGroup()
         let consumer = try TestKafka.consumer(group: group, topics: [topics.alerts])
         let handler = EchoHandler(topics: topics)
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, topics: topics, group: group,
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: TestKeys.authenticator(topics), group: group,
                                retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5)),
                                logger: TestKafka.logger)
         let task = Task { try await loop.run() }
@@ -84,7 +84,7 @@ struct ConsumeLoopTests {
         let producer = try TestKafka.producer()
         let group = TestKafka.uniqueGroup()
         let consumer = try TestKafka.consumer(group: group, topics: [topics.alerts])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: AlwaysFails(), topics: topics,
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: AlwaysFails(), authenticator: TestKeys.authenticator(topics),
                                group: group, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(5)),
                                logger: TestKafka.logger)
         let task = Task { try await loop.run() }
@@ -110,7 +110,7 @@ struct ConsumeLoopTests {
         // output of "b" and before storing its offset.
         let first = try TestKafka.consumer(group: group, topics: [topics.corpus])
         var loop1 = ConsumeLoop(consumer: first, producer: producer, handler: EchoHandler(topics: topics),
-                                topics: topics, group: group, logger: TestKafka.logger)
+                                authenticator: TestKeys.authenticator(topics), group: group, logger: TestKafka.logger)
         loop1.beforeStoringOffset = { m in if m.offset == 1 { throw SimulatedCrash() } }
         await #expect(throws: SimulatedCrash.self) { try await loop1.run() }
         try await first.commit()
@@ -119,7 +119,7 @@ struct ConsumeLoopTests {
         // Second incarnation in the same group gets "b" again.
         let second = try TestKafka.consumer(group: group, topics: [topics.corpus])
         let loop2 = ConsumeLoop(consumer: second, producer: producer, handler: EchoHandler(topics: topics),
-                                topics: topics, group: group, logger: TestKafka.logger)
+                                authenticator: TestKeys.authenticator(topics), group: group, logger: TestKafka.logger)
         let task = Task { try await loop2.run() }
         let outputs = try await TestKafka.read(topics.incidents, count: 3, timeout: .seconds(30))
         task.cancel()
@@ -147,7 +147,7 @@ struct GracefulShutdownTests {
         try await producer.send(["one", "two"].map { KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array($0.utf8)) })
         let consumer = try TestKafka.consumer(group: group, topics: [topics.corpus])
         let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: EchoHandler(topics: topics),
-                               topics: topics, group: group, logger: TestKafka.logger)
+                               authenticator: TestKeys.authenticator(topics), group: group, logger: TestKafka.logger)
         let services = ServiceGroup(services: [loop], logger: TestKafka.logger)
         let running = Task { try await services.run() }
         _ = try await TestKafka.read(topics.incidents, count: 2)
@@ -223,7 +223,7 @@ struct TransientFailureTests {
         let group = TestKafka.uniqueGroup()
         let handler = FlakyDependency(topics: topics)
         let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [topics.corpus]), producer: producer,
-                               handler: handler, topics: topics, group: group,
+                               handler: handler, authenticator: TestKeys.authenticator(topics), group: group,
                                retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)),
                                logger: TestKafka.logger)
         let task = Task { try await loop.run() }

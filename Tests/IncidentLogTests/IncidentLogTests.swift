@@ -137,11 +137,37 @@ struct CodecTests {
     }
 
     @Test func unknownTypesAreKeptNotLost() throws {
-        let json = #"{"event_id":"ev-1","incident_id":"inc-1","type":"SomethingNew","schema_version":3,"occurred_at":"2026-11-27T21:00:00Z","producer":"future","causation_id":null,"trace":{"traceparent":"00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"},"payload":{"x":1}}"#
+        let json = #"{"event_id":"ev-0123456789abcdef0123456789abcdef","incident_id":"inc-0123456789abcdef0123","type":"SomethingNew","schema_version":3,"occurred_at":"2026-11-27T21:00:00Z","producer":"future","causation_id":null,"trace":{"traceparent":"00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"},"payload":{"x":1}}"#
         let e = try IncidentEventCodec.decode(KafkaConsumerMessage(topic: "t", partition: 0, offset: 0, key: nil,
                                                                    value: Array(json.utf8)))
         #expect(e.type == "SomethingNew")
         #expect(e.payload == .unknown(type: "SomethingNew", payload: .object(["x": .number(1)])))
+    }
+
+    /// Ids that do not match their schema format, a bad traceparent, newlines smuggled into ids:
+    /// rejected at decoding with the field named, never a trap.
+    @Test func malformedEnvelopesAreRejectedWithTheField() throws {
+        let good = #"{"event_id":"ev-0123456789abcdef0123456789abcdef","incident_id":"inc-0123456789abcdef0123","type":"IncidentResolved","schema_version":1,"occurred_at":"2026-11-27T21:00:00Z","producer":"alert-ingestor","causation_id":null,"trace":{"traceparent":"00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"},"payload":{"reason":"r"}}"#
+        func decode(_ json: String) throws -> IncidentEvent {
+            try IncidentEventCodec.decode(KafkaConsumerMessage(topic: "t", partition: 0, offset: 0, key: nil, value: Array(json.utf8)))
+        }
+        _ = try decode(good)
+        let bad: [(String, String)] = [
+            ("inc-0123456789abcdef0123", "inc-0123456789abcdef0123\\nev-x\\nkubectl.scale"),
+            ("00-0123456789abcdef0123456789abcdef-0123456789abcdef-01", "garbage"),
+            ("00-0123456789abcdef0123456789abcdef-0123456789abcdef-01", "00-00000000000000000000000000000000-0123456789abcdef-01"),
+            ("alert-ingestor", "Alert Ingestor\\u001b[31m"),
+            ("ev-0123456789abcdef0123456789abcdef", "ev-1"),
+            ("\"causation_id\":null", "\"causation_id\":\"a\\u0000b\""),
+        ]
+        for (from, to) in bad {
+            let json = good.replacingOccurrences(of: from, with: to)
+            #expect(throws: DecodingError.self, "\(to)") { try decode(json) }
+        }
+        // A malformed trace context built in code never traps either.
+        let broken = TraceContext(traceparent: "garbage")
+        #expect(broken.traceID == "")
+        #expect(TraceContext(header: broken.child().traceparent) != nil, "a child of garbage is a new root")
     }
 
     @Test func theValidatorCatchesViolations() throws {

@@ -14,8 +14,7 @@ struct AlertmanagerEndToEndTests {
     @Test func alertsReachTheLogAndResolvingThemResolvesTheIncident() async throws {
         let topics = try TestKafka.topics()
         let producer = try TestKafka.producer()
-        var config = IngestorConfiguration()
-        config.topicPrefix = topics.prefix
+        var config = IngestorConfiguration(common: TestKeys.common("alert-ingestor", topics: topics))
         config.port = try freeLoopbackPort()
         config.bearerToken = "am-token"
         let coordinator = IngestCoordinator(producer: producer, topics: topics, logger: TestKafka.logger)

@@ -24,8 +24,7 @@ struct IngestorFixture {
         self.cluster = cluster
         topics = try TestKafka.topics(in: cluster, name: name)
         producer = try TestKafka.producer(cluster, deliveryTimeoutMs: deliveryTimeoutMs)
-        var config = IngestorConfiguration()
-        config.topicPrefix = topics.prefix
+        var config = IngestorConfiguration(common: TestKeys.common("alert-ingestor", topics: topics, cluster: cluster))
         config.retryAfterSeconds = 7
         configure(&config)
         let coordinator = IngestCoordinator(producer: producer, topics: topics, logger: TestKafka.logger)

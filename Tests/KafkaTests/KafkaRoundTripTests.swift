@@ -7,7 +7,7 @@ import Testing
 struct KafkaRoundTripTests {
     @Test func produceAndConsumeWithKeysAndHeaders() async throws {
         let topics = try TestKafka.topics()
-        let producer = try TestKafka.producer()
+        let producer = try TestKafka.producer(signer: nil)
         let reports = try await producer.send([
             KafkaOutgoingMessage(topic: topics.alerts, key: "fp-1", value: Array("one".utf8),
                                  headers: [KafkaHeader(key: "traceparent", string: "00-abc"),
@@ -36,7 +36,7 @@ struct KafkaRoundTripTests {
 
     @Test func uncommittedMessagesAreRedeliveredToTheNextMember() async throws {
         let topics = try TestKafka.topics()
-        let producer = try TestKafka.producer()
+        let producer = try TestKafka.producer(signer: nil)
         for i in 0..<4 {
             try await producer.send(KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array("m\(i)".utf8)))
         }
@@ -66,7 +66,7 @@ struct KafkaRoundTripTests {
 
     @Test func topicReaderReadsToTheEndOfEveryPartition() async throws {
         let topics = try TestKafka.topics()
-        let producer = try TestKafka.producer()
+        let producer = try TestKafka.producer(signer: nil)
         let messages = (0..<30).map {
             KafkaOutgoingMessage(topic: topics.incidents, key: "inc-\($0 % 7)", value: Array("v\($0)".utf8))
         }

@@ -35,10 +35,12 @@ public enum TestKafka {
         return c
     }
 
-    public static func producer(_ cluster: KafkaMockCluster = shared, deliveryTimeoutMs: Int = 10_000) throws -> KafkaProducer {
+    /// A producer on the test cluster; by default it signs each record as the producer it claims to be.
+    public static func producer(_ cluster: KafkaMockCluster = shared, deliveryTimeoutMs: Int = 10_000,
+                                signer: (any KafkaRecordSigner)? = ClaimedProducerSigner()) throws -> KafkaProducer {
         var c = KafkaProducerConfiguration(kafka: configuration(cluster))
         c.deliveryTimeoutMs = deliveryTimeoutMs
-        return try KafkaProducer(configuration: c, logger: logger)
+        return try KafkaProducer(configuration: c, signer: signer, logger: logger)
     }
 
     public static func consumer(_ cluster: KafkaMockCluster = shared, group: String, topics: [String]) throws -> KafkaConsumer {

@@ -80,25 +80,24 @@ struct EndToEndTests {
         func daemon(_ handler: some MessageHandler, _ name: String) throws {
             let group = TestKafka.uniqueGroup(name)
             let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [topics.incidents]), producer: producer,
-                                   handler: handler, topics: topics, group: group, logger: TestKafka.logger)
+                                   handler: handler, authenticator: TestKeys.authenticator(topics), group: group, logger: TestKafka.logger)
             tasks.append(Task { try await loop.run() })
         }
         let retriever = RetrieverHandler(search: f.search, topics: topics, logger: TestKafka.logger)
         let reasoner = ReasonerHandler(planner: try llm(model)(catalog), catalog: catalog, topics: topics,
                                        logger: TestKafka.logger)
-        let key = SymmetricKey(size: .bits256)
         let policy = try ApprovalPolicy.load(yaml: String(contentsOf: repo.appendingPathComponent("examples/actions/approval-policy.yaml"),
                                                           encoding: .utf8))
-        let approver = ApproverHandler(catalog: catalog, policy: policy, signingKey: key, topics: topics, logger: TestKafka.logger)
-        let executor = ExecutorHandler(catalog: catalog, approvalKey: key, producer: producer, topics: topics,
+        let approver = ApproverHandler(catalog: catalog, policy: policy, signingKey: TestKeys.key("approver"), topics: topics,
+                                       logger: TestKafka.logger)
+        let executor = ExecutorHandler(catalog: catalog, keyring: TestKeys.keyring, policy: policy, producer: producer, topics: topics,
                                        ledger: ExecutionLedger(), logger: TestKafka.logger)
         try daemon(retriever, "retriever")
         try daemon(reasoner, "reasoner")
         try daemon(approver, "approver")
         try daemon(executor, "executor")
 
-        var ingest = IngestorConfiguration()
-        ingest.topicPrefix = topics.prefix
+        var ingest = IngestorConfiguration(common: TestKeys.common("alert-ingestor", topics: topics))
         ingest.port = try freeLoopbackPort()
         let coordinator = IngestCoordinator(producer: producer, topics: topics, logger: TestKafka.logger)
         let ingestor = buildIngestorApplication(configuration: ingest, producer: producer, coordinator: coordinator,
@@ -106,7 +105,8 @@ struct EndToEndTests {
         let approverPort = try freeLoopbackPort()
         let directory = ApproverDirectory(entries: [.init(name: "alice", tokenSHA256: ApproverDirectory.hash("alice-token"),
                                                           roles: ["approver"])])
-        let api = buildApproverApplication(handler: approver, directory: directory, producer: producer, topics: topics,
+        let decisions = DecisionRecorder(handler: approver, producer: producer, topics: topics, logger: TestKafka.logger)
+        let api = buildApproverApplication(handler: approver, decisions: decisions, directory: directory, producer: producer, topics: topics,
                                            host: "127.0.0.1", port: approverPort, logger: TestKafka.logger)
         tasks.append(Task { try await ingestor.runService() })
         tasks.append(Task { try await api.runService() })

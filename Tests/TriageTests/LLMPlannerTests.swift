@@ -48,7 +48,7 @@ func proposal(_ e: IncidentEvent) -> ActionProposed? {
 func testApprover(_ catalog: ActionCatalog) throws -> ApproverHandler {
     let policy = try ApprovalPolicy.load(yaml: String(contentsOf: repo.appendingPathComponent("examples/actions/approval-policy.yaml"),
                                                       encoding: .utf8))
-    return ApproverHandler(catalog: catalog, policy: policy, signingKey: SymmetricKey(size: .bits256), topics: TopicSet(),
+    return ApproverHandler(catalog: catalog, policy: policy, signingKey: TestKeys.key("approver"), topics: TopicSet(),
                            logger: TestKafka.logger)
 }
 

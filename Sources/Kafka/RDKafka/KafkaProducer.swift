@@ -76,10 +76,13 @@ public final class KafkaProducer: Sendable {
     private let client: RDKafkaClient
     private let running = Flag(true)
     private let pollStopped = DispatchSemaphore(value: 0)
+    private let signer: (any KafkaRecordSigner)?
     public let logger: Logger
 
-    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws {
+    /// `signer` authenticates every batch before it is enqueued (all daemons sign what they write).
+    public init(configuration: KafkaProducerConfiguration, signer: (any KafkaRecordSigner)? = nil, logger: Logger) throws {
         self.logger = logger
+        self.signer = signer
         client = try RDKafkaClient(kind: .producer, properties: configuration.properties(), logger: logger,
                                    deliveryCallback: rdDeliveryCallback)
         // Delivery reports and logs are served on this thread, never on the
@@ -116,6 +119,7 @@ public final class KafkaProducer: Sendable {
     public func send(_ messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
         guard !messages.isEmpty else { return [] }
         guard running.value else { throw KafkaError(.closed, "producer is closed") }
+        let messages = try signer?.sign(messages) ?? messages
         return try await withCheckedThrowingContinuation { continuation in
             let batch = DeliveryBatch(count: messages.count, continuation: continuation)
             // Enqueue right here so records of consecutive calls keep their order;

@@ -1,4 +1,3 @@
-import Actions
 import Foundation
 import Yams
 
@@ -15,7 +14,7 @@ public struct ApprovalPolicy: Sendable {
 
         enum CodingKeys: String, CodingKey { case name, action, parameters; case maxPerHour = "max_per_hour" }
 
-        func matches(action id: String, parameters values: [String: String]) -> Bool {
+        public func matches(action id: String, parameters values: [String: String]) -> Bool {
             guard id == action else { return false }
             for (name, pattern) in parameters ?? [:] {
                 guard let v = values[name], let re = try? NSRegularExpression(pattern: "^(?:\(pattern))$"),
@@ -29,17 +28,23 @@ public struct ApprovalPolicy: Sendable {
     public var rules: [Rule] = []
     /// How long a destructive action waits for a human before it expires.
     public var approvalTTLSeconds: Double = 900
+    /// How long an approval stays runnable once given (`not_after` = issued + this): an approval the
+    /// executor gets later (a backlog, an outage, a replay) is refused, never run stale.
+    public var approvalValidSeconds: Double = 600
 
-    public init(autoApproveReadOnly: Bool = true, rules: [Rule] = [], approvalTTLSeconds: Double = 900) {
+    public init(autoApproveReadOnly: Bool = true, rules: [Rule] = [], approvalTTLSeconds: Double = 900,
+                approvalValidSeconds: Double = 600) {
         self.autoApproveReadOnly = autoApproveReadOnly
         self.rules = rules
         self.approvalTTLSeconds = approvalTTLSeconds
+        self.approvalValidSeconds = approvalValidSeconds
     }
 
     public static func load(yaml: String) throws -> ApprovalPolicy {
         struct File: Decodable {
             var auto_approve_read_only: Bool?
             var approval_ttl_seconds: Double?
+            var approval_valid_seconds: Double?
             var pre_approved: [Rule]?
         }
         let f: File
@@ -52,8 +57,17 @@ public struct ApprovalPolicy: Sendable {
             }
             guard r.maxPerHour > 0 else { throw ActionError(.catalog, "policy rule \(r.name): max_per_hour must be positive") }
         }
+        let valid = f.approval_valid_seconds ?? 600
+        guard valid > 0, valid <= 86_400 else { throw ActionError(.catalog, "approval_valid_seconds must be in (0, 86400]") }
         return ApprovalPolicy(autoApproveReadOnly: f.auto_approve_read_only ?? true, rules: f.pre_approved ?? [],
-                              approvalTTLSeconds: f.approval_ttl_seconds ?? 900)
+                              approvalTTLSeconds: f.approval_ttl_seconds ?? 900, approvalValidSeconds: valid)
+    }
+
+    public static func load(path: String) throws -> ApprovalPolicy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ActionError(.catalog, "cannot read the approval policy \(path)")
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self))
     }
 
     public enum Decision: Sendable, Equatable {
