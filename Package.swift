@@ -60,7 +60,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
+        // YAML within limits (size, depth, aliases, expanded nodes) for every YAML the system reads.
+        .target(name: "BoundedYAML", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .target(name: "Ingest", dependencies: [
+            "BoundedYAML",
             "Kafka", "IncidentLog", "DaemonRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -70,7 +75,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "Corpus", dependencies: [
-            "Kafka", "IncidentLog",
+            "Kafka", "IncidentLog", "BoundedYAML",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -91,7 +96,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "Actions", dependencies: [
-            "HTTPClient",
+            "HTTPClient", "BoundedYAML",
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Yams", package: "Yams"),
@@ -107,7 +112,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .target(name: "Approval", dependencies: [
-            "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
+            "Actions", "BoundedYAML", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),

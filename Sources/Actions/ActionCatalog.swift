@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -8,7 +9,9 @@ public struct ActionCatalog: Sendable {
     /// Hosts `http` actions may call.
     public var httpAllowedHosts: Set<String>
     /// Regular expressions whose matches are replaced by `[REDACTED]` in output.
-    public var redactPatterns: [String]
+    public let redactPatterns: [String]
+    /// The compiled redaction patterns.
+    public let redaction: Redaction
 
     struct File: Decodable {
         var actions: [ActionDefinition]
@@ -17,12 +20,7 @@ public struct ActionCatalog: Sendable {
         var mcp_servers: [String: MCPServerSpec]?
     }
 
-    public static let defaultRedactions = [
-        #"(?i)(authorization:\s*(bearer|basic)\s+)[A-Za-z0-9._~+/=-]+"#,
-        #"(?i)((password|passwd|secret|token|api[_-]?key)\s*[=:]\s*)\S+"#,
-        #"AKIA[0-9A-Z]{16}"#,
-        #"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"#,
-    ]
+    public static var defaultRedactions: [String] { Redaction.defaultPatterns }
 
     public init(actions: [ActionDefinition], httpAllowedHosts: Set<String>, redactPatterns: [String],
                 mcpServers: [String: MCPServerSpec] = [:]) throws {
@@ -41,11 +39,7 @@ public struct ActionCatalog: Sendable {
             byID[a.id] = a
         }
         self.mcpServers = mcpServers
-        for p in redactPatterns {
-            guard (try? NSRegularExpression(pattern: p)) != nil else {
-                throw ActionError(.catalog, "redact pattern is not a regular expression: \(p)")
-            }
-        }
+        redaction = try Redaction(patterns: redactPatterns)
         self.actions = byID
         self.httpAllowedHosts = httpAllowedHosts
         self.redactPatterns = redactPatterns
@@ -53,7 +47,7 @@ public struct ActionCatalog: Sendable {
 
     public static func load(yaml: String) throws -> ActionCatalog {
         let file: File
-        do { file = try YAMLDecoder().decode(File.self, from: yaml) } catch {
+        do { file = try BoundedYAML.decode(File.self, from: yaml, limits: .configuration) } catch {
             throw ActionError(.catalog, "cannot read the catalog: \(error)")
         }
         return try ActionCatalog(actions: file.actions, httpAllowedHosts: Set(file.http_allowed_hosts ?? []),
@@ -75,6 +69,9 @@ public struct ActionCatalog: Sendable {
 
     static func check(_ a: ActionDefinition, allowedHosts: Set<String>, servers: [String: MCPServerSpec]) throws {
         let where_ = "action \(a.id)"
+        for name in Array((a.env ?? [:]).keys) + (a.passEnv ?? []) where !ChildEnvironment.isName(name) {
+            throw ActionError(.catalog, "\(where_): \(name) is not an environment variable name")
+        }
         guard a.timeoutSeconds > 0, a.outputLimitBytes > 0 else {
             throw ActionError(.catalog, "\(where_): timeout_seconds and output_limit_bytes must be positive")
         }

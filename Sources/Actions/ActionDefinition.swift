@@ -24,9 +24,16 @@ public struct ActionDefinition: Sendable, Codable, Hashable {
     public var outputLimitBytes: Int
     /// How the built-in planner recognises this action in runbook text.
     public var runbook: RunbookMatch?
+    /// For `command`/`kubectl`: environment the child gets on top of PATH, HOME, LANG, LC_ALL, TZ and KUBECONFIG
+    /// (`env`: literal values; `pass_env`: names taken from the executor's environment). Nothing else is inherited.
+    public var env: [String: String]?
+    public var passEnv: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook
-        case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes"
+        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook, env
+        case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes", passEnv = "pass_env"
     }
+
+    /// The environment the child starts with.
+    public var childEnvironment: [String: String] { ChildEnvironment.make(passing: passEnv ?? [], setting: env ?? [:]) }
 }

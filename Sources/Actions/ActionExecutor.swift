@@ -32,26 +32,29 @@ public struct ActionExecutor: Sendable {
     public func run(_ action: PreparedAction) async throws -> ActionResult {
         let start = ContinuousClock.now
         var result: ActionResult
+        let limit = action.definition.outputLimitBytes
+        // Every runner captures more than the limit: the output is redacted whole, then cut.
+        let capture = Redaction.captureLimit(limit)
         switch action.definition.runner {
         case .command, .kubectl:
             let argv = action.argv
             let timeout = action.definition.timeoutSeconds
-            let limit = action.definition.outputLimitBytes
+            let environment = action.definition.childEnvironment
             result = try await withCheckedThrowingContinuation { c in
-                Thread { c.resume(with: Result { try Self.spawn(argv, timeout: timeout, limit: limit) }) }.start()
+                Thread { c.resume(with: Result { try Self.spawn(argv, environment: environment, timeout: timeout, limit: capture) }) }
+                    .start()
             }
         case .mcp:
-            result = await MCPRunner.call(action.mcp!, timeout: action.definition.timeoutSeconds,
-                                          limit: action.definition.outputLimitBytes)
+            result = await MCPRunner.call(action.mcp!, timeout: action.definition.timeoutSeconds, limit: limit)
         case .http:
             let client = try HTTPClient()
             do {
                 let r = try await client.request("GET", action.url!.absoluteString,
-                                                 timeout: .milliseconds(Int(action.definition.timeoutSeconds * 1000)))
-                let body = r.body.prefix(action.definition.outputLimitBytes)
+                                                 timeout: .milliseconds(Int(action.definition.timeoutSeconds * 1000)),
+                                                 maxResponseBytes: capture)
                 result = ActionResult(exitStatus: r.status >= 200 && r.status < 400 ? 0 : Int32(r.status),
-                                      durationMs: 0, output: "HTTP \(r.status)\n" + String(decoding: body, as: UTF8.self),
-                                      truncated: r.body.count > body.count, timedOut: false)
+                                      durationMs: 0, output: "HTTP \(r.status)\n" + String(decoding: r.body, as: UTF8.self),
+                                      truncated: r.truncated, timedOut: false)
             } catch let e as HTTPClientError {
                 result = ActionResult(exitStatus: -1, durationMs: 0, output: e.description, truncated: false,
                                       timedOut: e.code == .timedOut)
@@ -59,31 +62,22 @@ public struct ActionExecutor: Sendable {
         }
         let d = ContinuousClock.now - start
         result.durationMs = Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
-        result.output = redact(result.output)
+        (result.output, result.truncated) = catalog.redaction.finish(Array(result.output.utf8), limit: limit,
+                                                                     alreadyTruncated: result.truncated)
         return result
     }
 
     /// Replaces every match of the catalog's redaction patterns.
-    public func redact(_ text: String) -> String {
-        var out = text
-        for p in catalog.redactPatterns {
-            guard let re = try? NSRegularExpression(pattern: p) else { continue }
-            let range = NSRange(out.startIndex..., in: out)
-            // Keep a captured prefix (e.g. "password=") when the pattern has one.
-            let template = re.numberOfCaptureGroups > 0 ? "$1[REDACTED]" : "[REDACTED]"
-            out = re.stringByReplacingMatches(in: out, range: range, withTemplate: template)
-        }
-        return out
-    }
+    public func redact(_ text: String) -> String { catalog.redaction.apply(text) }
 
     /// posix_spawn in a new process group, output through a pipe, killed as a group at the deadline.
-    static func spawn(_ argv: [String], timeout: Double, limit: Int) throws -> ActionResult {
+    static func spawn(_ argv: [String], environment: [String: String], timeout: Double, limit: Int) throws -> ActionResult {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ActionError(.launch, "pipe failed") }
         let pid: pid_t
         do {
             pid = try ProcessSpawn.start(argv, stdin: .devNull, stdout: .descriptor(fds[1]), stderr: .descriptor(fds[1]),
-                                         alsoClose: [fds[0]])
+                                         alsoClose: [fds[0]], environment: environment)
         } catch {
             close(fds[0])
             close(fds[1])
@@ -108,14 +102,23 @@ public struct ActionExecutor: Sendable {
             output.append(contentsOf: buffer[0..<min(n, room)])
             if n > room { truncated = true }
         }
-        if timedOut {
+        close(fds[0])
+        var status: Int32 = 0
+        // The deadline holds after EOF too: a child that closed its output may still be running.
+        var reaped = false
+        while !timedOut {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { reaped = true; break }
+            if r < 0 && errno != EINTR { reaped = true; break }
+            if deadline.timeIntervalSinceNow <= 0 { timedOut = true; break }
+            usleep(5_000)
+        }
+        if timedOut && !reaped {
             kill(-pid, SIGTERM)
             usleep(200_000)
             kill(-pid, SIGKILL)
         }
-        close(fds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if !reaped { while waitpid(pid, &status, 0) < 0 && errno == EINTR {} }
         // Anything the group left behind goes too.
         kill(-pid, SIGKILL)
         let exited = (status & 0x7f) == 0

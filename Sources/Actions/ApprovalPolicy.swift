@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -48,7 +49,7 @@ public struct ApprovalPolicy: Sendable {
             var pre_approved: [Rule]?
         }
         let f: File
-        do { f = try YAMLDecoder().decode(File.self, from: yaml) } catch {
+        do { f = try BoundedYAML.decode(File.self, from: yaml, limits: .configuration) } catch {
             throw ActionError(.catalog, "cannot read the approval policy: \(error)")
         }
         for r in f.pre_approved ?? [] {

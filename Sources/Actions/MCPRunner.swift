@@ -12,6 +12,7 @@ import Glibc
 /// the Streamable HTTP transport. Text content becomes the output; `isError`
 /// or a protocol failure is a non-zero exit status.
 enum MCPRunner {
+    /// The result's output is the tool's raw text (the executor redacts, then truncates).
     static func call(_ call: MCPCall, timeout: Double, limit: Int) async -> ActionResult {
         let arguments = call.arguments.mapValues { a -> Value in
             switch a {
@@ -24,7 +25,8 @@ enum MCPRunner {
         let transport: any Transport
         do {
             if let argv = call.server.command {
-                let p = try StdioProcess(argv: argv, env: call.server.env ?? [:])
+                let p = try StdioProcess(argv: argv, env: ChildEnvironment.make(passing: call.server.passEnv ?? [],
+                                                                                 setting: call.server.env ?? [:]))
                 process = p
                 transport = StdioTransport(input: FileDescriptor(rawValue: p.fromServer), output: FileDescriptor(rawValue: p.toServer))
             } else if let raw = call.server.url, let url = URL(string: raw) {
@@ -77,15 +79,15 @@ enum MCPRunner {
                 case .resourceLink(let uri, let name, _, _, _, _): text += "[resource link \(name): \(uri)]\n"
                 }
             }
-            let bytes = Array(text.utf8)
+            let capture = Redaction.captureLimit(limit)
             return ActionResult(exitStatus: r.isError == true ? 1 : 0, durationMs: 0,
-                                output: String(decoding: bytes.prefix(limit), as: UTF8.self), truncated: bytes.count > limit,
-                                timedOut: false)
+                                output: String(decoding: Array(text.utf8).prefix(capture), as: UTF8.self),
+                                truncated: text.utf8.count > capture, timedOut: false)
         }
     }
 
     static func failure(_ message: String, limit: Int) -> ActionResult {
-        ActionResult(exitStatus: -1, durationMs: 0, output: String(message.prefix(limit)), truncated: false, timedOut: false)
+        ActionResult(exitStatus: -1, durationMs: 0, output: message, truncated: false, timedOut: false)
     }
 }
 
@@ -103,16 +105,15 @@ final class StdioProcess: @unchecked Sendable {
     private var stopped = false
     private let lock = NSLock()
 
+    /// `env` is the server's whole environment.
     init(argv: [String], env: [String: String]) throws {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
         guard pipe(&input) == 0, pipe(&output) == 0 else { throw ActionError(.launch, "pipe failed") }
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(env) { _, new in new }
         let pid: pid_t
         do {
             pid = try ProcessSpawn.start(argv, stdin: .descriptor(input[0]), stdout: .descriptor(output[1]), stderr: .devNull,
-                                         alsoClose: [input[1], output[0]], environment: environment)
+                                         alsoClose: [input[1], output[0]], environment: env)
         } catch {
             for fd in input + output { close(fd) }
             throw error

@@ -10,9 +10,12 @@ public struct MCPServerSpec: Sendable, Codable, Hashable {
     public var command: [String]?
     /// URL of a Streamable HTTP server.
     public var url: String?
-    /// Extra environment for a stdio server.
+    /// Environment of a stdio server on top of PATH, HOME, LANG, LC_ALL, TZ and KUBECONFIG: literal values,
+    /// and names taken from the executor's environment. Nothing else is inherited.
     public var env: [String: String]?
-    public init(command: [String]? = nil, url: String? = nil, env: [String: String]? = nil) {
-        self.command = command; self.url = url; self.env = env
+    public var passEnv: [String]?
+    public init(command: [String]? = nil, url: String? = nil, env: [String: String]? = nil, passEnv: [String]? = nil) {
+        self.command = command; self.url = url; self.env = env; self.passEnv = passEnv
     }
+    enum CodingKeys: String, CodingKey { case command, url, env; case passEnv = "pass_env" }
 }

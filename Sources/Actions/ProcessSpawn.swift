@@ -16,10 +16,10 @@ enum ProcessSpawn {
 
     /// Starts `argv` and returns its pid. `alsoClose` are descriptors (the
     /// parent's ends of pipes) closed in the child even where the C library
-    /// cannot close everything from 3 up. `environment` replaces the inherited
-    /// one when given.
+    /// cannot close everything from 3 up. `environment` is all the child gets
+    /// (see `ChildEnvironment`): the daemon's own is never inherited.
     static func start(_ argv: [String], stdin: Source, stdout: Source, stderr: Source, alsoClose: [Int32] = [],
-                      environment: [String: String]? = nil) throws -> pid_t {
+                      environment: [String: String]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,13 +42,10 @@ enum ProcessSpawn {
         posix_spawnattr_setpgroup(&attr, 0)
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
-        let cenv = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
-        defer { for p in cenv ?? [] { free(p) } }
+        var cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cenv { free(p) } }
         var pid: pid_t = 0
-        func spawn() -> Int32 {
-            if var env = cenv { return posix_spawnp(&pid, argv[0], &actions, &attr, cargs, &env) }
-            return posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ)
-        }
+        func spawn() -> Int32 { posix_spawnp(&pid, argv[0], &actions, &attr, cargs, &cenv) }
         var rc = spawn()
         // ETXTBSY: the program is still open for writing somewhere (being deployed,
         // or a descriptor inherited by a concurrent fork); it clears quickly.

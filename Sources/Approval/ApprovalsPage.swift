@@ -66,7 +66,15 @@ enum ApprovalsPage {
           if (!r.ok) { throw new Error((json.error && json.error.message) || r.status); }
           return json;
         }
-        function text(el, sel, value) { el.querySelector(sel).textContent = value; }
+        // Untrusted text is shown as it is, not as it would like to look: control characters become \\xNN and
+        // bidirectional overrides, zero-width and other invisible characters <U+XXXX> (as the CLI and Slack show them).
+        function shown(value) {
+          return String(value).replace(/[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]/g,
+              c => "\\\\x" + c.charCodeAt(0).toString(16).padStart(2, "0"))
+            .replace(/[\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb]/g,
+              c => "<U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ">");
+        }
+        function text(el, sel, value) { el.querySelector(sel).textContent = shown(value); }
         async function refresh() {
           if (!token()) { login.hidden = false; return; }
           login.hidden = true;
@@ -87,15 +95,15 @@ enum ApprovalsPage {
             text(card, ".incident", "Incident " + row.incident_id + ": " + row.title);
             const dl = card.querySelector(".params");
             for (const [k, v] of Object.entries(row.parameters)) {
-              const dt = document.createElement("dt"); dt.textContent = k;
-              const dd = document.createElement("dd"); dd.textContent = v;
+              const dt = document.createElement("dt"); dt.textContent = shown(k);
+              const dd = document.createElement("dd"); dd.textContent = shown(v);
               dl.append(dt, dd);
             }
             text(card, ".rationale", "Why: " + row.rationale);
             const ul = card.querySelector(".evidence");
             for (const e of row.evidence) {
               const li = document.createElement("li");
-              li.textContent = e.title + " — " + e.section + " (" + e.path + ")";
+              li.textContent = shown(e.title + " — " + e.section + " (" + e.path + ")");
               ul.append(li);
             }
             text(card, ".expires", "Expires " + row.expires_at);

@@ -1,3 +1,4 @@
+import BoundedYAML
 import Crypto
 import DaemonRuntime
 import Foundation
@@ -33,7 +34,7 @@ public struct ApproverDirectory: Sendable {
 
     public static func load(yaml: String) throws -> ApproverDirectory {
         struct File: Decodable { var approvers: [Entry] }
-        return ApproverDirectory(entries: try YAMLDecoder().decode(File.self, from: yaml).approvers)
+        return ApproverDirectory(entries: try BoundedYAML.decode(File.self, from: yaml, limits: .configuration).approvers)
     }
 
     public static func hash(_ token: String) -> String {

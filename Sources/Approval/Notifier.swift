@@ -85,9 +85,11 @@ public final class Notifier: Sendable {
         }
     }
 
-    /// Slack mrkdwn with untrusted text made inert.
+    /// Slack mrkdwn with untrusted text made inert: controls and bidirectional or invisible characters shown
+    /// (`\x1b`, `<U+202E>`), then `&`, `<` and `>` escaped so nothing forges a link or a mention.
     static func escape(_ s: String, limit: Int = 500) -> String {
-        String(s.prefix(limit)).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        DisplayText.terminal(String(s.prefix(limit)), multiline: true)
+            .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 
@@ -96,7 +98,7 @@ public final class Notifier: Sendable {
     public static func slackMessage(_ notice: Notice, publicURL: String) -> JSONValue {
         switch notice {
         case .approvalRequested(let p):
-            let params = p.request.parameters.sorted { $0.key < $1.key }.map { "`\($0.key)=\(escape($0.value, limit: 100))`" }
+            let params = p.request.parameters.sorted { $0.key < $1.key }.map { "`\(escape($0.key, limit: 64))=\(escape($0.value, limit: 1_024))`" }
                 .joined(separator: " ")
             let evidence = p.evidence.prefix(5).map { "• \(escape($0.title, limit: 120)) — \(escape($0.headingPath, limit: 120)) (`\(escape($0.chunkID, limit: 120))`)" }
                 .joined(separator: "\n")

@@ -1,3 +1,4 @@
+import BoundedYAML
 import Crypto
 import Foundation
 import Yams
@@ -35,7 +36,7 @@ public struct CorpusDocument: Sendable, Hashable {
             let yaml = lines[1..<end].joined(separator: "\n")
             do {
                 if !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    front = try YAMLDecoder().decode(FrontMatter.self, from: yaml)
+                    front = try BoundedYAML.decode(FrontMatter.self, from: yaml, limits: .untrusted)
                 }
             } catch {
                 throw yamlError(error, path: path, lineOffset: 1)
@@ -114,6 +115,10 @@ public func sha256Hex(_ text: String) -> String {
 
 /// Turns a Yams error into a CorpusError with the line in the file.
 func yamlError(_ error: Error, path: String, lineOffset: Int) -> CorpusError {
+    if let limit = error as? YAMLLimitError {
+        return CorpusError(path: path, line: limit.line.map { $0 + lineOffset },
+                           problem: "front matter over the \(limit.limit) limit: \(limit.message)")
+    }
     var underlying: Error = error
     if case DecodingError.dataCorrupted(let ctx) = error, let u = ctx.underlyingError { underlying = u }
     if let y = underlying as? YamlError {

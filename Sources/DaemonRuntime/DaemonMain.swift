@@ -26,6 +26,11 @@ public enum DaemonMain {
             FileHandle.standardError.write(Data("\(C.daemon): \(error)\n".utf8))
             exit(64)
         }
+        // Secrets and key paths are loaded: nothing started from here on (actions, MCP servers) needs to see them.
+        for setting in C.settings where setting.secret || setting.env.hasSuffix("_KEY_FILE") {
+            unsetenv(setting.env)
+            unsetenv(setting.env + "_FILE")
+        }
         let registry = Observability.bootstrap(service: C.daemon, level: configuration.common.logLevel)
         let logger = Logger(label: C.daemon)
         do {

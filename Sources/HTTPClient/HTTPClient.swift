@@ -7,6 +7,8 @@ public struct HTTPClientResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The body went beyond the request's `maxResponseBytes` and was cut there.
+    public var truncated = false
 
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
@@ -27,11 +29,22 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
 private final class Sink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
+    let limit: Int
+    var truncated = false
+    init(limit: Int) { self.limit = limit }
 }
 
+/// Keeps at most `limit` bytes; past it the transfer is aborted (the answer so far is kept, marked truncated):
+/// a server cannot make a daemon buffer an unbounded body.
 private func writeBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ud: UnsafeMutableRawPointer?) -> Int {
     guard let ptr, let ud else { return 0 }
     let sink = Unmanaged<Sink>.fromOpaque(ud).takeUnretainedValue()
+    let room = sink.limit - sink.body.count
+    if size * n > room {
+        sink.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: max(0, room)))
+        sink.truncated = true
+        return 0
+    }
     sink.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: size * n))
     return size * n
 }
@@ -65,22 +78,26 @@ public final class HTTPClient: @unchecked Sendable {
 
     deinit { curl_easy_cleanup(handle) }
 
+    /// Bodies above this are cut (`truncated`) unless a request says otherwise.
+    public static let defaultMaxResponseBytes = 32 << 20
+
     public func request(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
-                        timeout: Duration = .seconds(30)) async throws -> HTTPClientResponse {
+                        timeout: Duration = .seconds(30), maxResponseBytes: Int = HTTPClient.defaultMaxResponseBytes)
+        async throws -> HTTPClientResponse {
         try await withCheckedThrowingContinuation { c in
-            queue.async { c.resume(with: Result { try self.perform(method, url, headers, body, timeout) }) }
+            queue.async { c.resume(with: Result { try self.perform(method, url, headers, body, timeout, maxResponseBytes) }) }
         }
     }
 
     /// Blocking variant for load generators that run their own threads.
     public func performBlocking(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
                                 timeout: Duration = .seconds(30)) throws -> HTTPClientResponse {
-        try queue.sync { try perform(method, url, headers, body, timeout) }
+        try queue.sync { try perform(method, url, headers, body, timeout, Self.defaultMaxResponseBytes) }
     }
 
     private func perform(_ method: String, _ url: String, _ headers: [String: String], _ body: [UInt8]?,
-                         _ timeout: Duration) throws -> HTTPClientResponse {
-        let sink = Sink()
+                         _ timeout: Duration, _ maxResponseBytes: Int) throws -> HTTPClientResponse {
+        let sink = Sink(limit: maxResponseBytes)
         let ref = Unmanaged.passRetained(sink)
         defer { ref.release() }
         curl_easy_reset(handle)
@@ -112,14 +129,14 @@ public final class HTTPClient: @unchecked Sendable {
                 }
             }
         }
-        guard code == CURLE_OK else {
+        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.truncated) else {
             let text = String(cString: curl_easy_strerror(code))
             throw HTTPClientError(code: code == CURLE_OPERATION_TIMEDOUT ? .timedOut : .transport,
                                   message: "\(method) \(url): \(text)")
         }
         var status = 0
         _ = aiops_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body, truncated: sink.truncated)
     }
 }
 

@@ -128,7 +128,18 @@ public struct AlertmanagerWebhook: Sendable, Hashable, Codable {
             guard !a.fingerprint.isEmpty else {
                 throw InputError(field: "alerts[\(i)].fingerprint", problem: "must not be empty")
             }
+            try WebhookLimits.check(text: a.fingerprint, field: "alerts[\(i)].fingerprint", max: WebhookLimits.maxID)
+            try WebhookLimits.check(text: a.generatorURL ?? "", field: "alerts[\(i)].generatorURL", max: WebhookLimits.maxURL)
+            try WebhookLimits.check(labels: a.labels, field: "alerts[\(i)].labels")
+            try WebhookLimits.check(annotations: a.annotations, field: "alerts[\(i)].annotations")
+            try WebhookLimits.check(alert: a.labels, a.annotations, field: "alerts[\(i)]")
         }
+        try WebhookLimits.check(text: groupKey, field: "groupKey", max: WebhookLimits.maxGroupKey)
+        try WebhookLimits.check(text: receiver, field: "receiver", max: WebhookLimits.maxID)
+        try WebhookLimits.check(text: externalURL, field: "externalURL", max: WebhookLimits.maxURL)
+        try WebhookLimits.check(labels: groupLabels, field: "groupLabels")
+        try WebhookLimits.check(labels: commonLabels, field: "commonLabels")
+        try WebhookLimits.check(annotations: commonAnnotations, field: "commonAnnotations")
     }
 }
 

@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import IncidentLog
 import Yams
@@ -39,7 +40,9 @@ public struct IncidentReport: Sendable, Hashable, Codable {
     public static func parse(_ text: String) throws(InputError) -> IncidentReport {
         let report: IncidentReport
         do {
-            report = try YAMLDecoder().decode(IncidentReport.self, from: text)
+            report = try BoundedYAML.decode(IncidentReport.self, from: text, limits: .untrusted)
+        } catch let error as YAMLLimitError {
+            throw InputError(field: "$", problem: "over the \(error.limit) limit: \(error)")
         } catch let error as YamlError {
             throw InputError(field: "$", problem: yamlProblem(error))
         } catch DecodingError.dataCorrupted(let ctx) where ctx.underlyingError is YamlError {

@@ -100,10 +100,10 @@ public struct LLMPlanner: TriagePlanner {
         if definition.risk == .readOnly && !context.diagnosticsAllowed {
             return .failure(Refusal(message: "diagnostics are over for this incident; call \(Self.triageTool)"))
         }
-        return candidate(id, args).map { .propose($0) }
+        return candidate(id, args, context).map { .propose($0) }
     }
 
-    func candidate(_ id: String, _ args: [String: JSONValue]) -> Result<Candidate, Refusal> {
+    func candidate(_ id: String, _ args: [String: JSONValue], _ context: PlanningContext) -> Result<Candidate, Refusal> {
         var parameters: [String: String] = [:]
         if case .object(let p)? = args["parameters"] {
             for (k, v) in p {
@@ -122,6 +122,9 @@ public struct LLMPlanner: TriagePlanner {
             return .failure(Refusal(message: e.message))
         } catch {
             return .failure(Refusal(message: "\(error)"))
+        }
+        if let problem = context.provenance.problem(prepared.definition, prepared.parameters) {
+            return .failure(Refusal(message: problem))
         }
         return .success(Candidate(action: id, parameters: prepared.parameters, risk: prepared.definition.risk,
                                   rationale: args["rationale"]?.stringValue ?? "", citations: Self.strings(args["citations"])))
@@ -150,7 +153,7 @@ public struct LLMPlanner: TriagePlanner {
             guard let id = toolNames[action] ?? (catalog.actions[action] != nil ? action : nil) else {
                 return .failure(Refusal(message: "mitigation \(action) is not in the catalog"))
             }
-            switch candidate(id, mo) {
+            switch candidate(id, mo, context) {
             case .success(let c): mitigation = c
             case .failure(let r): return .failure(Refusal(message: "mitigation: \(r.message)"))
             }

@@ -38,5 +38,7 @@ public struct PlanningContext: Sendable {
     public var tokensLeft: Int
 
     public var citable: Set<String> { Set(retrieval.citations.map(\.chunkID)) }
+    /// What parameters may name: the incident's labels and its evidence.
+    public var provenance: ParameterProvenance { ParameterProvenance(labels: labels, sections: sections) }
     public var proposedKeys: Set<String> { Set(history.map { ActionKey.of($0.proposal.action, $0.proposal.parameters) }) }
 }

@@ -122,11 +122,15 @@ public final class ReasonerHandler: MessageHandler, Sendable {
             return escalate("planner \(planner.name) failed: \(error.message)", usage: error.usage)
         }
         let proposedKeys = context.proposedKeys
+        let provenance = context.provenance
         func checked(_ c: Candidate) throws -> ActionProposed {
             // Whatever the planner says, only a catalog action with valid parameters is ever appended.
             let prepared = try catalog.prepare(c.action, parameters: c.parameters)
             if !context.diagnosticsAllowed && prepared.definition.risk == .readOnly {
                 throw ActionError(.notAllowed, "diagnostics are over for this incident")
+            }
+            if let problem = provenance.problem(prepared.definition, prepared.parameters) {
+                throw ActionError(.notAllowed, problem)
             }
             return ActionProposed(action: c.action, parameters: prepared.parameters, rationale: String(c.rationale.prefix(2_000)),
                                   citations: c.citations.filter(allowed.contains), usage: plan.usage)

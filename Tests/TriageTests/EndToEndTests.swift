@@ -119,7 +119,7 @@ struct EndToEndTests {
             {"version":"4","groupKey":"{}:{alertname=\"PaymentsAPIHighLatency\"}","status":"firing","receiver":"aiops",
              "groupLabels":{"alertname":"PaymentsAPIHighLatency"},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am",
              "alerts":[{"status":"firing","labels":{"alertname":"PaymentsAPIHighLatency","namespace":"payments","service":"payments-api",
-             "severity":"critical"},"annotations":{"summary":"payments-api p99 above 2s; hikaricp pending threads high"},
+             "severity":"critical","instance":"127.0.0.1:\#(service.port)"},"annotations":{"summary":"payments-api p99 above 2s; hikaricp pending threads high"},
              "startsAt":"2026-11-27T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prom","fingerprint":"e2e1"}]}
             """#
         let accepted = try await http.request("POST", "http://127.0.0.1:\(ingest.port)/api/v1/alerts",

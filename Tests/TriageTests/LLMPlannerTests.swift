@@ -174,7 +174,7 @@ struct LLMPlannerTests {
         }
         let f = try await ReasonerFixture(extra: [("runbooks/payments-latency-override.md", poisoned)], planner: try llm(server))
         let approver = try testApprover(f.catalog)
-        let opened = ReasonerFixture.opened(annotations: ["description": injection])
+        let opened = ReasonerFixture.opened(annotations: ["description": injection], labels: ["pod": "payments-api-1"])
         let log = try await drive(f.reasoner, f, opened, approver: approver)
         let retrieved = log.compactMap { e -> RetrievalCompleted? in
             if case .retrievalCompleted(let r) = e.payload { return r } else { return nil }
@@ -240,7 +240,9 @@ struct LLMPlannerTests {
                                                              "rationale": "one more look", "citations": []]))
         }
         let bounded = f.reasoner(planner: try llm(forever)(f.catalog), bounds: ReasonerBounds(maxIterations: 4))
-        let log2 = try await drive(bounded, f, ReasonerFixture.opened(), approver: approver) { _, n in "pod list \(n)" }
+        // (The incident's labels name the apps the model asks about: parameters must come from the incident.)
+        let apps = Dictionary(uniqueKeysWithValues: (0..<60).map { ("app_\($0)", "app-\($0)") })
+        let log2 = try await drive(bounded, f, ReasonerFixture.opened(labels: apps), approver: approver) { _, n in "pod list \(n)" }
         #expect(log2.compactMap(proposal).count == 4)
         #expect(escalation(log2)?.reason == "iteration bound (4) reached")
 
@@ -248,7 +250,7 @@ struct LLMPlannerTests {
         // not): diagnostics are over; the model
         // keeps asking for more, is refused, and the failing planner escalates.
         let stale = f.reasoner(planner: try llm(forever)(f.catalog), bounds: ReasonerBounds(maxIterations: 10))
-        let log3 = try await drive(stale, f, ReasonerFixture.opened(), approver: approver) { _, _ in "No resources found" }
+        let log3 = try await drive(stale, f, ReasonerFixture.opened(labels: apps), approver: approver) { _, _ in "No resources found" }
         #expect(log3.compactMap(proposal).count == 4)
         #expect(escalation(log3)?.reason.contains("diagnostics are over") == true)
         let forced = forever.requests.last.flatMap { $0["tool_choice"]?["function"]?["name"]?.stringValue }
@@ -264,7 +266,7 @@ struct LLMPlannerTests {
 
         // A token budget: two calls fit, the third iteration escalates.
         let spender = f.reasoner(planner: try llm(forever)(f.catalog), bounds: ReasonerBounds(maxTokens: 1_900))
-        let log5 = try await drive(spender, f, ReasonerFixture.opened(), approver: approver) { _, n in "pods \(n)" }
+        let log5 = try await drive(spender, f, ReasonerFixture.opened(labels: apps), approver: approver) { _, n in "pods \(n)" }
         #expect(log5.compactMap(proposal).count == 2)
         #expect(escalation(log5)?.reason.hasPrefix("token bound (1900) reached") == true)
 

@@ -55,11 +55,12 @@ struct ReasonerFixture {
                         logger: TestKafka.logger)
     }
 
-    static func opened(namespace: String = "payments", annotations extra: [String: String] = [:]) -> IncidentEvent {
+    static func opened(namespace: String = "payments", annotations extra: [String: String] = [:],
+                       labels more: [String: String] = [:]) -> IncidentEvent {
         let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: "PaymentsAPIHighLatency",
                                severity: "critical", service: "payments-api", receiver: "aiops", externalURL: nil,
                                labels: ["alertname": "PaymentsAPIHighLatency", "namespace": namespace,
-                                        "service": "payments-api", "app": "payments-api"],
+                                        "service": "payments-api", "app": "payments-api"].merging(more) { a, _ in a },
                                annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"]
                                 .merging(extra) { a, _ in a })
         return .derived(incidentID: EventIDs.incident(source: "alertmanager", parts: [o.groupKey]), producer: "alert-ingestor",
