@@ -197,6 +197,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
+        .testTarget(name: "SecurityTests", dependencies: [
+            "Ingest", "Triage", "Retrieval", "Approval", "Execution", "Actions", "DaemonRuntime", "IncidentLog", "Kafka", "HTTPClient",
+            "OperatorCLI", "BoundedYAML", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         .testTarget(name: "ClientTests", dependencies: ["Postgres", "HTTPClient", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -24,7 +24,10 @@ struct DaemonBuildTests {
         let topics = try TestKafka.topics(name: name)
         return ["KAFKA_BROKERS": TestKafka.shared.bootstrapServers, "AIOPS_TOPIC_PREFIX": topics.prefix,
                 "ACTIONS_CATALOG": repo.appendingPathComponent("examples/actions/catalog.yaml").path,
-                "APPROVAL_POLICY": repo.appendingPathComponent("examples/actions/approval-policy.yaml").path]
+                "APPROVAL_POLICY": repo.appendingPathComponent("examples/actions/approval-policy.yaml").path,
+                "APPROVER_GROUP": TestKafka.uniqueGroup(), "EXECUTOR_GROUP": TestKafka.uniqueGroup(),
+                "REASONER_GROUP": TestKafka.uniqueGroup(), "RETRIEVER_GROUP": TestKafka.uniqueGroup(),
+                "EMBEDDER_GROUP": TestKafka.uniqueGroup()]
             .merging(TestKeys.environment(producer)) { a, _ in a }
     }
 

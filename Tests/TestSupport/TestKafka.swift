@@ -67,19 +67,37 @@ public enum TestKafka {
     }
 
     /// Follows the incident log until `predicate` holds for the decoded events seen so far.
+    /// Events of the incident log until `predicate` holds (or the timeout): only the records the test
+    /// keyring authenticates, so forged and malformed records planted by a test are not counted as facts.
     public static func waitForEvents(_ topics: TopicSet, cluster: KafkaMockCluster = shared,
                                      timeout: Duration = .seconds(30),
                                      until predicate: ([IncidentEvent]) -> Bool) async throws -> [IncidentEvent] {
         let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration(cluster), logger: logger)
+        let auth = TestKeys.authenticator(topics)
         var events: [IncidentEvent] = []
         let deadline = ContinuousClock.now + timeout
         while !predicate(events) {
             guard ContinuousClock.now < deadline else { break }
-            if let m = try await reader.next(timeout: .milliseconds(200)) {
-                events.append(try IncidentEventCodec.decode(m))
+            if let m = try await reader.next(timeout: .milliseconds(200)), let e = try? auth.check(m) {
+                events.append(e)
             }
         }
         return events
+    }
+
+    /// Dead letters until `count` arrived (or the timeout).
+    public static func waitForDeadLetters(_ topics: TopicSet, count: Int, cluster: KafkaMockCluster = shared,
+                                          timeout: Duration = .seconds(30)) async throws -> [DeadLetter] {
+        let reader = try KafkaTopicReader(topic: topics.deadLetter, configuration: configuration(cluster), logger: logger)
+        var out: [DeadLetter] = []
+        let deadline = ContinuousClock.now + timeout
+        while out.count < count && ContinuousClock.now < deadline {
+            if let m = try await reader.next(timeout: .milliseconds(200)),
+               let d = try? JSONDecoder().decode(DeadLetter.self, from: Data(m.value)) {
+                out.append(d)
+            }
+        }
+        return out
     }
 }
 
