@@ -6,7 +6,8 @@ import Logging
 public struct CommonConfiguration: Sendable {
     public static let brokers = Setting("KAFKA_BROKERS", default: "127.0.0.1:9092", "Kafka bootstrap servers")
     public static let kafkaProperties = Setting(
-        "KAFKA_PROPERTIES", default: "", "extra librdkafka properties, `k=v,k=v` (TLS, SASL, tuning)")
+        "KAFKA_PROPERTIES", default: "", secret: true,
+        "extra librdkafka properties, `k=v,k=v` (TLS, SASL/SCRAM, tuning; see docs/security.md)")
     public static let topicPrefix = Setting("AIOPS_TOPIC_PREFIX", flag: "topic-prefix", default: "",
                                             "prefix of every topic name (several stacks on one cluster)")
     public static let logLevel = Setting("LOG_LEVEL", default: "info", "trace, debug, info, notice, warning, error or critical")
