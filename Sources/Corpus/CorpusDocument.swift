@@ -22,6 +22,24 @@ public struct CorpusDocument: Sendable, Hashable {
     /// SHA-256 of the whole file.
     public var contentHash: String
 
+    /// What the document's title embedding is made of: the title, and the file's name as words when it
+    /// says something else (`KubePodCrashLooping.md` → "Kube Pod Crash Looping"). Handbooks without front
+    /// matter often name a runbook after its alert: this is how the alert name finds it.
+    public var titleText: String { Self.titleText(title: title, path: path) }
+
+    public static func titleText(title: String, path: String) -> String {
+        let base = (path.split(separator: "/").last.map(String.init) ?? path).replacingOccurrences(of: ".md", with: "")
+        let words = base.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+        var spaced = ""
+        for (i, c) in words.enumerated() {
+            let prev = i > 0 ? Array(words)[i - 1] : " "
+            if i > 0, c.isUppercase, prev.isLowercase || prev.isNumber { spaced.append(" ") }
+            spaced.append(c)
+        }
+        let name = spaced.lowercased() == "readme" || spaced.lowercased() == "index" ? "" : spaced
+        return name.isEmpty || title.lowercased().contains(name.lowercased()) ? title : "\(title) (\(name))"
+    }
+
     /// Parses a file. Warnings are returned; a broken file throws with its line.
     public static func parse(path: String, text: String) throws(CorpusError) -> (CorpusDocument, [String]) {
         var warnings: [String] = []
@@ -68,8 +86,9 @@ public struct CorpusDocument: Sendable, Hashable {
     }
 
     static func inferKind(path: String) -> DocumentKind {
+        // The outermost folder that names a kind decides: runbooks/db/incidents/x.md is a runbook.
         let parts = path.lowercased().split(separator: "/").dropLast()
-        for p in parts.reversed() {
+        for p in parts {
             switch p {
             case "postmortems", "postmortem", "incidents", "post-mortems": return .postmortem
             case "runbooks", "runbook", "playbooks": return .runbook

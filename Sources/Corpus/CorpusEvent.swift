@@ -53,6 +53,11 @@ public struct CorpusSnapshot: Sendable {
 
     public init() {}
 
+    /// A document as an index already holds it (what a sync into that index diffs against).
+    public mutating func record(documentID: String, path: String, contentHash: String) {
+        documents[documentID] = Entry(path: path, contentHash: contentHash, content: nil)
+    }
+
     public mutating func apply(_ e: CorpusEvent) {
         switch e.type {
         case .upserted: documents[e.documentID] = Entry(path: e.path, contentHash: e.contentHash, content: e.content)

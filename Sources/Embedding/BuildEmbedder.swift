@@ -13,6 +13,9 @@ public func buildEmbedder(_ configuration: EmbedderConfiguration, registry: Prom
     let embeddings = try EmbeddingsClient(configuration: configuration.embeddings, logger: logger)
     let producer = try configuration.common.producer(logger: logger)
     let handler = EmbedderHandler(store: store, embeddings: embeddings, chunker: configuration.chunker, logger: logger)
+    do { try await handler.backfillTitleEmbeddings() } catch {
+        logger.warning("title embeddings not backfilled yet (embeddings server unavailable?)", metadata: ["error": "\(error)"])
+    }
     return try ConsumerDaemon(
         name: EmbedderConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
         topic: configuration.common.topics.corpus, handler: handler, producer: producer,

@@ -72,6 +72,7 @@ public struct EmbedderHandler: MessageHandler {
         var doc: CorpusDocument
         var chunks: [Chunk]
         var reusable: [String: String]
+        var reusableTitle: String?
         var syncedAt: String
     }
 
@@ -100,14 +101,16 @@ public struct EmbedderHandler: MessageHandler {
                     throw PermanentHandlerError("\(event.path): id \(doc.id) does not match the record key \(event.documentID)")
                 }
                 let reusable = try await store.reusableEmbeddings(documentID: doc.id, model: model)
+                let title = try await store.reusableTitleEmbedding(documentID: doc.id, titleText: doc.titleText)
                 prepared.append((i, Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable,
-                                             syncedAt: event.syncedAt)))
+                                             reusableTitle: title, syncedAt: event.syncedAt)))
             }
         }
         // One embedding pass for every chunk that has no reusable vector.
         var missingTexts: [String: String] = [:] // hash → text
         for (_, p) in prepared {
             for c in p.chunks where p.reusable[c.contentHash] == nil { missingTexts[c.contentHash] = c.embeddingText }
+            if p.reusableTitle == nil { missingTexts["title:" + p.doc.titleText] = p.doc.titleText }
         }
         let hashes = missingTexts.keys.sorted()
         var computed: [String: String] = [:]
@@ -117,7 +120,8 @@ public struct EmbedderHandler: MessageHandler {
         }
         for (i, p) in prepared {
             let vectors = p.chunks.map { p.reusable[$0.contentHash] ?? computed[$0.contentHash]! }
-            try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, model: model,
+            let title = p.reusableTitle ?? computed["title:" + p.doc.titleText]
+            try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, titleEmbedding: title, model: model,
                                     syncedAt: p.syncedAt)
             let embedded = p.chunks.filter { p.reusable[$0.contentHash] == nil }.count
             outcomes[i] = Outcome(chunks: p.chunks.count, embedded: embedded, reused: p.chunks.count - embedded)
@@ -128,6 +132,23 @@ public struct EmbedderHandler: MessageHandler {
                 "document.id": "\(p.doc.id)", "chunks": "\(p.chunks.count)", "embedded": "\(embedded)"])
         }
         return outcomes
+    }
+}
+
+extension EmbedderHandler {
+    /// Embeds the titles of documents indexed before titles were (migration 2); idempotent.
+    public func backfillTitleEmbeddings() async throws {
+        let missing = try await store.documentsWithoutTitleEmbedding()
+        guard !missing.isEmpty else { return }
+        for start in stride(from: 0, to: missing.count, by: 32) {
+            let part = Array(missing[start..<min(start + 32, missing.count)])
+            let texts = part.map { CorpusDocument.titleText(title: $0.title, path: $0.path) }
+            let vectors = try await embeddings.embed(texts, as: .passage)
+            for ((d, text), v) in zip(zip(part, texts), vectors) {
+                try await store.setTitleEmbedding(documentID: d.id, titleText: text, embedding: PGVector.literal(v))
+            }
+        }
+        logger.info("embedded the titles of documents indexed before title embeddings", metadata: ["documents": "\(missing.count)"])
     }
 }
 

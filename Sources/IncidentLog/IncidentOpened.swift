@@ -13,16 +13,19 @@ public struct IncidentOpened: Sendable, Hashable, Codable {
     public var externalURL: String?
     public var labels: [String: String]
     public var annotations: [String: String]
+    /// The opening alert's `generatorURL` (its rule's expression), if any.
+    public var generatorURL: String?
 
     public init(source: Source, groupKey: String, title: String, severity: String, service: String?,
-                receiver: String?, externalURL: String?, labels: [String: String], annotations: [String: String]) {
+                receiver: String?, externalURL: String?, labels: [String: String], annotations: [String: String],
+                generatorURL: String? = nil) {
         self.source = source; self.groupKey = groupKey; self.title = title; self.severity = severity
         self.service = service; self.receiver = receiver; self.externalURL = externalURL
-        self.labels = labels; self.annotations = annotations
+        self.labels = labels; self.annotations = annotations; self.generatorURL = generatorURL
     }
 
     enum CodingKeys: String, CodingKey {
         case source, title, severity, service, receiver, labels, annotations
-        case groupKey = "group_key", externalURL = "external_url"
+        case groupKey = "group_key", externalURL = "external_url", generatorURL = "generator_url"
     }
 }

@@ -11,6 +11,9 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
     /// Every section of the returned runbooks (their diagnosis and mitigation
     /// steps), so later steps can cite the exact section they follow.
     public var runbookSections: [Citation]
+    /// The alert name this retrieval answers (each distinct alert name of an incident gets its own);
+    /// nil for an incident declared by an IncidentReport.
+    public var alertname: String?
 
     public init(query: String, found: Bool, reason: String?, model: String, postmortems: [Citation], runbooks: [Citation],
                 runbookSections: [Citation] = []) {
@@ -20,7 +23,7 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case query, found, reason, model, postmortems, runbooks
-        case runbookSections = "runbook_sections"
+        case runbookSections = "runbook_sections", alertname
     }
 
     public init(from decoder: Decoder) throws {
@@ -32,6 +35,7 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
         postmortems = try c.decode([Citation].self, forKey: .postmortems)
         runbooks = try c.decode([Citation].self, forKey: .runbooks)
         runbookSections = try c.decodeIfPresent([Citation].self, forKey: .runbookSections) ?? []
+        alertname = try c.decodeIfPresent(String.self, forKey: .alertname)
     }
 
     /// Everything this retrieval returned: the only things later steps may cite.

@@ -114,6 +114,6 @@ public enum IngestPlanner {
             severity: labels["severity"] ?? first.labels["severity"] ?? "unknown",
             service: labels["service"] ?? labels["app"] ?? labels["job"] ?? first.labels["service"],
             receiver: w.receiver.isEmpty ? nil : w.receiver, externalURL: w.externalURL.isEmpty ? nil : w.externalURL,
-            labels: labels, annotations: annotations)
+            labels: labels, annotations: annotations, generatorURL: first.generatorURL.isEmpty ? nil : first.generatorURL)
     }
 }

@@ -4,116 +4,186 @@ import IncidentLog
 import Logging
 import Postgres
 
-/// Hybrid retrieval: vector top-N and full-text top-N in one SQL round trip,
-/// fused with Reciprocal Rank Fusion, plus boosts for the alert name in the
-/// document's front matter and a shared service.
+/// Hybrid retrieval in one SQL round trip: candidate documents of each kind
+/// from the vector index (best chunks), from full-text search over chunks and
+/// over whole documents; then, for every candidate, its signals (best chunk
+/// similarity, title similarity, chunk and document text rank, how many of the
+/// query's distinctive words it holds). `RetrievalScoring` weighs them and
+/// says whether anything is similar at all.
 public struct HybridSearch: Sendable {
     public struct Tuning: Sendable {
-        /// Candidates from each retriever.
+        /// Candidates from each retriever (chunks by vector, chunks by text, documents by text).
         public var candidates = 40
-        /// RRF constant k in 1/(k + rank).
-        public var rrfK = 60.0
-        public var alertBoost = 0.02
-        public var serviceBoost = 0.008
-        /// A chunk counts as a match only above this cosine similarity…
-        public var minSimilarity = 0.85
-        /// …or above this one when full-text search also found it (e5 scores
-        /// unrelated text around 0.80–0.84: measured on the example handbook).
-        public var minSimilarityWithTextMatch = 0.80
         /// Lexemes in more than this share of chunks (per ANALYZE) are left out of the full-text query.
         public var commonLexemeFrequency = 0.015
+        /// An absolute sanity floor under the relative one: below this best-chunk similarity (and with none of the
+        /// query's distinctive words) nothing counts.
+        public var minSimilarity = 0.78
+        public var scoring = RetrievalScoring()
         public init() {}
     }
 
     public let store: IndexStore
     public let embeddings: EmbeddingsClient
     public var tuning = Tuning()
+    let statistics = LexemeStatistics.Cache()
 
     public init(store: IndexStore, embeddings: EmbeddingsClient) {
         self.store = store
         self.embeddings = embeddings
     }
 
-    /// Best chunks first (at most one per document).
+    /// Best documents first (one citation each: its best chunk); empty when nothing is similar.
     public func search(_ q: SearchQuery, mode: SearchMode = .hybrid) async throws -> [Citation] {
         let vector = try await embeddings.embed([q.text], as: .query)[0]
         return try await search(q, queryVector: vector, mode: mode)
     }
 
-    public func search(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid) async throws -> [Citation] {
-        let t = tuning
-        let useVector = mode != .text
-        let useText = mode != .vector
-        // The query vector is a bound parameter (not a joined value) so the
-        // HNSW index serves the ORDER BY. The full-text query is built from the
-        // alert text's own lexemes (never tsquery syntax from the input),
-        // leaving out lexemes that ANALYZE found in more than $10 of chunks:
-        // OR-ing common words would make every chunk a match to rank.
+    /// `floor: false` ranks whatever there is (evaluation of the ranking alone).
+    public func search(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid, floor: Bool = true) async throws
+        -> [Citation] {
+        let byKind = try await searchByKind(q, queryVector: queryVector, mode: mode)
+        var all: [Citation] = []
+        for ranked in byKind.values where ranked.similar || !floor { all += ranked.citations }
+        all.sort { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
+        return Array(all.prefix(q.limit))
+    }
+
+    /// Ranked candidates per document kind, each with the floor's verdict.
+    public func searchByKind(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid) async throws
+        -> [String: RetrievalScoring.Ranked] {
+        let candidates = try await candidates(q, queryVector: queryVector, mode: mode)
+        var out: [String: RetrievalScoring.Ranked] = [:]
+        for (kind, list) in Dictionary(grouping: candidates, by: \.kind) {
+            var ranked = tuning.scoring.rank(list, query: q, mode: mode)
+            if let best = list.map(\.chunkSimilarity).max(), best < tuning.minSimilarity, ranked.coverage == 0 {
+                ranked.similar = false
+            }
+            out[kind] = ranked
+        }
+        return out
+    }
+
+    /// The candidate documents and their signals.
+    func candidates(_ q: SearchQuery, queryVector: [Float], mode: SearchMode) async throws -> [RetrievalScoring.Candidate] {
+        // The query vector is a bound parameter (not a joined value) so the HNSW index serves the ORDER BY.
+        // The full-text query that finds candidates is built from the alert text's own lexemes (never tsquery
+        // syntax from the input), leaving out lexemes that ANALYZE found in more than $5 of chunks: OR-ing common
+        // words would make every chunk a match. Every lexeme counts in the BM25 of the candidates (idf weighs it).
         let sql = """
             WITH lexemes AS (
-                SELECT u.lexeme FROM unnest(to_tsvector('english', $2)) u
-                WHERE u.lexeme NOT IN (
+                SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
+            rare AS (
+                SELECT l.lexeme FROM lexemes l WHERE l.lexeme NOT IN (
                     SELECT e.elem FROM pg_stats s,
                         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(elem, freq)
-                    WHERE s.tablename = 'chunks' AND s.attname = 'tsv' AND e.elem IS NOT NULL AND e.freq > $10::float8)
+                    WHERE s.tablename = 'chunks' AND s.attname = 'tsv' AND e.elem IS NOT NULL AND e.freq > $5::float8)
                 LIMIT 32),
             q AS (
                 SELECT CASE WHEN count(*) = 0 THEN NULL
-                            ELSE to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) END AS t,
-                       $3::text[] AS kinds
-                FROM lexemes),
+                            ELSE to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) END AS t
+                FROM rare),
+            kinds AS (SELECT unnest(coalesce($3::text[], ARRAY['runbook', 'postmortem', 'adr', 'weekly-log', 'other'])) AS kind),
             vec AS (
-                SELECT id, row_number() OVER (ORDER BY dist) AS r, 1 - dist AS sim FROM (
-                    SELECT c.id, c.embedding <=> $1::vector AS dist FROM chunks c
-                    WHERE $6::boolean AND ($3::text[] IS NULL OR c.kind = ANY($3::text[]))
+                SELECT v.document_id FROM kinds k, LATERAL (
+                    SELECT c.document_id FROM chunks c WHERE $6::boolean AND c.kind = k.kind
                     ORDER BY c.embedding <=> $1::vector LIMIT $4) v),
             fts AS (
-                SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM (
-                    SELECT c.id, ts_rank(c.tsv, q.t, 32) AS rank FROM chunks c, q
-                    WHERE $7::boolean AND q.t IS NOT NULL AND c.tsv @@ q.t
-                      AND (q.kinds IS NULL OR c.kind = ANY(q.kinds))
-                    ORDER BY rank DESC LIMIT $4) f),
-            fused AS (
-                SELECT id, sum(1.0 / ($5::float8 + r)) AS rrf, max(sim) AS sim, min(vr) AS vr, min(tr) AS tr FROM (
-                    SELECT id, r, sim, r AS vr, NULL::bigint AS tr FROM vec
-                    UNION ALL
-                    SELECT id, r, NULL::float8, NULL::bigint, r FROM fts) u
-                GROUP BY id)
-            SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end,
-                   f.rrf, f.vr, f.tr,
-                   coalesce(f.sim, 1 - (c.embedding <=> $1::vector)) AS sim,
-                   ($8::text IS NOT NULL AND $8 = ANY(c.alerts)) AS alert_match,
-                   (c.services && $9::text[]) AS service_match
-            FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
+                SELECT f.document_id FROM kinds k, q, LATERAL (
+                    SELECT c.document_id FROM chunks c
+                    WHERE $7::boolean AND q.t IS NOT NULL AND c.tsv @@ q.t AND c.kind = k.kind
+                    ORDER BY ts_rank(c.tsv, q.t, 32) DESC LIMIT $4) f),
+            dfts AS (
+                SELECT f.document_id FROM kinds k, q, LATERAL (
+                    SELECT d.id AS document_id FROM documents d
+                    WHERE $7::boolean AND q.t IS NOT NULL AND d.tsv @@ q.t AND d.kind = k.kind
+                    ORDER BY ts_rank(d.tsv, q.t, 1) DESC LIMIT $4) f),
+            cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM fts UNION SELECT document_id FROM dfts),
+            best AS (
+                SELECT DISTINCT ON (c.document_id) c.document_id, c.id, c.heading_path, c.line_start, c.line_end,
+                       1 - (c.embedding <=> $1::vector) AS sim
+                FROM chunks c JOIN cand USING (document_id)
+                ORDER BY c.document_id, c.embedding <=> $1::vector),
+            -- term frequencies of the query's lexemes, per candidate document and per matching chunk (BM25 in Swift)
+            dtf AS (
+                SELECT d.id AS document_id, length(d.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
+                FROM documents d JOIN cand ON cand.document_id = d.id, unnest(d.tsv) u
+                WHERE u.lexeme IN (SELECT lexeme FROM lexemes) GROUP BY d.id),
+            ctf AS (
+                SELECT x.document_id, json_agg(json_build_array(x.len, x.tf)) AS chunks FROM (
+                    SELECT c.document_id, length(c.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
+                    FROM chunks c JOIN cand USING (document_id), q, unnest(c.tsv) u
+                    WHERE q.t IS NOT NULL AND c.tsv @@ q.t AND u.lexeme IN (SELECT lexeme FROM lexemes)
+                    GROUP BY c.document_id, c.id) x
+                GROUP BY x.document_id)
+            SELECT d.id, d.title, d.path, d.kind, b.id, b.heading_path, b.line_start, b.line_end, b.sim,
+                   coalesce(dtf.len, length(d.tsv), 0), dtf.tf, ctf.chunks,
+                   CASE WHEN d.title_embedding IS NULL THEN NULL ELSE 1 - (d.title_embedding <=> $1::vector) END,
+                   (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services
+            FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
+                 LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
-                                     String(q.candidates ?? t.candidates), String(t.rrfK), useVector ? "true" : "false",
-                                     useText ? "true" : "false", q.alertName, pgArray(q.services),
-                                     String(t.commonLexemeFrequency)])
+                                             String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
+                                             mode != .text ? "true" : "false", mode != .vector ? "true" : "false"])
         }
-        var best: [String: Citation] = [:]
-        for r in rows.rows {
-            guard let id = r[0], let doc = r[1] else { continue }
-            let sim = Double(r[11] ?? "") ?? 0
-            var boosts: [String] = []
-            var score = Double(r[8] ?? "0") ?? 0
-            let textRank = r[10].flatMap { Int($0) }
-            if r[12] == "t" { score += t.alertBoost; boosts.append("alert") }
-            if r[13] == "t" { score += t.serviceBoost; boosts.append("service") }
-            let relevant = sim >= t.minSimilarity || (textRank != nil && sim >= t.minSimilarityWithTextMatch)
-                || (textRank != nil && boosts.contains("alert"))
-            guard relevant else { continue }
-            let c = Citation(documentID: doc, title: r[2] ?? "", path: r[3] ?? "", kind: r[4] ?? "", chunkID: id,
-                             headingPath: r[5] ?? "", lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1,
-                             score: (score * 1_000_000).rounded() / 1_000_000, vectorRank: r[9].flatMap { Int($0) },
-                             textRank: textRank, similarity: (sim * 10_000).rounded() / 10_000, boosts: boosts)
-            if let existing = best[doc], existing.score >= c.score { continue }
-            best[doc] = c
+        let stats = try await lexemeStatistics()
+        return rows.rows.compactMap { r in
+            guard let id = r[0], let chunk = r[4] else { return nil }
+            let lexemes = (r[13].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }) ?? []
+            let docTF = (r[10].flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
+            let chunkTFs = (r[11].flatMap { try? JSONDecoder().decode([ChunkTF].self, from: Data($0.utf8)) }) ?? []
+            let docLength = Double(r[9] ?? "0") ?? 0
+            return RetrievalScoring.Candidate(
+                documentID: id, title: r[1] ?? "", path: r[2] ?? "", kind: r[3] ?? "", chunkID: chunk, headingPath: r[5] ?? "",
+                lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1, chunkSimilarity: Double(r[8] ?? "0") ?? 0,
+                titleSimilarity: r[12].flatMap(Double.init),
+                chunkText: chunkTFs.map { stats.bm25($0.tf, length: $0.length, average: stats.averageChunkLength, lexemes) }.max() ?? 0,
+                documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, lexemes),
+                coverage: stats.coverage(docTF, lexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
         }
-        return best.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
-            .prefix(q.limit).map { $0 }
     }
 
+    /// `[length, {lexeme: tf}]` of one chunk.
+    struct ChunkTF: Decodable {
+        var length: Double
+        var tf: [String: Int]
+        init(from decoder: Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            length = try c.decode(Double.self)
+            tf = try c.decode([String: Int].self)
+        }
+    }
+
+    /// Document frequencies of lexemes and average lengths, refreshed at most once a minute.
+    func lexemeStatistics() async throws -> LexemeStatistics {
+        if let cached = statistics.current() { return cached }
+        let fresh = try await store.lexemeStatistics()
+        statistics.store(fresh)
+        return fresh
+    }
+}
+
+/// The elements of a PostgreSQL text[] literal as libpq returns it: `{a,"b c"}`.
+func pgArrayValues(_ raw: String?) -> [String] {
+    guard var s = raw, s.hasPrefix("{"), s.hasSuffix("}") else { return [] }
+    s.removeFirst(); s.removeLast()
+    guard !s.isEmpty else { return [] }
+    var out: [String] = []
+    var current = ""
+    var quoted = false
+    var escaped = false
+    for ch in s {
+        if escaped { current.append(ch); escaped = false; continue }
+        switch ch {
+        case "\\": escaped = true
+        case "\"": quoted.toggle()
+        case "," where !quoted: out.append(current); current = ""
+        default: current.append(ch)
+        }
+    }
+    out.append(current)
+    return out
 }

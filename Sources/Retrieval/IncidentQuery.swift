@@ -1,41 +1,135 @@
-import Corpus
 import Foundation
-import IncidentLog
-import Logging
-import Postgres
 
-/// Builds the retrieval query from an incident's alert data. Alert labels and
-/// annotations are untrusted: they become query text and filter values, nothing else.
+/// Builds the retrieval query from what a real alert carries. Labels,
+/// annotations and the expression are untrusted: they become query text,
+/// filter values and match terms, nothing else.
+///
+/// - the alert name, also split into words (`PostgreSQL_ReplicationLagTooLarge` →
+///   `PostgreSQL Replication Lag Too Large`);
+/// - the summary, description and message annotations;
+/// - label values that name a component (`job`, `container`, `type`, `groupname`,
+///   `device`, `reason`…), while labels that only identify an instance or a place
+///   (`instance`, `pod`, `endpoint`, `prometheus`, `fqdn`, `region`…) are left out;
+/// - the metric names of the rule's expression, from `generatorURL` (an in-house
+///   alert name matches no document, but `pg_replication_lag` does), with the
+///   values of its equality matchers.
 public enum IncidentQuery {
-    public static func from(opened: IncidentOpened) -> SearchQuery {
-        from(labels: opened.labels, annotations: opened.annotations, title: opened.title, service: opened.service)
-    }
+    /// Label keys whose values name what is broken.
+    static let componentLabels = ["service", "job", "app", "container", "component", "type", "groupname", "name",
+                                  "integration", "backend", "queue", "topic", "consumergroup", "database", "relname",
+                                  "device", "reason", "persistentvolumeclaim", "deployment", "statefulset", "daemonset",
+                                  "cronjob", "controller", "route"]
+    /// Label keys that identify an instance, a replica or a place, not a kind of problem.
+    static let noiseLabels: Set<String> = ["instance", "pod", "pod_name", "endpoint", "prometheus", "prometheus_replica",
+                                           "fqdn", "node", "nodename", "host", "hostname", "monitor", "region", "zone",
+                                           "env", "environment", "stage", "provider", "cluster", "uid", "id", "le",
+                                           "severity", "shard", "tier", "namespace", "receiver", "alertstate", "replica",
+                                           "quantile", "priority", "team", "owner"]
+    /// PromQL words that are not metric names.
+    static let promqlWords: Set<String> = [
+        "sum", "rate", "irate", "increase", "avg", "max", "min", "count", "by", "without", "on", "ignoring", "group_left",
+        "group_right", "histogram_quantile", "deriv", "predict_linear", "absent", "absent_over_time", "time", "vector",
+        "bool", "and", "or", "unless", "offset", "avg_over_time", "max_over_time", "min_over_time", "sum_over_time",
+        "count_over_time", "quantile_over_time", "stddev_over_time", "last_over_time", "label_replace", "label_join",
+        "topk", "bottomk", "sort", "sort_desc", "clamp_min", "clamp_max", "clamp", "abs", "round", "scalar", "delta",
+        "idelta", "changes", "resets", "count_values", "stddev", "stdvar", "group", "quantile", "timestamp",
+        "day_of_week", "hour", "minute", "month", "year",
+    ]
 
     public static func from(labels: [String: String], annotations: [String: String], title: String?,
-                            service: String?) -> SearchQuery {
+                            service: String?, generatorURL: String? = nil) -> SearchQuery {
         var parts: [String] = []
-        if let name = labels["alertname"] { parts.append(splitCamel(name)) }
-        for key in ["summary", "description", "message"] { if let v = annotations[key] { parts.append(v) } }
-        if let title, !parts.contains(where: { title.contains($0) }) { parts.append(title) }
-        for key in ["service", "namespace", "job", "app", "container", "topic", "consumergroup"] {
-            if let v = labels[key] { parts.append(v) }
+        if let name = labels["alertname"] { parts.append(splitName(name)) }
+        for key in ["summary", "description", "message"] { if let v = annotations[key], !v.isEmpty { parts.append(v) } }
+        if let title, !parts.contains(where: { title.contains($0) || $0.contains(title) }) { parts.append(title) }
+        var components: [String] = []
+        for key in componentLabels where !noiseLabels.contains(key) {
+            if let v = labels[key], !v.isEmpty, v.count <= 120 { components.append(v) }
         }
-        let text = String(parts.joined(separator: ". ").prefix(2_000))
+        let expression = generatorURL.flatMap(Self.expression)
+        let metrics = expression.map(Self.metricNames) ?? []
+        let matcherValues = expression.map(Self.matcherValues) ?? []
+        parts += components.filter { c in !parts.contains { $0.contains(c) } }
+        parts += metrics.map { "\($0) \(splitName($0))" }
+        parts += matcherValues.filter { v in !parts.contains { $0.contains(v) } }
+        let text = String(parts.joined(separator: ". ").prefix(3_000))
         var services = [service, labels["service"], labels["app"], labels["job"]].compactMap { $0 }
         services = Array(Set(services)).sorted()
-        return SearchQuery(text: text, alertName: labels["alertname"], services: services)
+        var words = Set<String>()
+        for c in components + matcherValues { words.formUnion(Self.words(c)) }
+        for m in metrics { if let first = Self.words(m).first { words.insert(first) } }
+        return SearchQuery(text: text, alertName: labels["alertname"], services: services,
+                           components: words.subtracting(genericWords).sorted())
     }
 
-    /// `PaymentsAPIHighLatency` → `Payments API High Latency` (helps both retrievers).
-    static func splitCamel(_ s: String) -> String {
+    /// Words too generic to say which component a document is about.
+    static let genericWords: Set<String> = ["up", "job", "the", "api", "app", "prod", "production", "default", "main",
+                                            "node", "instance", "total", "count", "bytes", "seconds", "service"]
+
+    /// The PromQL expression of a Prometheus graph link (`g0.expr`), if it is one.
+    static func expression(_ generatorURL: String) -> String? {
+        guard generatorURL.count <= 16_384, let c = URLComponents(string: generatorURL) else { return nil }
+        return c.queryItems?.first { $0.name == "g0.expr" }?.value
+    }
+
+    /// Metric (and recording rule) names of an expression, in order of appearance.
+    static func metricNames(_ expr: String) -> [String] {
+        var out: [String] = []
+        var word = ""
+        var inString = false
+        var inBraces = 0
+        func flush() {
+            if !word.isEmpty, !promqlWords.contains(word), word.contains("_") || word.contains(":"),
+               word.first.map({ !$0.isNumber }) == true, !out.contains(word), out.count < 8 {
+                out.append(word)
+            }
+            word = ""
+        }
+        for ch in expr {
+            if ch == "\"" { inString.toggle(); flush(); continue }
+            if inString { continue }
+            if ch == "{" { flush(); inBraces += 1; continue }
+            if ch == "}" { inBraces = max(0, inBraces - 1); continue }
+            if inBraces > 0 { continue }
+            if ch.isLetter || ch.isNumber || ch == "_" || ch == ":" { word.append(ch) } else { flush() }
+        }
+        flush()
+        return out
+    }
+
+    /// Values of `label="value"` matchers that are not instance or place labels.
+    static func matcherValues(_ expr: String) -> [String] {
+        guard let re = try? NSRegularExpression(pattern: #"([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([a-zA-Z][a-zA-Z0-9_.-]{1,60})""#) else {
+            return []
+        }
+        var out: [String] = []
+        for m in re.matches(in: expr, range: NSRange(expr.startIndex..., in: expr)) {
+            guard let k = Range(m.range(at: 1), in: expr), let v = Range(m.range(at: 2), in: expr) else { continue }
+            let key = String(expr[k]), value = String(expr[v])
+            if !noiseLabels.contains(key), key != "__name__", !out.contains(value), out.count < 8 { out.append(value) }
+        }
+        return out
+    }
+
+    /// Lowercase words of an identifier or text: `gitaly_grpc:rate1m` → gitaly, grpc, rate1m.
+    static func words(_ s: String) -> [String] {
+        s.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init).filter { $0.count > 2 }
+    }
+
+    /// `PaymentsAPIHighLatency` → `PaymentsAPIHighLatency Payments API High Latency`;
+    /// `pg_replication_lag` → `pg_replication_lag pg replication lag` (helps both retrievers).
+    public static func splitName(_ s: String) -> String {
         var out = ""
         let chars = Array(s)
         for (i, c) in chars.enumerated() {
-            if i > 0, c.isUppercase, chars[i - 1].isLowercase || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
+            if c == "_" || c == ":" || c == "-" { out.append(" "); continue }
+            if i > 0, c.isUppercase, chars[i - 1].isLowercase || chars[i - 1].isNumber
+                || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
                 out.append(" ")
             }
             out.append(c)
         }
-        return "\(s) \(out)"
+        let split = out.split(separator: " ").joined(separator: " ")
+        return split == s ? s : "\(s) \(split)"
     }
 }

@@ -83,6 +83,19 @@ public actor IndexStore {
             CREATE INDEX chunks_document ON chunks (document_id);
             CREATE INDEX chunks_kind ON chunks (kind);
             """),
+            // Document-level signals for retrieval: a tsvector over the whole document (title weighted A), and
+            // an embedding of its title (and file name); existing documents get their tsvector from their chunks,
+            // their title embedding from the embedder at its next start.
+            (2, """
+            ALTER TABLE documents ADD COLUMN tsv tsvector;
+            ALTER TABLE documents ADD COLUMN title_embedding vector(\(dimensions));
+            ALTER TABLE documents ADD COLUMN title_text text;
+            UPDATE documents d SET tsv = setweight(to_tsvector('english', d.title), 'A') ||
+                setweight(to_tsvector('english', coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal)
+                                                           FROM chunks c WHERE c.document_id = d.id), '')), 'B');
+            CREATE INDEX documents_tsv_gin ON documents USING gin (tsv);
+            CREATE INDEX documents_kind ON documents (kind);
+            """),
         ]
     }
 
@@ -132,10 +145,34 @@ public actor IndexStore {
         }
     }
 
+    /// Titles embedded with `model`, by title text: an unchanged title is not embedded again.
+    public func reusableTitleEmbedding(documentID: String, titleText: String) async throws -> String? {
+        try await withConnection { db in
+            try await db.query("SELECT title_embedding::text FROM documents WHERE id = $1 AND title_text = $2 AND title_embedding IS NOT NULL",
+                               [documentID, titleText]).rows.first?[0] ?? nil
+        }
+    }
+
+    /// Documents whose title has no embedding yet (indexed before migration 2): id and title text.
+    public func documentsWithoutTitleEmbedding() async throws -> [(id: String, path: String, title: String)] {
+        try await withConnection { db in
+            try await db.query("SELECT id, path, title FROM documents WHERE title_embedding IS NULL ORDER BY id").rows.map {
+                ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "")
+            }
+        }
+    }
+
+    public func setTitleEmbedding(documentID: String, titleText: String, embedding: String) async throws {
+        try await withConnection { db in
+            _ = try await db.query("UPDATE documents SET title_text = $2, title_embedding = $3::vector WHERE id = $1",
+                                   [documentID, titleText, embedding])
+        }
+    }
+
     /// Replaces a document and its chunks in one transaction. `embeddings`
-    /// holds pgvector text for every chunk (new or reused).
-    public func replace(document d: CorpusDocument, chunks: [Chunk], embeddings: [String], model: String,
-                        syncedAt: String?) async throws {
+    /// holds pgvector text for every chunk (new or reused), `titleEmbedding` for `d.titleText`.
+    public func replace(document d: CorpusDocument, chunks: [Chunk], embeddings: [String], titleEmbedding: String?,
+                        model: String, syncedAt: String?) async throws {
         precondition(chunks.count == embeddings.count)
         try await withConnection { db in
             try await db.transaction { tx in
@@ -164,6 +201,10 @@ public actor IndexStore {
                 }
                 try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
                                    [d.id, String(chunks.count)])
+                try await tx.query("""
+                    UPDATE documents SET tsv = setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B'),
+                        title_text = $4, title_embedding = $5::vector WHERE id = $1
+                    """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding])
             }
         }
     }
@@ -196,6 +237,44 @@ public actor IndexStore {
                                          similarity: nil, boosts: ["section"], text: r[8]))
             }
             return (texts, sections)
+        }
+    }
+
+    public struct IndexedDocument: Sendable, Hashable {
+        public var id: String
+        public var path: String
+        public var kind: String
+        public var contentHash: String
+        /// The chunks' text in order (overlaps included): the document as the index holds it.
+        public var text: String
+    }
+
+    /// Every indexed document with its text reassembled from its chunks (for evaluation baselines and syncs).
+    public func indexedDocuments() async throws -> [IndexedDocument] {
+        try await withConnection { db in
+            try await db.query("""
+                SELECT d.id, d.path, d.kind, d.content_hash, coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal), '')
+                FROM documents d LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id ORDER BY d.id
+                """).rows.map {
+                IndexedDocument(id: $0[0] ?? "", path: $0[1] ?? "", kind: $0[2] ?? "", contentHash: $0[3] ?? "", text: $0[4] ?? "")
+            }
+        }
+    }
+
+    /// Document frequencies of every lexeme and the average lengths, for BM25.
+    public func lexemeStatistics() async throws -> LexemeStatistics {
+        try await withConnection { db in
+            let totals = try await db.query("""
+                SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(length(tsv)), 1) FROM documents),
+                       (SELECT coalesce(avg(length(tsv)), 1) FROM chunks)
+                """).rows[0]
+            var df: [String: Int] = [:]
+            for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM documents WHERE tsv IS NOT NULL')").rows {
+                if let w = r[0], let n = r[1].flatMap(Int.init) { df[w] = n }
+            }
+            return LexemeStatistics(documents: Int(totals[0] ?? "0") ?? 0, documentFrequency: df,
+                                    averageDocumentLength: Double(totals[1] ?? "1") ?? 1,
+                                    averageChunkLength: Double(totals[2] ?? "1") ?? 1)
         }
     }
 

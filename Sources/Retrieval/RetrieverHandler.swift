@@ -63,19 +63,34 @@ public struct RetrieverHandler: BatchMessageHandler {
         return try await retrieve(for: events).map { try IncidentEventCodec.encode($0, topics: topics) }
     }
 
-    /// What to search for an event, if it calls for a search, and the alert name it covers.
-    func trigger(_ event: IncidentEvent) -> (query: SearchQuery, step: String, name: String)? {
+    /// What to search for an event, if it calls for a search, and the alert name it covers: every distinct
+    /// alert name of an incident gets its own retrieval (from that alert's labels, annotations and
+    /// expression); an IncidentReport, which has no alert, is searched from the report.
+    func trigger(_ event: IncidentEvent) -> (query: SearchQuery, name: String?)? {
         switch event.payload {
+        case .incidentOpened(let o) where o.source == .incidentreport:
+            return (IncidentQuery.from(labels: o.labels, annotations: o.annotations, title: o.title, service: o.service), nil)
         case .incidentOpened(let o):
-            return (IncidentQuery.from(opened: o), "retrieve", o.labels["alertname"] ?? "")
+            // The opening alert, when the group's labels name it; otherwise each alert is searched when attached.
+            guard let name = o.labels["alertname"], !name.isEmpty, !searched.contains(event.incidentID, name) else { return nil }
+            return (IncidentQuery.from(labels: o.labels, annotations: o.annotations, title: nil, service: o.service,
+                                       generatorURL: o.generatorURL), name)
         case .alertAttached(let a):
-            // The opening alert is searched with IncidentOpened; only new names search again.
             guard !a.alertname.isEmpty, !searched.contains(event.incidentID, a.alertname) else { return nil }
-            return (IncidentQuery.from(labels: a.labels, annotations: a.annotations, title: nil, service: a.labels["service"]),
-                    "retrieve:\(a.alertname)", a.alertname)
+            return (IncidentQuery.from(labels: a.labels, annotations: a.annotations, title: nil, service: a.labels["service"],
+                                       generatorURL: a.generatorURL), a.alertname)
         default:
             return nil
         }
+    }
+
+    /// The retrieval's event id is derived from the incident and the alert name (not from whichever alert of
+    /// that name came first), so a search repeated after a restart is the same event and is dropped.
+    func answer(_ trigger: IncidentEvent, name: String?, _ payload: RetrievalCompleted) -> IncidentEvent {
+        let step = name.map { "retrieve:\($0)" } ?? "retrieve"
+        return IncidentEvent(eventID: EventIDs.event(causation: trigger.incidentID, producer: Self.producer, step: step),
+                             incidentID: trigger.incidentID, occurredAt: Date(), producer: Self.producer,
+                             causationID: trigger.eventID, trace: trigger.trace.child(), payload: .retrievalCompleted(payload))
     }
 
     /// The RetrievalCompleted event this event calls for, if any.
@@ -86,14 +101,16 @@ public struct RetrieverHandler: BatchMessageHandler {
     /// The RetrievalCompleted events these events call for, in their order:
     /// one embeddings request for the batch, the searches side by side.
     public func retrieve(for events: [IncidentEvent]) async throws -> [IncidentEvent] {
-        var triggers: [(IncidentEvent, SearchQuery, String)] = []
+        var triggers: [(IncidentEvent, SearchQuery, String?)] = []
         var names: [(String, String)] = []
         for e in events {
             guard let t = trigger(e) else { continue }
             // An incident's alert name is searched once, also within a batch.
-            if case .alertAttached = e.payload, names.contains(where: { $0 == (e.incidentID, t.name) }) { continue }
-            names.append((e.incidentID, t.name))
-            triggers.append((e, t.query, t.step))
+            if let name = t.name {
+                if names.contains(where: { $0 == (e.incidentID, name) }) { continue }
+                names.append((e.incidentID, name))
+            }
+            triggers.append((e, t.query, t.name))
         }
         guard !triggers.isEmpty else { return [] }
         let start = ContinuousClock.now
@@ -101,7 +118,11 @@ public struct RetrieverHandler: BatchMessageHandler {
             let vectors = try await queryVectors(triggers.map(\.1.text))
             let payloads = try await withThrowingTaskGroup(of: (Int, RetrievalCompleted).self) { group in
                 for (i, t) in triggers.enumerated() {
-                    group.addTask { (i, try await run(t.1, vector: vectors[t.1.text]!)) }
+                    group.addTask {
+                        var payload = try await run(t.1, vector: vectors[t.1.text]!)
+                        payload.alertname = t.2
+                        return (i, payload)
+                    }
                 }
                 var out = [RetrievalCompleted?](repeating: nil, count: triggers.count)
                 for try await (i, p) in group { out[i] = p }
@@ -112,8 +133,7 @@ public struct RetrieverHandler: BatchMessageHandler {
             for (incident, name) in names { _ = searched.insert(incident, name) }
             return zip(triggers, payloads).map { t, payload in
                 if !payload.found { empty.increment() }
-                return .derived(incidentID: t.0.incidentID, producer: Self.producer, causationID: t.0.eventID, step: t.2,
-                                trace: t.0.trace.child(), payload: .retrievalCompleted(payload))
+                return answer(t.0, name: t.2, payload)
             }
         } catch let error as PostgresError where error.code == .connection {
             throw TransientHandlerError(error)
@@ -145,63 +165,34 @@ public struct RetrieverHandler: BatchMessageHandler {
 
     func run(_ query: SearchQuery, vector: [Float]) async throws -> RetrievalCompleted {
         let model = search.embeddings.configuration.model
-        // One search over every kind (the vector side then walks the HNSW graph unfiltered) with twice the
-        // candidates, split by kind afterwards: half the round trips of a search per kind.
-        var all = query
-        all.kinds = nil
-        all.limit = 200
-        all.candidates = search.tuning.candidates * 2
-        let hits = try await search.search(all, queryVector: vector)
-        let p = Array(hits.filter { $0.kind == DocumentKind.postmortem.rawValue }.prefix(postmortems))
-        let r = Array(hits.filter { $0.kind == DocumentKind.runbook.rawValue }.prefix(runbooks))
+        var q = query
+        q.kinds = [.postmortem, .runbook]
+        q.limit = max(postmortems, runbooks)
+        let byKind = try await search.searchByKind(q, queryVector: vector)
+        func list(_ kind: DocumentKind, _ n: Int) -> [Citation] {
+            guard let r = byKind[kind.rawValue], r.similar else { return [] }
+            return Array(r.citations.prefix(n))
+        }
+        let p = list(.postmortem, postmortems)
+        let r = list(.runbook, runbooks)
         let found = !(p.isEmpty && r.isEmpty)
-        // Counting is only worth it for the explanation of an empty answer.
-        let searched = found ? 0 : try await search.store.counts().chunks
-        if !found && searched == 0 {
-            return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
-                                      model: model, postmortems: [], runbooks: [])
+        if !found && byKind.isEmpty {
+            let chunks = try await search.store.counts().chunks
+            if chunks == 0 {
+                return RetrievalCompleted(query: query.text, found: false, reason: "the corpus index is empty",
+                                          model: model, postmortems: [], runbooks: [])
+            }
         }
         let returned = Set(r.map(\.chunkID))
         // The evidence travels with the event: the reasoner reads it from the log, replays show what was seen.
         let evidence = try await search.store.evidence(chunkIDs: (p + r).map(\.chunkID), documentIDs: r.map(\.documentID))
         func withText(_ c: Citation) -> Citation { var c = c; c.text = evidence.texts[c.chunkID]; return c }
+        let why = byKind.values.map { String(format: "best %@ covers %.0f%% of the alert's distinctive words, margin %.1f σ",
+                                             $0.citations.first?.kind ?? "", $0.coverage * 100, $0.margin) }
         return RetrievalCompleted(
             query: query.text, found: found,
-            reason: found ? nil : "no postmortem or runbook above similarity \(search.tuning.minSimilarity) (\(searched) chunks searched)",
+            reason: found ? nil : "nothing similar: " + (why.isEmpty ? "no candidate" : why.sorted().joined(separator: "; ")),
             model: model, postmortems: p.map(withText), runbooks: r.map(withText),
             runbookSections: evidence.sections.filter { !returned.contains($0.chunkID) })
-    }
-}
-
-/// Recently embedded query texts (least recently used out first).
-final class QueryVectorCache: Sendable {
-    private struct State {
-        var vectors: [String: [Float]] = [:]
-        var order: [String] = []
-    }
-    let capacity: Int
-    private let state = Mutex(State())
-    let hits = Counter(label: "aiops_retrieval_query_cache_total", dimensions: [("result", "hit")])
-    let misses = Counter(label: "aiops_retrieval_query_cache_total", dimensions: [("result", "miss")])
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func get(_ text: String) -> [Float]? {
-        let v = state.withLock { s -> [Float]? in
-            guard let v = s.vectors[text] else { return nil }
-            if let i = s.order.lastIndex(of: text) { s.order.remove(at: i) }
-            s.order.append(text)
-            return v
-        }
-        if v == nil { misses.increment() } else { hits.increment() }
-        return v
-    }
-
-    func put(_ text: String, _ vector: [Float]) {
-        guard capacity > 0 else { return }
-        state.withLock { s in
-            if s.vectors.updateValue(vector, forKey: text) == nil { s.order.append(text) }
-            while s.order.count > capacity { s.vectors[s.order.removeFirst()] = nil }
-        }
     }
 }

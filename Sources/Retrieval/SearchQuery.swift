@@ -13,10 +13,13 @@ public struct SearchQuery: Sendable {
     public var limit: Int
     /// Candidates from each retriever (vector, full text) before fusion; the tuning's when nil.
     public var candidates: Int?
+    /// Words naming the component the alert is about (from its labels and metric names), matched against
+    /// document paths: `runbooks/gitaly/…` for an alert on `job="gitaly"`.
+    public var components: [String]
 
     public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
-                limit: Int = 20, candidates: Int? = nil) {
+                limit: Int = 20, candidates: Int? = nil, components: [String] = []) {
         self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
-        self.candidates = candidates
+        self.candidates = candidates; self.components = components
     }
 }

@@ -164,7 +164,7 @@ struct EndToEndTests {
         let replay = Process()
         replay.executableURL = repo.appendingPathComponent(".build/debug/aiops")
         replay.arguments = ["replay", incident]
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessInfo.processInfo.environment.merging(TestKeys.environment("corpus-sync")) { _, test in test }
         env["KAFKA_BROKERS"] = TestKafka.shared.bootstrapServers
         env["AIOPS_TOPIC_PREFIX"] = topics.prefix
         replay.environment = env

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+
+/// What BM25 needs beyond a document's own term frequencies: in how many
+/// documents each lexeme occurs, and the average lengths (in distinct lexemes)
+/// of documents and chunks. Read from PostgreSQL (`ts_stat`) and cached for a minute.
+public struct LexemeStatistics: Sendable {
+    public var documents: Int
+    public var documentFrequency: [String: Int]
+    public var averageDocumentLength: Double
+    public var averageChunkLength: Double
+
+    public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double) {
+        self.documents = documents; self.documentFrequency = documentFrequency
+        self.averageDocumentLength = averageDocumentLength; self.averageChunkLength = averageChunkLength
+    }
+
+    func idf(_ lexeme: String) -> Double {
+        let n = Double(max(1, documents))
+        let df = Double(documentFrequency[lexeme] ?? 0)
+        return log(1 + (n - df + 0.5) / (df + 0.5))
+    }
+
+    /// BM25 (k1 1.2, b 0.75) of a text with term frequencies `tf` and length `length` for `query` lexemes.
+    func bm25(_ tf: [String: Int], length: Double, average: Double, _ query: [String]) -> Double {
+        let k1 = 1.2, b = 0.75
+        var score = 0.0
+        for t in query {
+            guard let f = tf[t], f > 0 else { continue }
+            let x = Double(f)
+            score += idf(t) * x * (k1 + 1) / (x + k1 * (1 - b + b * length / max(1, average)))
+        }
+        return score
+    }
+
+    /// Share of the query's distinctive lexemes (in under a fifth of the documents, or in one document of a
+    /// handbook too small for fifths) found in `tf`, weighted by idf.
+    func coverage(_ tf: [String: Int], _ query: [String]) -> Double {
+        let limit = max(1.5, 0.2 * Double(max(1, documents)))
+        let distinctive = query.filter { Double(documentFrequency[$0] ?? 0) < limit }
+        let total = distinctive.reduce(0) { $0 + idf($1) }
+        guard total > 0 else { return 0 }
+        return distinctive.filter { (tf[$0] ?? 0) > 0 }.reduce(0) { $0 + idf($1) } / total
+    }
+
+    final class Cache: Sendable {
+        private let value = Mutex<(LexemeStatistics, ContinuousClock.Instant)?>(nil)
+        func current() -> LexemeStatistics? {
+            value.withLock { v in v.flatMap { ContinuousClock.now - $0.1 < .seconds(60) ? $0.0 : nil } }
+        }
+        func store(_ s: LexemeStatistics) { value.withLock { $0 = (s, ContinuousClock.now) } }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import IncidentLog
+
+/// How candidate documents are ranked, and whether anything is similar at
+/// all. Pure: the SQL gathers per-document signals, this weighs them.
+///
+/// Signals per candidate document: the cosine similarity of its best chunk,
+/// of its title (and file name), the full-text rank of its best chunk and of
+/// the whole document, an exact alert-name match (file name, title or front
+/// matter), and whether its path names the component the alert is about.
+/// Each continuous signal is standardized over the candidates of the same kind
+/// (a z-score), so no signal's raw scale — e5's compressed cosines, ts_rank's
+/// tiny numbers — decides alone, and a document that is best on several
+/// signals wins. Measured on the public eval (docs/retrieval.md): better than
+/// reciprocal rank fusion of chunk ranks on every subset.
+public struct RetrievalScoring: Sendable {
+    public struct Weights: Sendable, Hashable {
+        public var chunkVector: Double
+        public var titleVector: Double
+        public var chunkText: Double
+        public var documentText: Double
+        public var alertName: Double
+        public var component: Double
+        public var service: Double
+        public init(chunkVector: Double, titleVector: Double, chunkText: Double, documentText: Double, alertName: Double,
+                    component: Double, service: Double) {
+            self.chunkVector = chunkVector; self.titleVector = titleVector; self.chunkText = chunkText
+            self.documentText = documentText; self.alertName = alertName; self.component = component; self.service = service
+        }
+        /// Runbooks are sectioned: the matching section matters as much as the whole document.
+        public static let runbook = Weights(chunkVector: 1, titleVector: 0.5, chunkText: 1, documentText: 1, alertName: 2,
+                                            component: 0.5, service: 0.3)
+        /// Postmortems are one story: the whole document's words matter most.
+        public static let postmortem = Weights(chunkVector: 0.7, titleVector: 0.5, chunkText: 0, documentText: 2.5, alertName: 2,
+                                               component: 0.5, service: 0.3)
+    }
+
+    /// When the best candidate counts as similar: enough of the alert's distinctive words are in it, or it
+    /// stands out from the other candidates. Both are relative measures, so they hold on a corpus they were
+    /// not calibrated on (an absolute cosine floor does not: e5 scores unrelated text 0.80–0.85).
+    public struct Floor: Sendable, Hashable {
+        /// Share of the query's distinctive lexemes found in the document.
+        public var minCoverage: Double
+        /// Standard deviations by which its score exceeds the candidates' mean.
+        public var minMargin: Double
+        public init(minCoverage: Double, minMargin: Double) { self.minCoverage = minCoverage; self.minMargin = minMargin }
+        public static let postmortem = Floor(minCoverage: 0.18, minMargin: 2.6)
+        public static let runbook = Floor(minCoverage: 0.12, minMargin: 2.2)
+    }
+
+    /// One candidate document, as the SQL returns it.
+    public struct Candidate: Sendable, Hashable {
+        public var documentID: String
+        public var title: String
+        public var path: String
+        public var kind: String
+        public var chunkID: String
+        public var headingPath: String
+        public var lineStart: Int
+        public var lineEnd: Int
+        public var chunkSimilarity: Double
+        public var titleSimilarity: Double?
+        /// BM25 of the best matching chunk and of the whole document.
+        public var chunkText: Double
+        public var documentText: Double
+        /// Share (idf-weighted) of the query's distinctive lexemes found in the document.
+        public var coverage: Double
+        public var alerts: [String]
+        public var services: [String]
+        public init(documentID: String, title: String, path: String, kind: String, chunkID: String, headingPath: String,
+                    lineStart: Int, lineEnd: Int, chunkSimilarity: Double, titleSimilarity: Double?, chunkText: Double,
+                    documentText: Double, coverage: Double, alerts: [String], services: [String]) {
+            self.documentID = documentID; self.title = title; self.path = path; self.kind = kind; self.chunkID = chunkID
+            self.headingPath = headingPath; self.lineStart = lineStart; self.lineEnd = lineEnd
+            self.chunkSimilarity = chunkSimilarity; self.titleSimilarity = titleSimilarity; self.chunkText = chunkText
+            self.documentText = documentText; self.coverage = coverage; self.alerts = alerts; self.services = services
+        }
+    }
+
+    public var weights: [String: Weights] = ["runbook": .runbook, "postmortem": .postmortem]
+    public var floors: [String: Floor] = ["runbook": .runbook, "postmortem": .postmortem]
+
+    public init() {}
+
+    public struct Ranked: Sendable {
+        public var citations: [Citation]
+        /// The floor's verdict on the best candidate of this kind.
+        public var similar: Bool
+        public var coverage: Double
+        public var margin: Double
+    }
+
+    /// Candidates of one kind, best first, with the floor's verdict.
+    public func rank(_ candidates: [Candidate], query: SearchQuery, mode: SearchMode) -> Ranked {
+        guard !candidates.isEmpty else { return Ranked(citations: [], similar: false, coverage: 0, margin: 0) }
+        var w = weights[candidates[0].kind] ?? .runbook
+        switch mode {
+        case .vector: w.chunkText = 0; w.documentText = 0
+        case .text: w.chunkVector = 0; w.titleVector = 0
+        case .hybrid: break
+        }
+        let meanTitle = candidates.compactMap(\.titleSimilarity).reduce(0, +) / Double(max(1, candidates.compactMap(\.titleSimilarity).count))
+        let zv = Self.standardized(candidates.map(\.chunkSimilarity))
+        let zt = Self.standardized(candidates.map { $0.titleSimilarity ?? meanTitle })
+        let zc = Self.standardized(candidates.map { log1p($0.chunkText) })
+        let zd = Self.standardized(candidates.map { log1p($0.documentText) })
+        let name = query.alertName.map(Self.normalizedName) ?? ""
+        let components = Set(query.components)
+        let services = Set(query.services.map { $0.lowercased() })
+        var scored: [(Candidate, Double, [String])] = []
+        for (i, c) in candidates.enumerated() {
+            var s = w.chunkVector * zv[i] + w.titleVector * zt[i] + w.chunkText * zc[i] + w.documentText * zd[i]
+            var boosts: [String] = []
+            if !name.isEmpty, Self.names(c).contains(name) { s += w.alertName; boosts.append("alert") }
+            if !components.isEmpty, !components.isDisjoint(with: Self.pathWords(c.path)) { s += w.component; boosts.append("component") }
+            if !services.isEmpty, c.services.contains(where: { services.contains($0.lowercased()) }) { s += w.service; boosts.append("service") }
+            scored.append((c, s, boosts))
+        }
+        let scores = scored.map(\.1)
+        let mean = scores.reduce(0, +) / Double(scores.count)
+        let sd = max(1e-6, (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(scores.count)).squareRoot())
+        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.documentID < $1.0.documentID }
+        let top = scored[0]
+        let coverage = top.0.coverage
+        let margin = scored.count < 3 ? 0 : (top.1 - mean) / sd
+        let floor = floors[top.0.kind] ?? .runbook
+        // Among n scores none can be more than (n-1)/√n deviations above the mean: a small handbook's best
+        // document is held to a margin it can reach.
+        let n = Double(scored.count)
+        let reachable = 0.8 * (n - 1) / n.squareRoot()
+        let standsOut = scored.count >= 3 && margin >= min(floor.minMargin, reachable)
+        let similar = coverage >= floor.minCoverage || standsOut || top.2.contains("alert")
+        let vectorOrder = Dictionary(uniqueKeysWithValues: candidates.sorted { $0.chunkSimilarity > $1.chunkSimilarity }
+            .enumerated().map { ($0.element.documentID, $0.offset + 1) })
+        let textOrder = Dictionary(uniqueKeysWithValues: candidates.filter { $0.chunkText > 0 || $0.documentText > 0 }
+            .sorted { $0.chunkText + $0.documentText > $1.chunkText + $1.documentText }
+            .enumerated().map { ($0.element.documentID, $0.offset + 1) })
+        let citations = scored.prefix(query.limit).map { c, s, boosts in
+            Citation(documentID: c.documentID, title: c.title, path: c.path, kind: c.kind, chunkID: c.chunkID,
+                     headingPath: c.headingPath, lineStart: c.lineStart, lineEnd: c.lineEnd,
+                     score: (s * 10_000).rounded() / 10_000, vectorRank: vectorOrder[c.documentID],
+                     textRank: textOrder[c.documentID], similarity: (c.chunkSimilarity * 10_000).rounded() / 10_000,
+                     boosts: boosts)
+        }
+        return Ranked(citations: Array(citations), similar: similar, coverage: coverage, margin: margin)
+    }
+
+    static func standardized(_ xs: [Double]) -> [Double] {
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        let sd = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+        return sd < 1e-9 ? xs.map { _ in 0 } : xs.map { ($0 - mean) / sd }
+    }
+
+    /// An alert name as names are compared: lowercase letters and digits only.
+    static func normalizedName(_ s: String) -> String { String(s.lowercased().filter { $0.isLetter || $0.isNumber }) }
+
+    /// The names a document answers to: its file name, its title, its front matter's alerts.
+    static func names(_ c: Candidate) -> Set<String> {
+        let file = c.path.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".md", with: "") } ?? ""
+        return Set(([file, c.title] + c.alerts).map(normalizedName))
+    }
+
+    static func pathWords(_ path: String) -> Set<String> {
+        Set(path.lowercased().replacingOccurrences(of: ".md", with: "").split { !($0.isLetter || $0.isNumber) }.map(String.init))
+    }
+}

