@@ -9,9 +9,11 @@ public struct ActionProposed: Sendable, Hashable, Codable {
     public var rationale: String
     public var citations: [String]
     public var usage: PlannerUsage?
+    /// The problem (alert name) of the incident this step is for; nil for an incident with one problem.
+    public var alertname: String?
     public init(action: String, parameters: [String: String], rationale: String, citations: [String],
-                usage: PlannerUsage? = nil) {
+                usage: PlannerUsage? = nil, alertname: String? = nil) {
         self.action = action; self.parameters = parameters; self.rationale = rationale; self.citations = citations
-        self.usage = usage
+        self.usage = usage; self.alertname = alertname
     }
 }

@@ -26,6 +26,10 @@ public struct IncidentState: Sendable, Hashable {
     public private(set) var alerts: [String: Alert] = [:]
     /// The latest retrieval for this incident: the only evidence later steps may cite.
     public private(set) var retrieval: RetrievalCompleted?
+    /// The latest retrieval per problem (alert name; "" for a retrieval without one).
+    public private(set) var retrievals: [String: RetrievalCompleted] = [:]
+    /// Problems (alert names) handed to humans on their own; `escalated` is the whole incident.
+    public private(set) var escalatedProblems: Set<String> = []
     /// Set once a daemon handed the incident to a human.
     public private(set) var escalated = false
     /// Events in log order, duplicates removed.
@@ -68,8 +72,9 @@ public struct IncidentState: Sendable, Hashable {
             resolvedAt = event.occurredAt
         case .retrievalCompleted(let p):
             retrieval = p
-        case .incidentEscalated:
-            escalated = true
+            retrievals[p.alertname ?? ""] = p
+        case .incidentEscalated(let p):
+            if let name = p.alertname { escalatedProblems.insert(name) } else { escalated = true }
         case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown,
              .actionProposed, .approvalRequested, .actionRejected, .approvalExpired, .triageProposed:
             break

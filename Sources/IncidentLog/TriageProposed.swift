@@ -27,15 +27,17 @@ public struct TriageProposed: Sendable, Hashable, Codable {
     /// Request ids of the diagnostics whose results the triage saw.
     public var observations: [String]
     public var usage: PlannerUsage?
+    /// The problem (alert name) this triage is for; an incident gets one triage per alert name in it.
+    public var alertname: String?
 
     public init(steps: [Step], likelyCause: Cause?, runbook: String?, unknowns: [String], rejectedSteps: [Step],
-                observations: [String], usage: PlannerUsage? = nil) {
+                observations: [String], usage: PlannerUsage? = nil, alertname: String? = nil) {
         self.steps = steps; self.likelyCause = likelyCause; self.runbook = runbook; self.unknowns = unknowns
-        self.rejectedSteps = rejectedSteps; self.observations = observations; self.usage = usage
+        self.rejectedSteps = rejectedSteps; self.observations = observations; self.usage = usage; self.alertname = alertname
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, runbook, unknowns, observations, usage
+        case steps, runbook, unknowns, observations, usage, alertname
         case likelyCause = "likely_cause", rejectedSteps = "rejected_steps"
     }
 }

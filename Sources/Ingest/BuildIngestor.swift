@@ -13,7 +13,8 @@ public func buildIngestor(_ configuration: IngestorConfiguration, registry: Prom
     // Rebuild before serving: a restarted ingestor must not reopen what is open.
     let state = try await IngestCoordinator.rebuildState(
         authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger)
-    let coordinator = IngestCoordinator(producer: producer, topics: configuration.topics, state: state, logger: logger)
+    let coordinator = IngestCoordinator(producer: producer, topics: configuration.topics, state: state,
+                                        correlation: configuration.correlation, logger: logger)
     let app = buildIngestorApplication(configuration: configuration, producer: producer, coordinator: coordinator,
                                        registry: registry, logger: logger)
     logger.info("alert-ingestor listening", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)",

@@ -11,10 +11,12 @@ public struct IngestOutcome: Sendable, Codable, Hashable {
     public var duplicates: Int
     public var events: Int
     public var incidentID: String?
+    /// Every incident the delivery touched, when the correlation setting split it.
+    public var incidentIDs: [String]?
 
     enum CodingKeys: String, CodingKey {
         case accepted, duplicates, events
-        case incidentID = "incident_id"
+        case incidentID = "incident_id", incidentIDs = "incident_ids"
     }
 }
 
@@ -29,12 +31,15 @@ public actor IngestCoordinator {
     private let producer: KafkaProducer
     private let topics: TopicSet
     private let logger: Logger
+    private let correlation: Correlation
     private let alertsCounter = Counter(label: "aiops_ingest_alerts_total", dimensions: [("result", "accepted")])
     private let duplicatesCounter = Counter(label: "aiops_ingest_alerts_total", dimensions: [("result", "duplicate")])
     private let eventsCounter = Counter(label: "aiops_ingest_incident_events_total")
     private let openGauge = Gauge(label: "aiops_ingest_open_incidents")
 
-    public init(producer: KafkaProducer, topics: TopicSet, state: IngestState = IngestState(), logger: Logger) {
+    public init(producer: KafkaProducer, topics: TopicSet, state: IngestState = IngestState(),
+                correlation: Correlation = Correlation(), logger: Logger) {
+        self.correlation = correlation
         self.producer = producer
         self.topics = topics
         self.state = state
@@ -59,10 +64,22 @@ public actor IngestCoordinator {
 
     public func ingest(_ webhook: AlertmanagerWebhook, trace: TraceContext, receivedAt: Date = Date()) async throws
         -> IngestOutcome {
-        try await withGroup(webhook.groupKey) {
-            IngestPlanner.plan(webhook, open: self.state.open[webhook.groupKey], recent: self.state.recent,
-                               receivedAt: receivedAt, trace: trace)
+        let parts = correlation.split(webhook)
+        var outcomes: [IngestOutcome] = []
+        // Part by part: a failure leaves the earlier parts committed, and the sender's retry plans the same ids for
+        // all of them, so the committed ones count as duplicates.
+        for part in parts {
+            outcomes.append(try await withGroup(part.groupKey) {
+                IngestPlanner.plan(part, open: self.state.open[part.groupKey], recent: self.state.recent,
+                                   receivedAt: receivedAt, trace: trace)
+            })
         }
+        if parts.count == 1 && parts[0].groupKey == webhook.groupKey { return outcomes[0] }
+        let ids = outcomes.compactMap(\.incidentID)
+        return IngestOutcome(accepted: outcomes.reduce(0) { $0 + $1.accepted },
+                             duplicates: outcomes.reduce(0) { $0 + $1.duplicates },
+                             events: outcomes.reduce(0) { $0 + $1.events }, incidentID: ids.first,
+                             incidentIDs: ids.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
     }
 
     public func ingest(_ report: IncidentReport, trace: TraceContext, receivedAt: Date = Date()) async throws

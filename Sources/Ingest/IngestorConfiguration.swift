@@ -20,9 +20,11 @@ public struct IngestorConfiguration: DaemonConfiguration {
     static let deliveryTimeout = Setting("KAFKA_DELIVERY_TIMEOUT_MS", flag: "delivery-timeout-ms", default: "10000",
                                          "how long a request waits for Kafka before 503")
     static let retryAfter = Setting("INGESTOR_RETRY_AFTER_SECONDS", default: "5", "`Retry-After` sent with 503")
+    static let correlateBy = Setting("INGESTOR_CORRELATE_BY", flag: "correlate-by", default: "",
+                                     "comma-separated labels that split an Alertmanager group into incidents (e.g. `alertname`); empty: one incident per group, as Alertmanager's `group_by` declares")
 
     public static let settings = CommonConfiguration.settings + [
-        host, port, bearerToken, basicAuthUser, basicAuthPassword, maxBodyBytes, deliveryTimeout, retryAfter,
+        host, port, bearerToken, basicAuthUser, basicAuthPassword, maxBodyBytes, deliveryTimeout, retryAfter, correlateBy,
     ]
 
     public var common: CommonConfiguration
@@ -34,6 +36,7 @@ public struct IngestorConfiguration: DaemonConfiguration {
     public var maxBodyBytes = 4 * 1024 * 1024
     public var deliveryTimeoutMs = 10_000
     public var retryAfterSeconds = 5
+    public var correlation = Correlation()
 
     /// The defaults with the given Kafka, topics and keys (tests and tools).
     public init(common: CommonConfiguration) { self.common = common }
@@ -48,9 +51,19 @@ public struct IngestorConfiguration: DaemonConfiguration {
         maxBodyBytes = try src.int(Self.maxBodyBytes)
         deliveryTimeoutMs = try src.int(Self.deliveryTimeout)
         retryAfterSeconds = try src.int(Self.retryAfter)
+        let labels = try src.string(Self.correlateBy).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let bad = labels.first(where: { !$0.isEmpty && !Self.isLabelName($0) }) {
+            throw ConfigError("\(Self.correlateBy.env): \"\(bad)\" is not a Prometheus label name")
+        }
+        correlation = Correlation(labels: labels)
     }
 
     public var topics: TopicSet { common.topics }
+
+    static func isLabelName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
 
     public var requiresAuth: Bool { bearerToken != nil || basicAuthUser != nil }
 

@@ -61,46 +61,64 @@ public final class ReasonerHandler: MessageHandler, Sendable {
     private func decide(_ event: IncidentEvent, now: Date) async throws -> [IncidentEvent] {
         let state = observe(event)
         let ours = state.events.filter { $0.producer == Self.producer }
-        let proposals = ours.filter { $0.type == "ActionProposed" }
-        let proposalIDs = Set(proposals.map(\.eventID))
-        // What wakes the loop: retrieval, or an outcome of one of our proposals.
-        let trigger: Bool = switch event.payload {
-        case .retrievalCompleted: true
-        default: Self.outcome(event).map { proposalIDs.contains($0.request) } ?? false
+        // What wakes the loop: a retrieval (for its alert name), or an outcome of one of our proposals (for the
+        // proposal's alert name). Each alert name in the incident is a problem with its own evidence, steps and triage.
+        let problem: String
+        switch event.payload {
+        case .retrievalCompleted(let r):
+            problem = r.alertname ?? ""
+        default:
+            guard let o = Self.outcome(event),
+                  let proposal = ours.first(where: { $0.eventID == o.request && $0.type == "ActionProposed" }) else { return [] }
+            problem = Self.problem(of: proposal) ?? ""
         }
-        guard trigger, !state.escalated, state.status == .open, let retrieval = state.retrieval else { return [] }
+        guard !state.escalated, !state.escalatedProblems.contains(problem), state.status == .open,
+              let retrieval = state.retrievals[problem] else { return [] }
+        let primaryName = state.opened?.labels["alertname"] ?? ""
+        let primary = problem.isEmpty || problem == primaryName
+        let name: String? = problem.isEmpty ? nil : problem
+        let mine = ours.filter { (Self.problem(of: $0) ?? "") == problem }
+        let proposals = mine.filter { $0.type == "ActionProposed" }
         func derived(_ step: String, _ payload: IncidentEventPayload) -> IncidentEvent {
-            .derived(incidentID: event.incidentID, producer: Self.producer, causationID: event.eventID, step: step,
-                     trace: event.trace.child(), occurredAt: now, payload: payload)
+            // The first problem keeps the plain step names; the others are told apart by their alert name.
+            .derived(incidentID: event.incidentID, producer: Self.producer, causationID: event.eventID,
+                     step: primary ? step : "\(step)@\(problem)", trace: event.trace.child(), occurredAt: now, payload: payload)
         }
-        // Each request's outcome (the first recorded); wait while one of our proposals has none yet.
+        // Each request's outcome (the first recorded); wait while one of this problem's proposals has none yet.
         var outcomes: [String: PlanningContext.Step.Outcome] = [:]
         for e in state.events {
             if let o = Self.outcome(e), outcomes[o.request] == nil { outcomes[o.request] = o.outcome }
         }
         if proposals.contains(where: { outcomes[$0.eventID] == nil }) { return [] }
 
-        let triaged = ours.contains { $0.type == "TriageProposed" }
+        let triaged = mine.contains { $0.type == "TriageProposed" }
         let spent = ours.reduce(0) { $0 + (Self.usage(of: $1)?.totalTokens ?? 0) }
+        let title = primary ? state.title : problem
         func escalate(_ reason: String, usage: PlannerUsage? = nil) -> [IncidentEvent] {
             let known = triaged ? "a triage was proposed" : "no triage yet"
             let done = proposals.filter { if case .executed? = outcomes[$0.eventID] { true } else { false } }.count
             return [derived("escalate", .incidentEscalated(IncidentEscalated(
                 reason: reason,
-                summary: "\(state.title): \(proposals.count) action(s) proposed, \(done) executed, \(known); retrieval found \(retrieval.postmortems.count) postmortem(s) and \(retrieval.runbooks.count) runbook(s)\(retrieval.postmortems.first.map { ", closest past incident: \($0.title) (\($0.documentID))" } ?? "").",
-                usage: usage)))]
+                summary: "\(title): \(proposals.count) action(s) proposed, \(done) executed, \(known); retrieval found \(retrieval.postmortems.count) postmortem(s) and \(retrieval.runbooks.count) runbook(s)\(retrieval.postmortems.first.map { ", closest past incident: \($0.title) (\($0.documentID))" } ?? "").",
+                usage: usage, alertname: name)))]
         }
-        if ours.count >= bounds.maxIterations { return escalate("iteration bound (\(bounds.maxIterations)) reached") }
-        if let opened = state.openedAt, now.timeIntervalSince(opened) > bounds.maxWallSeconds {
+        if mine.count >= bounds.maxIterations { return escalate("iteration bound (\(bounds.maxIterations)) reached") }
+        // A problem's wall time counts from when it joined the incident (its first retrieval).
+        let started = primary ? state.openedAt : state.events.first {
+            if case .retrievalCompleted(let r) = $0.payload { (r.alertname ?? "") == problem } else { false }
+        }?.occurredAt
+        if let started, now.timeIntervalSince(started) > bounds.maxWallSeconds {
             return escalate("wall-time bound (\(Int(bounds.maxWallSeconds)) s) reached")
         }
         if spent >= bounds.maxTokens { return escalate("token bound (\(bounds.maxTokens)) reached: \(spent) spent") }
 
         let allowed = Set(retrieval.citations.map(\.chunkID))
         let sections = EvidenceSection.from(retrieval)
-        var labels = state.opened?.labels ?? [:]
-        var annotations = state.opened?.annotations ?? [:]
-        for a in state.firingAlerts {
+        // Labels and annotations of this problem's alerts (firing first), and of the opening alert for the first.
+        var labels: [String: String] = primary ? state.opened?.labels ?? [:] : [:]
+        var annotations: [String: String] = primary ? state.opened?.annotations ?? [:] : [:]
+        let alerts = state.firingAlerts + state.alerts.values.filter { !$0.firing }.sorted { $0.fingerprint < $1.fingerprint }
+        for a in alerts where problem.isEmpty || a.alertname == problem {
             labels.merge(a.labels) { old, _ in old }
             annotations.merge(a.annotations) { old, _ in old }
         }
@@ -111,10 +129,14 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         let stale = Self.diagnosticsWithoutNewEvidence(history)
         let stalled = stale >= bounds.noProgressIterations
         let context = PlanningContext(
-            incidentID: state.id, title: state.title, labels: labels, annotations: annotations, retrieval: retrieval,
+            incidentID: state.id, title: title, labels: labels, annotations: annotations, retrieval: retrieval,
             sections: sections, history: history, triaged: triaged, diagnosticsAllowed: bounds.diagnostics && !stalled,
             concludeReason: stalled ? "the last \(stale) diagnostics brought no new evidence" : nil,
             tokensLeft: bounds.maxTokens - spent)
+        // A destructive step another problem of this incident already proposed goes to a human once.
+        let incidentKeys = Set(ours.compactMap { e -> String? in
+            if case .actionProposed(let p) = e.payload { ActionKey.of(p.action, p.parameters) } else { nil }
+        })
 
         let plan: Plan
         do { plan = try await planner.plan(context) } catch let error as PlannerError {
@@ -133,7 +155,7 @@ public final class ReasonerHandler: MessageHandler, Sendable {
                 throw ActionError(.notAllowed, problem)
             }
             return ActionProposed(action: c.action, parameters: prepared.parameters, rationale: String(c.rationale.prefix(2_000)),
-                                  citations: c.citations.filter(allowed.contains), usage: plan.usage)
+                                  citations: c.citations.filter(allowed.contains), usage: plan.usage, alertname: name)
         }
         func propose(_ p: ActionProposed) -> IncidentEvent {
             derived("propose:\(ActionKey.of(p.action, p.parameters))", .actionProposed(p))
@@ -142,17 +164,21 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         case .done:
             return []
         case .propose(let c):
-            if proposedKeys.contains(ActionKey.of(c.action, c.parameters)) {
+            let key = ActionKey.of(c.action, c.parameters)
+            if proposedKeys.contains(key) {
                 return escalate("no progress: \(c.action) with the same parameters was proposed again", usage: plan.usage)
             }
+            // After the triage, a step another problem of this incident already put before a human is not repeated.
+            if triaged, incidentKeys.contains(key) { return [] }
             do { return [propose(try checked(c))] } catch {
                 return escalate("planner \(planner.name) proposed an invalid action: \(error)", usage: plan.usage)
             }
         case .triage(var t, let mitigation):
             t.observations = history.map(\.requestID)
             t.usage = plan.usage
+            t.alertname = name
             let triage = derived("triage", .triageProposed(CitationCheck.validate(t, allowed: allowed)))
-            guard let m = mitigation, !proposedKeys.contains(ActionKey.of(m.action, m.parameters)) else { return [triage] }
+            guard let m = mitigation, !incidentKeys.contains(ActionKey.of(m.action, m.parameters)) else { return [triage] }
             // The mitigation goes to a human together with the triage; an invalid one is dropped, the triage stays.
             guard var p = try? checked(m) else {
                 logger.warning("dropping an invalid mitigation", metadata: ["incident": "\(state.id)", "action": "\(m.action)"])
@@ -179,6 +205,16 @@ public final class ReasonerHandler: MessageHandler, Sendable {
             }
         }
         return streak
+    }
+
+    /// The problem (alert name) one of our events is for.
+    static func problem(of e: IncidentEvent) -> String? {
+        switch e.payload {
+        case .actionProposed(let p): p.alertname
+        case .triageProposed(let t): t.alertname
+        case .incidentEscalated(let x): x.alertname
+        default: nil
+        }
     }
 
     static func usage(of e: IncidentEvent) -> PlannerUsage? {

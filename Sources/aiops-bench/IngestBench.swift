@@ -19,15 +19,15 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Seconds of the fixed-rate latency phase.") var latencySeconds = 10
     @Option(help: "Alerts per second in the latency phase.") var rate = 1_000
     @Option(help: "alert-ingestor binary (default: next to this aiops).") var ingestorBinary: String?
+    @Option(help: "Another build's alert-ingestor, run with the same load in alternating rounds; prints the ratio.")
+    var baselineBinary: String?
+    @Option(help: "Rounds of candidate and baseline with --baseline-binary.") var rounds = 2
 
     func run() async throws {
         let logger = cliLogger("bench")
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
         let baselineTopics = TopicSet(prefix: "bench-raw.")
-        let ingestTopics = TopicSet(prefix: "bench-ingest.")
-        for set in [baselineTopics, ingestTopics] {
-            for t in set.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
-        }
+        for t in baselineTopics.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
         let batches = max(1, alerts / 100)
         let webhooks = BenchLoad.webhooks(batches: batches, runID: UUID().uuidString.prefix(8).lowercased())
         BenchLoad.stageCosts(webhooks: Array(webhooks.prefix(200)))
@@ -46,15 +46,68 @@ struct IngestBench: AsyncParsableCommand {
         print(String(format: "raw producer        %9.0f alerts/s  (%d records, %.2f s)", rawAlertsPerSecond,
                      records.count - 100, rawSeconds))
 
-        // 2. The real alert-ingestor process.
-        let port = try freeLoopbackPort()
-        let binary = ingestorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // 2. The real alert-ingestor process; with --baseline-binary, the same load through that build in
+        //    alternating rounds of the same command (this machine is noisy: only the ratio means much).
+        let candidate = ingestorBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("alert-ingestor").path
+        let bodies = try webhooks.map { Array(try JSONEncoder().encode($0)) }
+        let latencyHooks = BenchLoad.webhooks(batches: max(1, rate * latencySeconds / 100),
+                                              runID: "lat-" + UUID().uuidString.prefix(6).lowercased())
+        let latencyBodies = try latencyHooks.map { Array(try JSONEncoder().encode($0)) }
+        var runs: [(label: String, binary: String)] = [("alert-ingestor", candidate)]
+        if let baselineBinary {
+            runs = (0..<max(1, rounds)).flatMap { _ in [("alert-ingestor", candidate), ("baseline", baselineBinary)] }
+        }
+        var results: [String: [IngestRun]] = [:]
+        for (i, run) in runs.enumerated() {
+            let topics = TopicSet(prefix: "bench-ingest-\(i).")
+            for t in topics.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
+            let r = try await measure(binary: run.binary, cluster: cluster, topics: topics, bodies: bodies,
+                                      latencyBodies: latencyBodies)
+            results[run.label, default: []].append(r)
+            print(String(format: "%-18s %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw", run.label,
+                         r.rate, bodies.count - 1, r.seconds, r.failures, 100 * r.rate / rawAlertsPerSecond))
+            print(String(format: "  latency @ %d alerts/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
+                         rate, r.percentile(0.5), r.percentile(0.9), r.percentile(0.99), r.latencies.last ?? .nan,
+                         r.latencies.count))
+            print(String(format: "  RSS  %.1f MB now, %.1f MB peak", r.rss, r.peak))
+        }
+        let mine = results["alert-ingestor"] ?? []
+        let best = mine.max { $0.rate < $1.rate } ?? mine[0]
+        if let base = results["baseline"], !base.isEmpty {
+            func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+            let ratio = median(mine.map(\.rate)) / median(base.map(\.rate))
+            let p99 = median(mine.map { $0.percentile(0.99) }) / median(base.map { $0.percentile(0.99) })
+            print(String(format: "against baseline (median of %d rounds): throughput %.2fx, p99 latency %.2fx, peak RSS %.1f vs %.1f MB",
+                         mine.count, ratio, p99, mine.map(\.peak).max() ?? 0, base.map(\.peak).max() ?? 0))
+            print("target: throughput within 10% of baseline [\(ratio >= 0.9 ? "met" : "NOT met")]")
+        }
+        print(String(format: "targets: >= 20000 alerts/s [%@], >= 25%% of raw [%@], p99 < 50 ms [%@], RSS < 100 MB [%@]",
+                     best.rate >= 20_000 ? "met" : "NOT met", best.rate >= 0.25 * rawAlertsPerSecond ? "met" : "NOT met",
+                     best.percentile(0.99) < 50 ? "met" : "NOT met", best.peak < 100 ? "met" : "NOT met"))
+    }
+
+    struct IngestRun {
+        var rate: Double
+        var seconds: Double
+        var failures: Int
+        var latencies: [Double]
+        var rss: Double
+        var peak: Double
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+    }
+
+    /// One ingestor process: throughput with `connections` clients, then latency at `rate`, then its RSS.
+    func measure(binary: String, cluster: KafkaMockCluster, topics: TopicSet, bodies: [[UInt8]],
+                 latencyBodies: [[UInt8]]) async throws -> IngestRun {
+        let port = try freeLoopbackPort()
         let ingestor = Process()
         ingestor.executableURL = URL(fileURLWithPath: binary)
         var env = ProcessInfo.processInfo.environment
         env["KAFKA_BROKERS"] = cluster.bootstrapServers
-        env["AIOPS_TOPIC_PREFIX"] = ingestTopics.prefix
+        env["AIOPS_TOPIC_PREFIX"] = topics.prefix
         env["INGESTOR_PORT"] = String(port)
         env["LOG_LEVEL"] = "warning"
         // The ingestor signs what it writes, as in production: a throwaway key set for this run.
@@ -71,12 +124,11 @@ struct IngestBench: AsyncParsableCommand {
         defer { ingestor.terminate(); ingestor.waitUntilExit() }
         let base = "http://127.0.0.1:\(port)"
         try await BenchLoad.waitReady("\(base)/readyz")
-        let bodies = try webhooks.map { Array(try JSONEncoder().encode($0)) }
         // Warm up one connection path.
         _ = try HTTPClient().performBlocking("POST", "\(base)/api/v1/alerts", headers: ["Content-Type": "application/json"],
                                              body: bodies[0])
 
-        // 3. Throughput: `connections` keep-alive clients posting back to back.
+        // Throughput: `connections` keep-alive clients posting back to back.
         let next = SharedCounter(1)
         let failures = SharedCounter(0)
         let bodyCount = bodies.count
@@ -98,15 +150,8 @@ struct IngestBench: AsyncParsableCommand {
             }
         }
         let seconds = (ContinuousClock.now - start).seconds
-        let ingestRate = Double((bodies.count - 1) * 100) / seconds
-        print(String(format: "alert-ingestor      %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw",
-                     ingestRate, bodies.count - 1, seconds, failures.value,
-                     100 * ingestRate / rawAlertsPerSecond))
 
-        // 4. Latency at a fixed rate, fresh groups.
-        let latencyHooks = BenchLoad.webhooks(batches: max(1, rate * latencySeconds / 100),
-                                              runID: "lat-" + UUID().uuidString.prefix(6).lowercased())
-        let latencyBodies = try latencyHooks.map { Array(try JSONEncoder().encode($0)) }
+        // Latency at a fixed rate, fresh groups.
         let interval = 100.0 / Double(rate)
         let latencies = await BenchLoad.onThread { () -> [Double] in
             guard let client = try? HTTPClient() else { return [] }
@@ -123,15 +168,9 @@ struct IngestBench: AsyncParsableCommand {
             }
             return out
         }.sorted()
-        func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(format: "latency @ %d alerts/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
-                     rate, pct(0.5), pct(0.9), pct(0.99), latencies.last ?? .nan, latencies.count))
-
         let (rss, peak) = BenchLoad.rss(pid: ingestor.processIdentifier)
-        print(String(format: "alert-ingestor RSS  %.1f MB now, %.1f MB peak", rss, peak))
-        print(String(format: "targets: >= 20000 alerts/s [%@], >= 25%% of raw [%@], p99 < 50 ms [%@], RSS < 100 MB [%@]",
-                     ingestRate >= 20_000 ? "met" : "NOT met", ingestRate >= 0.25 * rawAlertsPerSecond ? "met" : "NOT met",
-                     pct(0.99) < 50 ? "met" : "NOT met", peak < 100 ? "met" : "NOT met"))
+        return IngestRun(rate: Double((bodies.count - 1) * 100) / seconds, seconds: seconds, failures: failures.value,
+                         latencies: latencies, rss: rss, peak: peak)
     }
 }
 

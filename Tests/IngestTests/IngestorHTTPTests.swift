@@ -27,7 +27,8 @@ struct IngestorFixture {
         var config = IngestorConfiguration(common: TestKeys.common("alert-ingestor", topics: topics, cluster: cluster))
         config.retryAfterSeconds = 7
         configure(&config)
-        let coordinator = IngestCoordinator(producer: producer, topics: topics, logger: TestKafka.logger)
+        let coordinator = IngestCoordinator(producer: producer, topics: topics, correlation: config.correlation,
+                                            logger: TestKafka.logger)
         app = buildIngestorApplication(configuration: config, producer: producer, coordinator: coordinator,
                                        registry: nil, logger: TestKafka.logger)
     }
@@ -144,6 +145,51 @@ struct IngestorHTTPTests {
         let event = try IncidentEventCodec.decode(try #require(log.first))
         #expect(event.type == "IncidentOpened")
         #expect(TestSchemas.violations(ofIncidentRecord: log[0]) == [])
+        await f.producer.close()
+    }
+
+    @Test func theCorrelationSettingSplitsACoarseGroupIntoOneIncidentPerAlertName() async throws {
+        let config = try IngestorConfiguration(ConfigSource(environment: TestKeys.environment("alert-ingestor")
+            .merging(["INGESTOR_CORRELATE_BY": "alertname"]) { a, _ in a }))
+        #expect(config.correlation.labels == ["alertname"])
+        #expect(throws: ConfigError.self) {
+            try IngestorConfiguration(ConfigSource(environment: TestKeys.environment("alert-ingestor")
+                .merging(["INGESTOR_CORRELATE_BY": "alertname,bad-label"]) { a, _ in a }))
+        }
+        let f = try IngestorFixture { $0.correlation = Correlation(labels: ["alertname"]) }
+        // kube-prometheus groups by namespace: three problems in one notification.
+        var group = webhook([alert("a", name: "KubePodCrashLooping"), alert("b", name: "KubePodCrashLooping"),
+                             alert("c", name: "KubeHpaMaxedOut"), alert("d", name: "CPUThrottlingHigh")],
+                            group: "{}:{namespace=\"shop\"}")
+        group.groupLabels = ["namespace": "shop"]
+        group.commonLabels = ["namespace": "shop"]
+        let first = group
+        group.alerts.append(alert("e", name: "KubeHpaMaxedOut"))
+        let second = group
+        try await f.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/alerts", method: .post, body: encode(first)) { r in
+                #expect(r.status == .ok)
+                let outcome = try JSONDecoder().decode(IngestOutcome.self, from: Data(buffer: r.body))
+                #expect(outcome.accepted == 4)
+                #expect(outcome.incidentIDs?.count == 3)
+            }
+            // The next delivery of the group brings one more alert of a known name: it joins that incident.
+            try await client.execute(uri: "/api/v1/alerts", method: .post, body: encode(second)) { r in
+                let outcome = try JSONDecoder().decode(IngestOutcome.self, from: Data(buffer: r.body))
+                #expect(outcome.accepted == 1 && outcome.duplicates == 4)
+            }
+        }
+        let events = try await f.incidentLog().map { try IncidentEventCodec.decode($0) }
+        let opened = events.compactMap { e -> (String, IncidentOpened)? in
+            if case .incidentOpened(let o) = e.payload { (e.incidentID, o) } else { nil }
+        }
+        #expect(opened.count == 3)
+        #expect(Set(opened.map { $0.1.labels["alertname"] ?? "" }) == ["KubePodCrashLooping", "KubeHpaMaxedOut", "CPUThrottlingHigh"])
+        #expect(opened.allSatisfy { $0.1.groupKey.hasPrefix("{}:{namespace=\"shop\"}|alertname=") })
+        let hpa = try #require(opened.first { $0.1.labels["alertname"] == "KubeHpaMaxedOut" }?.0)
+        let attached = events.filter { $0.incidentID == hpa && $0.type == "AlertAttached" }
+        #expect(attached.count == 2)
+        for e in events { #expect(TestSchemas.violations(ofIncidentEvent: e) == [], "\(e.type)") }
         await f.producer.close()
     }
 

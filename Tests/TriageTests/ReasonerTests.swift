@@ -168,6 +168,52 @@ struct ReasonerTests {
         #expect(TestSchemas.violations(ofIncidentEvent: after[0]) == [])
     }
 
+    @Test func everyAlertNameOfACoarseIncidentGetsItsOwnEvidenceAndTriage() async throws {
+        // kube-prometheus groups by namespace: one notification, 17 problems. Each gets a retrieval and a triage.
+        let f = try await ReasonerFixture(bounds: ReasonerBounds(diagnostics: false))
+        let opened = ReasonerFixture.opened()
+        let others = ["KubePodCrashLooping", "KubePodNotReady", "KubeDeploymentReplicasMismatch", "KubeHpaMaxedOut",
+                      "KubeContainerWaiting", "KubeJobFailed", "CPUThrottlingHigh", "KubePersistentVolumeFillingUp",
+                      "KubeMemoryOvercommit", "KubeStatefulSetReplicasMismatch", "KubeDaemonSetRolloutStuck",
+                      "KubeCronJobRunning", "KubeQuotaAlmostFull", "TargetDown", "PaymentsDBConnectionsHigh",
+                      "PaymentsQueueBacklog"]
+        let attached = (["PaymentsAPIHighLatency"] + others).enumerated().map { i, name in
+            IncidentEvent.derived(incidentID: opened.incidentID, producer: "alert-ingestor", causationID: "a\(i)",
+                                  step: "attach", trace: .newRoot(), payload: .alertAttached(AlertAttached(
+                                    alertID: "a\(i)", fingerprint: "fp\(i)", alertname: name, startsAt: "2026-11-29T06:00:00Z",
+                                    generatorURL: nil, labels: ["alertname": name, "namespace": "payments", "pod": "p-\(i)",
+                                                                "service": "payments-api"],
+                                    annotations: ["summary": "\(name) in namespace payments"])))
+        }
+        var triages: [TriageProposed] = []
+        for e in [opened] + attached { _ = try await f.reasoner.react(to: e) }
+        let retrievals = try await f.retriever.retrieve(for: [opened] + attached)
+        #expect(retrievals.count == 17, "one retrieval per alert name")
+        for r in retrievals {
+            for e in try await f.reasoner.react(to: r) {
+                #expect(TestSchemas.violations(ofIncidentEvent: e) == [], "\(e.type)")
+                if case .triageProposed(let t) = e.payload { triages.append(t) }
+            }
+        }
+        #expect(triages.count == 17)
+        #expect(Set(triages.compactMap(\.alertname)) == Set(["PaymentsAPIHighLatency"] + others))
+        // Each triage cites only its own problem's evidence.
+        for t in triages {
+            let own = retrievals.compactMap { e -> RetrievalCompleted? in
+                if case .retrievalCompleted(let r) = e.payload, r.alertname == t.alertname { r } else { nil }
+            }.first
+            let allowed = Set(own?.citations.map(\.chunkID) ?? [])
+            #expect(t.steps.allSatisfy { $0.citations.allSatisfy(allowed.contains) })
+        }
+        let payments = try #require(triages.first { $0.alertname == "PaymentsAPIHighLatency" })
+        #expect(payments.likelyCause?.text.contains("pool") == true)
+        // Redelivered retrievals add nothing.
+        for r in retrievals {
+            let again = try await f.reasoner.react(to: r)
+            #expect(again.isEmpty, "\(again.map { ($0.type, $0.payload) })")
+        }
+    }
+
     @Test func catalogActionsDeclareWhichRunbookLinesTheyAnswer() async throws {
         // An operator's own script, recognised in the runbook's text, with its parameter from the alert's labels.
         let example = try String(contentsOf: repo.appendingPathComponent("examples/actions/catalog.yaml"), encoding: .utf8)
