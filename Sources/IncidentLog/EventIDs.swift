@@ -7,14 +7,25 @@ public enum EventIDs {
     static func hex(_ parts: [String], bytes: Int) -> String {
         var h = SHA256()
         for p in parts {
-            h.update(data: Array(p.utf8))
-            h.update(data: [0x1f]) // unit separator: ("ab","c") != ("a","bc")
+            var p = p
+            p.withUTF8 { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            h.update(data: separator) // unit separator: ("ab","c") != ("a","bc")
         }
-        return h.finalize().prefix(bytes).map { b in
-            let s = String(b, radix: 16)
-            return b < 16 ? "0" + s : s
-        }.joined()
+        // Every planned event and alert gets an id: hex from a table, one allocation.
+        let digest = h.finalize()
+        return String(unsafeUninitializedCapacity: bytes * 2) { out in
+            var i = 0
+            for b in digest.prefix(bytes) {
+                out[i] = digits[Int(b >> 4)]
+                out[i + 1] = digits[Int(b & 0x0f)]
+                i += 2
+            }
+            return i
+        }
     }
+
+    static let separator: [UInt8] = [0x1f]
+    static let digits = Array("0123456789abcdef".utf8)
 
     /// `ev-` + 32 hex: from the cause, the producer and the step within the handling.
     public static func event(causation: String, producer: String, step: String) -> String {

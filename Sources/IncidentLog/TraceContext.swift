@@ -16,30 +16,34 @@ public struct TraceContext: Sendable, Hashable, Codable {
 
     /// Parses an incoming `traceparent`; nil when it is not version 00 well-formed.
     public init?(header: String, state: String? = nil) {
-        let parts = header.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts.dropFirst().allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
-              parts[1] != String(repeating: "0", count: 32), parts[2] != String(repeating: "0", count: 16)
-        else { return nil }
+        guard Self.isWellFormed(header) else { return nil }
         self.init(traceparent: header, tracestate: state)
+    }
+
+    /// `00-<32 lower hex, not all 0>-<16 lower hex, not all 0>-<2 lower hex>`, checked on the bytes (every
+    /// event the ingestor plans derives a child context: this is on the hot path).
+    static func isWellFormed(_ header: String) -> Bool {
+        var header = header
+        return header.withUTF8 { b in
+            guard b.count == 55, b[0] == 0x30, b[1] == 0x30, b[2] == 0x2d, b[35] == 0x2d, b[52] == 0x2d else { return false }
+            func hex(_ r: Range<Int>) -> Bool { r.allSatisfy { (0x30...0x39).contains(b[$0]) || (0x61...0x66).contains(b[$0]) } }
+            func zero(_ r: Range<Int>) -> Bool { r.allSatisfy { b[$0] == 0x30 } }
+            return hex(3..<35) && hex(36..<52) && hex(53..<55) && !zero(3..<35) && !zero(36..<52)
+        }
     }
 
     /// The trace id; empty when `traceparent` is malformed (decoding rejects such events, but a value
     /// built in code is never trusted to be well formed: nothing here traps).
-    public var traceID: String { part(1) ?? "" }
-    public var spanID: String { part(2) ?? "" }
-
-    private func part(_ i: Int) -> String? {
-        let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 4 ? String(parts[i]) : nil
-    }
+    public var traceID: String { Self.isWellFormed(traceparent) ? String(traceparent.utf8.dropFirst(3).prefix(32))! : "" }
+    public var spanID: String { Self.isWellFormed(traceparent) ? String(traceparent.utf8.dropFirst(36).prefix(16))! : "" }
 
     /// A child span in the same trace: what an event caused by this one carries.
     /// A malformed context starts a new root instead.
     public func child() -> TraceContext {
-        guard let valid = TraceContext(header: traceparent, state: tracestate) else { return .newRoot() }
-        let parts = valid.traceparent.split(separator: "-")
-        return TraceContext(traceparent: "00-\(parts[1])-\(Self.randomHex(8))-\(parts[3])", tracestate: tracestate)
+        guard Self.isWellFormed(traceparent) else { return .newRoot() }
+        let trace = String(traceparent.utf8.dropFirst(3).prefix(32))!
+        let flags = String(traceparent.utf8.suffix(2))!
+        return TraceContext(traceparent: "00-\(trace)-\(Self.randomHex(8))-\(flags)", tracestate: tracestate)
     }
 
     /// Lower-case hex of random bytes, never all zero (an invalid id in W3C trace context).

@@ -15,38 +15,46 @@ public enum WebhookLimits {
     /// Labels and annotations of one alert together: its record stays far below Kafka's 1 MB default.
     public static let maxAlertBytes = 256 * 1024
 
-    static func check(alert labels: [String: String], _ annotations: [String: String], field: String) throws(InputError) {
-        let size = (Array(labels) + Array(annotations)).reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+    // Field names are built only for the error (every alert of every webhook passes through here).
+
+    static func check(alert labels: [String: String], _ annotations: [String: String],
+                      field: @autoclosure () -> String) throws(InputError) {
+        var size = 0
+        for (k, v) in labels { size += k.utf8.count + v.utf8.count }
+        for (k, v) in annotations { size += k.utf8.count + v.utf8.count }
         guard size <= maxAlertBytes else {
-            throw InputError(field: field, problem: "labels and annotations are \(size) bytes together; at most \(maxAlertBytes)")
+            throw InputError(field: field(), problem: "labels and annotations are \(size) bytes together; at most \(maxAlertBytes)")
         }
     }
 
-    static func check(text: String, field: String, max: Int) throws(InputError) {
+    static func check(text: String, field: @autoclosure () -> String, max: Int) throws(InputError) {
         guard text.utf8.count <= max else {
-            throw InputError(field: field, problem: "longer than \(max) bytes (\(text.utf8.count))")
+            throw InputError(field: field(), problem: "longer than \(max) bytes (\(text.utf8.count))")
         }
     }
 
-    static func check(labels: [String: String], field: String) throws(InputError) {
-        guard labels.count <= maxLabels else { throw InputError(field: field, problem: "more than \(maxLabels) labels") }
-        for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
-            guard !name.isEmpty, name.utf8.count <= maxLabelName else {
-                throw InputError(field: "\(field).\(name.prefix(64))", problem: "a label name is 1 to \(maxLabelName) bytes")
-            }
-            try check(text: value, field: "\(field).\(name)", max: maxLabelValue)
-        }
+    static func check(labels: [String: String], field: @autoclosure () -> String) throws(InputError) {
+        guard labels.count <= maxLabels else { throw InputError(field: field(), problem: "more than \(maxLabels) labels") }
+        try check(pairs: labels, kind: "label", maxValue: maxLabelValue, field: field())
     }
 
-    static func check(annotations: [String: String], field: String) throws(InputError) {
+    static func check(annotations: [String: String], field: @autoclosure () -> String) throws(InputError) {
         guard annotations.count <= maxAnnotations else {
-            throw InputError(field: field, problem: "more than \(maxAnnotations) annotations")
+            throw InputError(field: field(), problem: "more than \(maxAnnotations) annotations")
         }
-        for (name, value) in annotations.sorted(by: { $0.key < $1.key }) {
+        try check(pairs: annotations, kind: "annotation", maxValue: maxAnnotationValue, field: field())
+    }
+
+    /// Names 1...maxLabelName bytes, values at most `maxValue`; the error names the first bad pair in name order.
+    static func check(pairs: [String: String], kind: String, maxValue: Int,
+                      field: @autoclosure () -> String) throws(InputError) {
+        let ok = pairs.allSatisfy { !$0.key.isEmpty && $0.key.utf8.count <= maxLabelName && $0.value.utf8.count <= maxValue }
+        if ok { return }
+        for (name, value) in pairs.sorted(by: { $0.key < $1.key }) {
             guard !name.isEmpty, name.utf8.count <= maxLabelName else {
-                throw InputError(field: "\(field).\(name.prefix(64))", problem: "an annotation name is 1 to \(maxLabelName) bytes")
+                throw InputError(field: "\(field()).\(name.prefix(64))", problem: "a\(kind == "annotation" ? "n" : "") \(kind) name is 1 to \(maxLabelName) bytes")
             }
-            try check(text: value, field: "\(field).\(name)", max: maxAnnotationValue)
+            try check(text: value, field: "\(field()).\(name)", max: maxValue)
         }
     }
 }

@@ -65,7 +65,8 @@ struct IngestBench: AsyncParsableCommand {
             let r = try await measure(binary: run.binary, cluster: cluster, topics: topics, bodies: bodies,
                                       latencyBodies: latencyBodies)
             results[run.label, default: []].append(r)
-            print(String(format: "%-18s %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw", run.label,
+            print(String(format: "%@ %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw",
+                         run.label.padding(toLength: 18, withPad: " ", startingAt: 0),
                          r.rate, bodies.count - 1, r.seconds, r.failures, 100 * r.rate / rawAlertsPerSecond))
             print(String(format: "  latency @ %d alerts/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (%d webhooks)",
                          rate, r.percentile(0.5), r.percentile(0.9), r.percentile(0.99), r.latencies.last ?? .nan,
@@ -228,8 +229,17 @@ enum BenchLoad {
             for e in p.events { n += (try! IncidentEventCodec.encode(e, topics: topics)).value.count }
         }
         let encode = (ContinuousClock.now - t).seconds / Double(bodies.count)
-        print(String(format: "stage cost per 100-alert webhook: decode %.2f ms, plan %.2f ms, encode %.2f ms (%d bytes out)",
-                     decode * 1000, plan * 1000, encode * 1000, n / bodies.count))
+        var batches: [[KafkaOutgoingMessage]] = []
+        for p in plans {
+            batches.append(p.alerts.map { try! $0.message(topics: topics, trace: .newRoot()) }
+                + p.events.map { try! IncidentEventCodec.encode($0, topics: topics) })
+        }
+        let signer = RecordSigner(key: try! KeySet.generate().key(EventOwnership.ingestor))
+        t = ContinuousClock.now
+        for b in batches { n += (try! signer.sign(b)).count }
+        let sign = (ContinuousClock.now - t).seconds / Double(bodies.count)
+        print(String(format: "stage cost per 100-alert webhook: decode %.2f ms, plan %.2f ms, encode %.2f ms, sign %.2f ms",
+                     decode * 1000, plan * 1000, encode * 1000, sign * 1000))
     }
 
     /// Exactly the records alert-ingestor produces for these webhooks.

@@ -16,7 +16,11 @@ enum RecordBatch {
         var h = SHA256()
         h.update(data: [0x00])
         h.update(data: leafDomain)
-        lengthPrefixed(Array(topic.utf8), into: &h)
+        var topic = topic
+        topic.withUTF8 { t in
+            h.update(data: bigEndian(UInt32(clamping: t.count)))
+            h.update(bufferPointer: UnsafeRawBufferPointer(t))
+        }
         if let key { h.update(data: [1]); lengthPrefixed(key, into: &h) } else { h.update(data: [0]) }
         lengthPrefixed(value, into: &h)
         return Array(h.finalize())

@@ -28,7 +28,7 @@ public struct RecordSigner: KafkaRecordSigner {
             m.headers.removeAll { $0.key == RecordAuthHeader.name }
             let header = RecordAuthHeader(producer: key.producer, keyID: key.keyID, index: i, count: messages.count,
                                           path: paths[i], signature: signature)
-            m.headers.append(KafkaHeader(key: RecordAuthHeader.name, string: header.encoded))
+            m.headers.append(KafkaHeader(key: RecordAuthHeader.name, value: header.encoded))
             return m
         }
     }

@@ -33,7 +33,7 @@ public final class RecordVerifier: Sendable {
         guard !auth.isEmpty else { throw RecordRejection(.unsigned, "no \(RecordAuthHeader.name) header") }
         guard auth.count == 1 else { throw RecordRejection(.malformedSignature, "more than one \(RecordAuthHeader.name) header") }
         guard let h = RecordAuthHeader(auth[0].value) else {
-            throw RecordRejection(.malformedSignature, "\(RecordAuthHeader.name) is not v1;producer;key;index;count;path;signature")
+            throw RecordRejection(.malformedSignature, "\(RecordAuthHeader.name) is not a version-1 header (producer, key, index, count, path, signature)")
         }
         guard let key = keyring.key(h.keyID) else { throw RecordRejection(.unknownKey, "key \(h.keyID) is not trusted") }
         guard key.producer == h.producer else {
