@@ -55,6 +55,14 @@ public final class ApproverHandler: MessageHandler, Sendable {
 
     public func title(of incidentID: String) -> String? { state.withLock { $0.titles[incidentID] } }
 
+    /// A proposal that could not be put before a human escalates the incident.
+    public func deadLettered(_ message: KafkaConsumerMessage, error: String) -> [KafkaOutgoingMessage] {
+        guard let event = try? IncidentEventCodec.decode(message), case .actionProposed(let p) = event.payload else { return [] }
+        let escalation = DeadLetterEscalation.event(for: event, producer: Self.producer,
+                                                    what: "The proposal \(p.action) never reached an approver.", error: error)
+        return (try? [IncidentEventCodec.encode(escalation, topics: topics)]) ?? []
+    }
+
     public func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
         let event: IncidentEvent
         do { event = try IncidentEventCodec.decode(message) } catch {

@@ -58,6 +58,11 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             }
         } catch is CancellationError {
             // Stopping: the current record's offset was not stored, it will be redelivered.
+        } catch {
+            // Any other exit closes the consumer too (its partitions go to the group's other members at once);
+            // a simulated crash does not, as a real one would not.
+            if !(error is ConsumeLoopCrash) { await consumer.close() }
+            throw error
         }
         await consumer.close()
     }
@@ -77,7 +82,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                 do {
                     let output = try await batching.handle(batch: batch)
                     try await sendUntilAcknowledged(output, meta: ["batch": "\(batch.count)"])
-                    for m in batch { try await beforeStoringOffset?(m); try consumer.storeOffset(m) }
+                    for m in batch { try await beforeStoringOffset?(m); storeOffset(m) }
                     processed.increment(by: batch.count)
                     duration.recordDuration(since: start)
                     break
@@ -114,7 +119,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             Counter(label: "aiops_consumer_rejected_total", dimensions: [("group", group), ("reason", error.reason.raw)]).increment()
             let letter = DeadLetter(source: message, consumerGroup: group, error: error.description, attempts: 0, failedAt: Date())
             try await sendUntilAcknowledged([try letter.message(topics: topics)], meta: meta0)
-            try consumer.storeOffset(message)
+            storeOffset(message)
             deadLettered.increment()
             return
         }
@@ -160,14 +165,29 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             logger.error("dead-lettering message", metadata: meta)
             let letter = DeadLetter(source: message, consumerGroup: group, error: reason, attempts: attempt,
                                     failedAt: Date())
-            toSend = [try letter.message(topics: topics)]
+            toSend = [try letter.message(topics: topics)] + handler.deadLettered(message, error: reason)
             deadLettered.increment()
         }
         try await sendUntilAcknowledged(toSend, meta: meta)
         try await beforeStoringOffset?(message)
-        try consumer.storeOffset(message)
+        storeOffset(message)
         processed.increment()
         duration.recordDuration(since: start)
+    }
+
+    /// Stores the offset after `message`. A rebalance can revoke the partition while the record is in flight:
+    /// then its new owner redelivers the record (the output is idempotent), and this loop goes on.
+    private func storeOffset(_ message: KafkaConsumerMessage) {
+        do {
+            if try !consumer.storeOffset(message) {
+                logger.info("partition revoked while its record was in flight; its new owner redelivers it", metadata: [
+                    "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)"])
+            }
+        } catch {
+            // Not storing is safe (the record comes again); stopping the daemon over it is not.
+            logger.warning("could not store an offset; the record will be redelivered", metadata: [
+                "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "error": "\(error)"])
+        }
     }
 
     private func sendUntilAcknowledged(_ messages: [KafkaOutgoingMessage], meta: Logger.Metadata) async throws {

@@ -51,8 +51,17 @@ public struct ExecutorHandler: BatchMessageHandler {
 
     public var maxBatchSize: Int { 64 }
 
+    /// One path for one record and for many: every event goes out through the outage-waiting send.
     public func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
-        try await react(to: decode(message)).map { try IncidentEventCodec.encode($0, topics: topics) }
+        try await handle(batch: [message])
+    }
+
+    /// An approved action that could not be run escalates the incident.
+    public func deadLettered(_ message: KafkaConsumerMessage, error: String) -> [KafkaOutgoingMessage] {
+        guard let event = try? IncidentEventCodec.decode(message), case .actionApproved(let a) = event.payload else { return [] }
+        let escalation = DeadLetterEscalation.event(for: event, producer: Self.producer,
+                                                    what: "\(a.action), approved by \(a.approver.name), did not run.", error: error)
+        return (try? [IncidentEventCodec.encode(escalation, topics: topics)]) ?? []
     }
 
     public func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage] {
@@ -105,7 +114,7 @@ public struct ExecutorHandler: BatchMessageHandler {
         case .answer(let events): return events
         case .run(let r):
             return try await execute(r) { started in
-                try await producer.send(try IncidentEventCodec.encode(started, topics: topics))
+                try await producer.sendUntilAcknowledged([try IncidentEventCodec.encode(started, topics: topics)], logger: logger)
             }
         case nil: return []
         }

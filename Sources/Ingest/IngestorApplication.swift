@@ -77,6 +77,12 @@ struct IngestHandlers: Sendable {
         do {
             let outcome = try await body(trace)
             return jsonResponse(.ok, outcome)
+        } catch let error as KafkaError where error.isPermanentForRecord {
+            // Retrying cannot help (Alertmanager retries 5xx for ever, and the group's other alerts would never land).
+            rejected.increment()
+            logger.warning("the event log refuses a record of this request", metadata: ["error": "\(error)"])
+            return errorResponse(.unprocessableContent, code: "record_rejected",
+                                 "the event log refuses a record of this request: \(error.message)")
         } catch let error as KafkaError {
             logger.warning("kafka unavailable, answering 503", metadata: ["error": "\(error)"])
             var r = errorResponse(.serviceUnavailable, code: "kafka_unavailable",

@@ -63,6 +63,18 @@ public struct RetrieverHandler: BatchMessageHandler {
         return try await retrieve(for: events).map { try IncidentEventCodec.encode($0, topics: topics) }
     }
 
+    /// A search that could not be done is answered anyway — found nothing, and why — so the reasoner
+    /// escalates with what it knows instead of waiting for evidence that never comes.
+    public func deadLettered(_ message: KafkaConsumerMessage, error: String) -> [KafkaOutgoingMessage] {
+        guard let event = try? IncidentEventCodec.decode(message), let t = trigger(event) else { return [] }
+        var payload = RetrievalCompleted(query: t.query.text, found: false,
+                                         reason: "retrieval failed: \(String(error.prefix(500)))",
+                                         model: search.embeddings.configuration.model, postmortems: [], runbooks: [])
+        payload.alertname = t.name
+        if let name = t.name { _ = searched.insert(event.incidentID, name) }
+        return (try? [IncidentEventCodec.encode(answer(event, name: t.name, payload), topics: topics)]) ?? []
+    }
+
     /// What to search for an event, if it calls for a search, and the alert name it covers: every distinct
     /// alert name of an incident gets its own retrieval (from that alert's labels, annotations and
     /// expression); an IncidentReport, which has no alert, is searched from the report.

@@ -51,6 +51,20 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         return try await react(to: event).map { try IncidentEventCodec.encode($0, topics: topics) }
     }
 
+    /// A trigger that could not be handled escalates the incident (else its triage would silently stop).
+    public func deadLettered(_ message: KafkaConsumerMessage, error: String) -> [KafkaOutgoingMessage] {
+        guard let event = try? IncidentEventCodec.decode(message) else { return [] }
+        let trigger: Bool = switch event.payload {
+        case .retrievalCompleted: true
+        default: Self.outcome(event) != nil
+        }
+        guard trigger else { return [] }
+        let escalation = DeadLetterEscalation.event(for: event, producer: Self.producer,
+                                                    what: "The triage of this incident stopped.", error: error)
+        _ = observe(escalation)
+        return (try? [IncidentEventCodec.encode(escalation, topics: topics)]) ?? []
+    }
+
     public func react(to event: IncidentEvent, now: Date = Date()) async throws -> [IncidentEvent] {
         let out = try await decide(event, now: now)
         // Our own events count at once, not only when they come back from the log.

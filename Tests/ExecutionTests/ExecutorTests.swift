@@ -76,6 +76,26 @@ struct ExecutorTests {
         await f.producer.close()
     }
 
+    @Test func anApprovalThatCannotBeHandledEscalatesWithItsDeadLetter() async throws {
+        let f = try ExecutorFixture()
+        let approved = f.approval("svc.restart", risk: "destructive")
+        let record = try IncidentEventCodec.encode(approved, topics: f.topics)
+        let message = KafkaConsumerMessage(topic: record.topic, partition: 0, offset: 7, key: record.key, value: record.value,
+                                           headers: record.headers)
+        let out = f.handler().deadLettered(message, error: "the ledger is unreadable")
+        let escalation = try #require(out.first)
+        let e = try IncidentEventCodec.decode(KafkaConsumerMessage(topic: escalation.topic, partition: 0, offset: 9,
+                                                                   key: escalation.key, value: escalation.value))
+        guard case .incidentEscalated(let x) = e.payload else { Issue.record("not an escalation: \(e.type)"); return }
+        #expect(e.producer == "executor" && e.incidentID == f.incident && e.causationID == approved.eventID)
+        #expect(x.reason.contains("the ledger is unreadable") && x.summary.contains("svc.restart"))
+        #expect(TestSchemas.violations(ofIncidentEvent: e) == [])
+        // Anything else that is dead-lettered (not an approval, not an event) adds nothing.
+        #expect(f.handler().deadLettered(KafkaConsumerMessage(topic: record.topic, partition: 0, offset: 8, key: nil,
+                                                              value: Array("{".utf8), headers: []), error: "x").isEmpty)
+        await f.producer.close()
+    }
+
     @Test func aForgedApprovalIsRefusedAndNothingRuns() async throws {
         let f = try ExecutorFixture()
         let forged = f.approval("svc.restart", risk: "destructive",

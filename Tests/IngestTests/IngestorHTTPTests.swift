@@ -193,6 +193,34 @@ struct IngestorHTTPTests {
         await f.producer.close()
     }
 
+    @Test func aRecordTheLogRefusesGets422NotARetryable503() async throws {
+        // A producer whose record limit is below one of this alert's records: as a broker's message.max.bytes would.
+        let topics = try TestKafka.topics()
+        var pc = KafkaProducerConfiguration(kafka: TestKafka.configuration(TestKafka.shared))
+        pc.kafka.properties["message.max.bytes"] = "8000"
+        let producer = try KafkaProducer(configuration: pc, signer: ClaimedProducerSigner(), logger: TestKafka.logger)
+        let config = IngestorConfiguration(common: TestKeys.common("alert-ingestor", topics: topics))
+        let coordinator = IngestCoordinator(producer: producer, topics: topics, logger: TestKafka.logger)
+        let app = buildIngestorApplication(configuration: config, producer: producer, coordinator: coordinator,
+                                           registry: nil, logger: TestKafka.logger)
+        var big = alert("big")
+        big.annotations["description"] = String(repeating: "x", count: 12_000) // within every webhook bound
+        let refused = encode(webhook([big]))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/alerts", method: .post, body: refused) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(r.headers[.retryAfter] == nil)
+                let body = String(buffer: r.body)
+                #expect(body.contains("record_rejected"), "\(body)")
+            }
+            // A normal alert still goes through: the group is not stuck behind the refused one.
+            try await client.execute(uri: "/api/v1/alerts", method: .post, body: encode(webhook([alert("small")], group: "other"))) { r in
+                #expect(r.status == .ok)
+            }
+        }
+        await producer.close()
+    }
+
     @Test func kafkaDownGets503WithRetryAfterAndNothingIsLost() async throws {
         let cluster = try TestKafka.isolatedCluster()
         let f = try IngestorFixture(cluster: cluster, deliveryTimeoutMs: 1_500)

@@ -64,6 +64,23 @@ struct KafkaRoundTripTests {
         #expect(again == ["m1", "m2", "m3"])
     }
 
+    @Test func storingTheOffsetOfAPartitionThisMemberDoesNotOwnIsNotAnError() async throws {
+        // What a rebalance leaves behind: a record in flight whose partition was revoked meanwhile.
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer(signer: nil)
+        try await producer.send(KafkaOutgoingMessage(topic: topics.corpus, key: "k", value: Array("m".utf8)))
+        let consumer = try TestKafka.consumer(group: TestKafka.uniqueGroup(), topics: [topics.corpus])
+        var got: KafkaConsumerMessage?
+        for try await m in consumer.messages { got = m; break }
+        let m = try #require(got)
+        #expect(try consumer.storeOffset(m), "an assigned partition stores")
+        var revoked = m
+        revoked.topic = topics.alerts // assigned to nobody in this group
+        #expect(try consumer.storeOffset(revoked) == false)
+        await consumer.close()
+        await producer.close()
+    }
+
     @Test func topicReaderReadsToTheEndOfEveryPartition() async throws {
         let topics = try TestKafka.topics()
         let producer = try TestKafka.producer(signer: nil)

@@ -266,3 +266,44 @@ struct ReasonerTests {
         #expect(checked.runbook == nil)
     }
 }
+
+@Suite("dead-lettered triggers escalate (real Kafka)")
+struct DeadLetterEscalationTests {
+    struct BrokenPlanner: TriagePlanner {
+        var name: String { "broken" }
+        func plan(_ context: PlanningContext) async throws -> Plan { throw BrokenState() }
+    }
+    struct BrokenState: Error, CustomStringConvertible { var description: String { "planner state is corrupt" } }
+
+    @Test func aTriggerTheReasonerCannotHandleIsDeadLetteredAndTheIncidentEscalated() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.incidents])
+        let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
+        let reasoner = ReasonerHandler(planner: BrokenPlanner(), catalog: catalog, topics: topics, logger: TestKafka.logger)
+        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: reasoner, authenticator: TestKeys.authenticator(topics),
+                               group: group, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5)),
+                               logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        let opened = ReasonerFixture.opened()
+        let retrieval = IncidentEvent.derived(
+            incidentID: opened.incidentID, producer: "retriever", causationID: opened.eventID, step: "retrieve",
+            trace: opened.trace.child(), payload: .retrievalCompleted(RetrievalCompleted(
+                query: "q", found: false, reason: "nothing similar", model: "m", postmortems: [], runbooks: [])))
+        try await producer.send([try IncidentEventCodec.encode(opened, topics: topics),
+                                 try IncidentEventCodec.encode(retrieval, topics: topics)])
+        let letters = try await TestKafka.read(topics.deadLetter, count: 1)
+        let escalated = try await TestKafka.waitForEvents(topics, timeout: .seconds(20)) { $0.contains { $0.type == "IncidentEscalated" } }
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(try #require(letters.first).value))
+        #expect(letter.error.contains("planner state is corrupt"))
+        let e = try #require(escalated.first { $0.type == "IncidentEscalated" })
+        #expect(e.producer == "reasoner" && e.incidentID == opened.incidentID && e.causationID == retrieval.eventID)
+        guard case .incidentEscalated(let x) = e.payload else { Issue.record("not an escalation"); return }
+        #expect(x.reason.contains("could not handle RetrievalCompleted"))
+        #expect(TestSchemas.violations(ofIncidentEvent: e) == [])
+    }
+}
