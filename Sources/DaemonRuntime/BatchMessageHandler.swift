@@ -1,5 +1,4 @@
 import Foundation
-import DaemonRuntime
 import IncidentLog
 import Kafka
 import Logging

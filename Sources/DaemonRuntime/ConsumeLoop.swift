@@ -1,5 +1,4 @@
 import Foundation
-import DaemonRuntime
 import IncidentLog
 import Kafka
 import Logging
@@ -27,6 +26,8 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
     /// Tests set this to simulate a crash after the output is acknowledged and
     /// before the offset is stored (the window redelivery must cover).
     var beforeStoringOffset: (@Sendable (KafkaConsumerMessage) async throws -> Void)?
+    /// Records of different lanes handled side by side (the reasoner: one lane per incident); nil: one at a time.
+    public var lanes: Lanes?
 
     /// `authenticator` decides which records are facts: anything it rejects is dead-lettered with the reason
     /// and never reaches the handler.
@@ -51,6 +52,8 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         do {
             if let batching = handler as? any BatchMessageHandler {
                 try await runBatches(batching)
+            } else if let lanes, lanes.limit > 1 {
+                try await runLanes(lanes)
             } else {
                 for try await message in consumer.messages.cancelOnGracefulShutdown() {
                     try await process(message)
@@ -106,9 +109,37 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         }
     }
 
+    /// Lanes: the next record is read while others are handled; a lane's records wait for each other.
+    private func runLanes(_ lanes: Lanes) async throws {
+        let (consumer, logger) = (consumer, logger)
+        let scheduler = LaneScheduler(limit: lanes.limit) { topic, partition, next in
+            do {
+                if try !consumer.storeOffset(topic: topic, partition: partition, next: next) {
+                    logger.info("partition revoked while its records were in flight; its new owner redelivers them")
+                }
+            } catch {
+                logger.warning("could not store an offset; the records will be redelivered", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            for try await message in consumer.messages.cancelOnGracefulShutdown() {
+                if let failure = await scheduler.failure { throw failure }
+                await scheduler.submit(message, lane: lanes.key(message)) {
+                    try await process(message, storingOffset: false)
+                }
+            }
+        } catch {
+            await scheduler.drain()
+            throw error
+        }
+        // Graceful stop: what is in flight finishes and stores its offsets before the consumer closes.
+        await scheduler.drain()
+        if let failure = await scheduler.failure { throw failure }
+    }
+
     /// Handles one record to completion: output acknowledged (or dead letter
-    /// acknowledged), then the offset stored.
-    func process(_ message: KafkaConsumerMessage) async throws {
+    /// acknowledged), then the offset stored (unless the caller stores it: lanes).
+    func process(_ message: KafkaConsumerMessage, storingOffset: Bool = true) async throws {
         let start = ContinuousClock.now
         var meta0: Logger.Metadata = ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
                                       "kafka.offset": "\(message.offset)"]
@@ -119,7 +150,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             Counter(label: "aiops_consumer_rejected_total", dimensions: [("group", group), ("reason", error.reason.raw)]).increment()
             let letter = DeadLetter(source: message, consumerGroup: group, error: error.description, attempts: 0, failedAt: Date())
             try await sendUntilAcknowledged([try letter.message(topics: topics)], meta: meta0)
-            storeOffset(message)
+            if storingOffset { storeOffset(message) }
             deadLettered.increment()
             return
         }
@@ -170,7 +201,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         }
         try await sendUntilAcknowledged(toSend, meta: meta)
         try await beforeStoringOffset?(message)
-        storeOffset(message)
+        if storingOffset { storeOffset(message) }
         processed.increment()
         duration.recordDuration(since: start)
     }

@@ -16,6 +16,8 @@ public struct ConsumerDaemon<Handler: MessageHandler>: Sendable {
     public var handler: Handler
     public var producer: KafkaProducer
     public var readiness: @Sendable () async -> String? = { nil }
+    /// Records of different lanes handled side by side (see `Lanes`); nil: one at a time.
+    public var lanes: Lanes?
 
     public init(name: String, common: CommonConfiguration, endpoint: ConsumerEndpoint, topic: String, handler: Handler,
                 producer: KafkaProducer, readiness: @escaping @Sendable () async -> String? = { nil }) {
@@ -30,8 +32,9 @@ public struct ConsumerDaemon<Handler: MessageHandler>: Sendable {
                                                                                    topics: [topic]),
                                          logger: logger)
         Observability.attachKafkaStatistics(consumer: consumer, group: endpoint.group, topics: [topic])
-        let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: common.authenticator,
+        var loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: common.authenticator,
                                group: endpoint.group, logger: logger)
+        loop.lanes = lanes
         let (producer, topic, readiness) = (producer, topic, readiness)
         let ops = buildOperationalApplication(host: endpoint.host, port: endpoint.port, service: name, registry: registry) {
             // Ready when Kafka answers and the daemon's own dependencies do.

@@ -1,4 +1,3 @@
-import DaemonRuntime
 import IncidentLog
 import Kafka
 import Logging

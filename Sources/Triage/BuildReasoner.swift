@@ -26,7 +26,9 @@ public func buildReasoner(_ configuration: ReasonerConfiguration, registry: Prom
         _ = handler.observe($0)
     }
     let producer = try configuration.common.producer(logger: logger)
-    return try ConsumerDaemon(name: ReasonerConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
-                              topic: topics.incidents, handler: handler, producer: producer)
-        .services(registry: registry, logger: logger)
+    var daemon = ConsumerDaemon(name: ReasonerConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
+                                topic: topics.incidents, handler: handler, producer: producer)
+    // One lane per incident (the record key): incidents are independent, events of one incident stay in order.
+    daemon.lanes = Lanes(limit: configuration.concurrency)
+    return try daemon.services(registry: registry, logger: logger)
 }

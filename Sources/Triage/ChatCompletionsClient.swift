@@ -8,7 +8,8 @@ import Metrics
 /// A minimal client for `POST {base}/chat/completions` with tools.
 public final class ChatCompletionsClient: Sendable {
     public let configuration: LLMConfiguration
-    private let http: HTTPClient
+    /// One connection per request in flight: the reasoner plans incidents side by side.
+    private let http = HTTPClientPool()
     private let logger: Logger
     private let latency = Timer(label: "aiops_llm_request_seconds", preferredDisplayUnit: .seconds)
     private let tokens = Counter(label: "aiops_llm_tokens_total")
@@ -16,7 +17,6 @@ public final class ChatCompletionsClient: Sendable {
     public init(configuration: LLMConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        http = try HTTPClient()
     }
 
     private struct Response: Decodable {
@@ -45,14 +45,17 @@ public final class ChatCompletionsClient: Sendable {
         let body = try JSONEncoder().encode(request)
         var headers = ["Content-Type": "application/json"]
         if let key = configuration.apiKey { headers["Authorization"] = "Bearer \(key)" }
-        let outcome = try await http.requestRetrying(
-            "POST", "\(configuration.baseURL)/chat/completions", headers: headers, body: Array(body),
-            timeout: .milliseconds(configuration.timeoutMs), attempts: max(1, configuration.retries),
-            backoff: { .milliseconds(min(5_000, 250 * (1 << min($0 - 1, 4)))) },
-            willRetry: { attempt, why in
-                logger.warning("chat completion failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(why)"])
-            },
-            answered: { latency.recordDuration(since: $0) })
+        let (configuration, logger, latency) = (configuration, logger, latency)
+        let outcome = try await http.withClient { http in
+            try await http.requestRetrying(
+                "POST", "\(configuration.baseURL)/chat/completions", headers: headers, body: Array(body),
+                timeout: .milliseconds(configuration.timeoutMs), attempts: max(1, configuration.retries),
+                backoff: { .milliseconds(min(5_000, 250 * (1 << min($0 - 1, 4)))) },
+                willRetry: { attempt, why in
+                    logger.warning("chat completion failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(why)"])
+                },
+                answered: { latency.recordDuration(since: $0) })
+        }
         if let r = outcome.response {
             if r.status == 200 { return try decode(r.body, promptChars: body.count) }
             let answer = "server answered \(r.status): \(r.text.prefix(300))"

@@ -13,8 +13,10 @@ public struct ReasonerConfiguration: DaemonConfiguration {
     static let maxTokens = Setting("REASONER_MAX_TOKENS", default: "60000", "planner tokens per incident")
     static let noProgress = Setting("REASONER_NO_PROGRESS", default: "3", "diagnostics without new evidence before it concludes")
     static let diagnostics = Setting("REASONER_DIAGNOSTICS", default: "true", "propose read-only diagnostics before the triage")
+    static let concurrency = Setting("REASONER_CONCURRENCY", default: "16",
+                                     "incidents planned side by side (one slow planner call holds up only its own incident); 1: one record at a time")
     public static let settings = CommonConfiguration.settings + consumer.all
-        + [catalog, planner, maxIterations, maxWall, maxTokens, noProgress, diagnostics] + LLMConfiguration.settings
+        + [catalog, planner, maxIterations, maxWall, maxTokens, noProgress, diagnostics, concurrency] + LLMConfiguration.settings
 
     public enum PlannerKind: String, Sendable { case builtin, llm }
 
@@ -24,6 +26,7 @@ public struct ReasonerConfiguration: DaemonConfiguration {
     public var planner: PlannerKind
     public var bounds: ReasonerBounds
     public var llm: LLMConfiguration
+    public var concurrency: Int
 
     public init(_ src: ConfigSource) throws {
         common = try CommonConfiguration(service: Self.daemon, src)
@@ -36,5 +39,7 @@ public struct ReasonerConfiguration: DaemonConfiguration {
                                 maxTokens: try src.int(Self.maxTokens), noProgressIterations: try src.int(Self.noProgress),
                                 diagnostics: try src.bool(Self.diagnostics))
         llm = try LLMConfiguration(src)
+        concurrency = try src.int(Self.concurrency)
+        guard concurrency >= 1 else { throw ConfigError("REASONER_CONCURRENCY must be at least 1, not \(concurrency)") }
     }
 }

@@ -127,14 +127,21 @@ struct ActionExecutorTests {
     }
 
     @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
-        let c = try catalog("(sleep 3; touch \(marker)) & sleep 30", timeout: 0.5)
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        // A background child that would outlive its parent: it says who it is, then waits.
+        let c = try catalog("sh -c 'echo $$ > \(pidFile); exec sleep 30' & sleep 30", timeout: 0.5)
         let r = try await ActionExecutor(catalog: c).run(try c.prepare("diag", parameters: ["target": "x"]))
         #expect(r.timedOut)
         #expect(!r.succeeded)
         #expect(r.durationMs < 5_000)
-        try await Task.sleep(for: .seconds(3.5))
-        #expect(!FileManager.default.fileExists(atPath: marker), "the background child was killed with the group")
+        let pid = try #require(Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Gone (or a zombie waiting to be reaped) once the group is killed: the state is read, not slept on.
+        func alive() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(close, offsetBy: 2)] != "Z"
+        }
+        #expect(!alive(), "the background child was killed with the group")
     }
 
     @Test func exitStatusIsReported() async throws {

@@ -32,7 +32,7 @@ struct ApproverTests {
         let p = proposal("kubectl.get-pods", ["namespace": "payments", "app": "payments-api"])
         let out = a.react(to: p)
         #expect(out.map(\.type) == ["ActionApproved"])
-        guard case .actionApproved(let approved) = out[0].payload else { return }
+        guard case .actionApproved(let approved)? = out.first?.payload else { Issue.record("no ActionApproved: \(out.map(\.type))"); return }
         #expect(approved.approver == Approver(name: "read-only", kind: .policy))
         #expect(approved.hasValidSignature(incidentID: p.incidentID, keyring: TestKeys.keyring))
         #expect(TestSchemas.violations(ofIncidentEvent: out[0]) == [])

@@ -99,7 +99,7 @@ struct RetrieverTests {
                                     title: "CafeteriaMenuMissing")
         let none = try #require(try await RetrieverHandler(search: g.search, topics: g.topics, logger: TestKafka.logger)
             .retrieve(for: unrelated))
-        guard case .retrievalCompleted(let n) = none.payload else { return }
+        guard case .retrievalCompleted(let n) = none.payload else { Issue.record("not a retrieval: \(none.type)"); return }
         #expect(!n.found, "\(n.citations.map { ($0.documentID, $0.similarity ?? 0) })")
         #expect(n.reason?.contains("nothing similar") == true)
     }

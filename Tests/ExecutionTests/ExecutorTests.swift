@@ -60,7 +60,7 @@ struct ExecutorTests {
         let approved = f.approval("diag.check", risk: "read_only")
         let out = try await h.react(to: approved)
         #expect(out.map(\.type) == ["ActionExecuted"])
-        guard case .actionExecuted(let r) = out[0].payload else { return }
+        guard case .actionExecuted(let r)? = out.first?.payload else { Issue.record("no ActionExecuted: \(out.map(\.type))"); return }
         #expect(r.exitStatus == 0)
         #expect(r.output.contains("ran payments-api"))
         #expect(!r.output.contains("abc123"), "secrets are redacted")

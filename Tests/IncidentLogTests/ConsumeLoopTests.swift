@@ -51,20 +51,20 @@ struct ConsumeLoopTests {
         for v in ["first", "poison", "flaky", "last"] {
             try await producer.send(KafkaOutgoingMessage(topic: topics.alerts, key: "k", value: Array(v.utf8)))
         }
-        let letters = try await TestKafka.read(topics.deadLetter, count: 1)
-        let outputs = try await TestKafka.read(topics.incidents, count: 3)
+        let letters = try await TestKafka.read(topics.deadLetter, count: 1, timeout: .seconds(60))
+        let outputs = try await TestKafka.read(topics.incidents, count: 3, timeout: .seconds(60))
         task.cancel()
         _ = try? await task.value
         await producer.close()
 
         #expect(letters.count == 1)
-        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(letters[0].value))
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(try #require(letters.first).value))
         #expect(letter.sourceTopic == topics.alerts)
         #expect(letter.sourceOffset == 1)
         #expect(letter.error.contains("poison"))
         #expect(letter.attempts == 1) // permanent: no pointless retries
         #expect(Data(base64Encoded: letter.valueBase64) == Data("poison".utf8))
-        #expect(TestSchemas.violations(of: letters[0], as: "DeadLetter") == [])
+        #expect(TestSchemas.violations(of: try #require(letters.first), as: "DeadLetter") == [])
 
         let reasons = try outputs.map { try IncidentEventCodec.decode($0) }.compactMap { e -> String? in
             if case .incidentResolved(let r) = e.payload { return r.reason } else { return nil }

@@ -25,7 +25,9 @@ public final class TestHTTPServer: Sendable {
     private let recorder = Recorder()
     private let server: Task<Void, any Error>
 
-    public init(_ respond: @escaping Respond = { _, _ in (200, Array("ok".utf8)) }) async throws {
+    /// `delay`: how long to wait before answering a request (a slow dependency), if at all.
+    public init(_ respond: @escaping Respond = { _, _ in (200, Array("ok".utf8)) },
+                delay: @escaping @Sendable (_ request: Received) -> Duration? = { _ in nil }) async throws {
         let port = try freeLoopbackPort()
         self.port = port
         let router = Router()
@@ -37,6 +39,7 @@ public final class TestHTTPServer: Sendable {
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers, body: body)
             let index = recorder.requests.withLock { $0.append(received); return $0.count - 1 }
+            if let wait = delay(received) { try await Task.sleep(for: wait) }
             let (status, out) = respond(index, received)
             return Response(status: .init(code: status), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: out)))

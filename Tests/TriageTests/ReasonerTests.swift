@@ -88,7 +88,7 @@ struct ReasonerTests {
         let opened = ReasonerFixture.opened()
         #expect(try await f.reasoner.react(to: opened).isEmpty)
         let retrieval = try #require(try await f.retriever.retrieve(for: opened))
-        guard case .retrievalCompleted(let r) = retrieval.payload else { return }
+        guard case .retrievalCompleted(let r) = retrieval.payload else { Issue.record("not a retrieval: \(retrieval.type)"); return }
         let allowed = Set(r.citations.map(\.chunkID))
 
         var log: [IncidentEvent] = [opened, retrieval]
@@ -305,5 +305,84 @@ struct DeadLetterEscalationTests {
         guard case .incidentEscalated(let x) = e.payload else { Issue.record("not an escalation"); return }
         #expect(x.reason.contains("could not handle RetrievalCompleted"))
         #expect(TestSchemas.violations(ofIncidentEvent: e) == [])
+    }
+}
+
+@Suite("reasoner concurrency (real Kafka, scripted chat completions server)")
+struct ReasonerConcurrencyTests {
+    /// A triage citing nothing (there is no evidence here), for any incident.
+    static func triage() -> JSONValue {
+        ScriptedLLM.toolCall("propose_triage", .object([
+            "steps": [.object(["text": "Look at the dashboards", "citations": []])],
+            "unknowns": ["no evidence retrieved"]]))
+    }
+
+    /// Time from each incident's retrieval being on the log to its triage being on the log.
+    static func timesToTriage(lanes: Int, slowTitle: String?, incidents: Int) async throws -> (slow: Duration?, others: [Duration]) {
+        let server = try await ScriptedLLM(delay: { text in
+            slowTitle.flatMap { text.contains($0) ? .seconds(5) : nil }
+        }) { _, _ in Self.triage() }
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let group = TestKafka.uniqueGroup()
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.incidents])
+        let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
+        let reasoner = ReasonerHandler(planner: try llm(server)(catalog), catalog: catalog, topics: topics,
+                                       bounds: ReasonerBounds(diagnostics: false), logger: TestKafka.logger)
+        var loop = ConsumeLoop(consumer: consumer, producer: producer, handler: reasoner, authenticator: TestKeys.authenticator(topics),
+                               group: group, logger: TestKafka.logger)
+        loop.lanes = Lanes(limit: lanes)
+        let task = Task { try await loop.run() }
+        let reader = try KafkaTopicReader(topic: topics.incidents, configuration: TestKafka.configuration(), logger: TestKafka.logger)
+        func incident(_ title: String) throws -> [KafkaOutgoingMessage] {
+            let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: title, severity: "critical",
+                                   service: nil, receiver: "aiops", externalURL: nil, labels: ["alertname": title], annotations: [:])
+            let opened = IncidentEvent.derived(incidentID: EventIDs.incident(source: "alertmanager", parts: [o.groupKey]),
+                                               producer: "alert-ingestor", causationID: "c", step: "opened", trace: .newRoot(),
+                                               payload: .incidentOpened(o))
+            let retrieval = IncidentEvent.derived(
+                incidentID: opened.incidentID, producer: "retriever", causationID: opened.eventID, step: "retrieve",
+                trace: opened.trace.child(), payload: .retrievalCompleted(RetrievalCompleted(
+                    query: title, found: false, reason: "nothing similar", model: "m", postmortems: [], runbooks: [])))
+            return [try IncidentEventCodec.encode(opened, topics: topics), try IncidentEventCodec.encode(retrieval, topics: topics)]
+        }
+        func triaged(_ count: Int, since start: ContinuousClock.Instant) async throws -> [String: Duration] {
+            var seen: [String: Duration] = [:]
+            while seen.count < count, ContinuousClock.now - start < .seconds(30) {
+                guard let m = try await reader.next(timeout: .milliseconds(50)), let e = try? IncidentEventCodec.decode(m) else { continue }
+                if e.type == "TriageProposed", seen[e.incidentID] == nil { seen[e.incidentID] = ContinuousClock.now - start }
+            }
+            return seen
+        }
+        // Warm up: the group has joined and the planner answered once before anything is timed.
+        try await producer.send(try incident("Warmup"))
+        _ = try await triaged(1, since: .now)
+        // The slow incident first, the others right behind it.
+        var titles: [String: String] = [:]
+        var records: [KafkaOutgoingMessage] = []
+        for i in 0..<incidents {
+            let title = i == 0 && slowTitle != nil ? slowTitle! : "Incident\(i)"
+            let r = try incident(title)
+            titles[String(decoding: r[0].key ?? [], as: UTF8.self)] = title
+            records += r
+        }
+        let start = ContinuousClock.now
+        try await producer.send(records)
+        let seen = try await triaged(incidents, since: start)
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+        #expect(seen.count == incidents, "every incident was triaged")
+        let slow = seen.first { titles[$0.key] == slowTitle }?.value
+        return (slow, seen.filter { titles[$0.key] != slowTitle }.map(\.value))
+    }
+
+    @Test func oneSlowPlannerCallHoldsUpOnlyItsOwnIncident() async throws {
+        let baseline = try await Self.timesToTriage(lanes: 16, slowTitle: nil, incidents: 8)
+        let withSlow = try await Self.timesToTriage(lanes: 16, slowTitle: "SlowIncident", incidents: 8)
+        let p = { (xs: [Duration]) in xs.sorted()[xs.count - 1] }
+        print("time to triage, max of the others: \(p(baseline.others)) alone, \(p(withSlow.others)) next to a 5 s planner call (that one: \(withSlow.slow.map { "\($0)" } ?? "none"))")
+        #expect(try #require(withSlow.slow) >= .seconds(5))
+        #expect(p(withSlow.others) < .seconds(2), "the others did not wait for the slow one")
     }
 }

@@ -12,14 +12,15 @@ final class ScriptedLLM: Sendable {
     let server: TestHTTPServer
     var baseURL: String { server.baseURL + "/v1" }
 
-    init(_ script: @escaping Script) async throws {
-        server = try await TestHTTPServer { index, received in
+    /// `delay`: the model takes this long to answer a request (e.g. one incident's), if at all.
+    init(delay: @escaping @Sendable (_ request: String) -> Duration? = { _ in nil }, _ script: @escaping Script) async throws {
+        server = try await TestHTTPServer({ index, received in
             guard received.path == "/v1/chat/completions",
                   let request = try? JSONDecoder().decode(JSONValue.self, from: Data(received.body)) else {
                 return (404, Array(#"{"error":{"message":"not found"}}"#.utf8))
             }
             return (200, Array((try? JSONEncoder().encode(script(index, request))) ?? Data()))
-        }
+        }, delay: { delay($0.text) })
     }
 
     var requests: [JSONValue] {

@@ -86,21 +86,26 @@ public final class KafkaConsumer: Sendable {
         return batch
     }
 
-    /// Marks `message` as processed: its offset + 1 is committed with the next commit.
     /// Stores the offset after `message` for the next commit. False when the partition is not assigned to this
     /// consumer (any more): a rebalance revoked it while the record was in flight, and its new owner will
     /// deliver the record again. Throws for anything else.
     @discardableResult
     public func storeOffset(_ message: KafkaConsumerMessage) throws -> Bool {
+        try storeOffset(topic: message.topic, partition: message.partition, next: message.offset + 1)
+    }
+
+    /// Stores `next` (the first offset not yet processed) for `topic`/`partition`; false when not assigned.
+    @discardableResult
+    public func storeOffset(topic: String, partition: Int32, next: Int64) throws -> Bool {
         let list = rd_kafka_topic_partition_list_new(1)!
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let tp = rd_kafka_topic_partition_list_add(list, message.topic, message.partition)!
-        tp.pointee.offset = message.offset + 1
+        let tp = rd_kafka_topic_partition_list_add(list, topic, partition)!
+        tp.pointee.offset = next
         let err = rd_kafka_offsets_store(client.handle, list)
         // __STATE: known but not assigned (revoked); __UNKNOWN_PARTITION: not in this member's assignment at all.
         if tp.pointee.err == RD_KAFKA_RESP_ERR__STATE || tp.pointee.err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION { return false }
-        try check(err, .offsetStore, "store offset \(message.topic)[\(message.partition)]@\(message.offset)")
-        try check(tp.pointee.err, .offsetStore, "store offset \(message.topic)[\(message.partition)]@\(message.offset)")
+        try check(err, .offsetStore, "store offset \(topic)[\(partition)]@\(next)")
+        try check(tp.pointee.err, .offsetStore, "store offset \(topic)[\(partition)]@\(next)")
         return true
     }
 
