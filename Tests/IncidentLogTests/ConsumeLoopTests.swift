@@ -237,3 +237,34 @@ struct TransientFailureTests {
         await producer.close()
     }
 }
+
+@Suite("consume loop lanes")
+struct LaneSchedulerTests {
+    @Test func anOffsetIsStoredOnlyWhenEveryEarlierRecordOfItsPartitionIsDone() async throws {
+        let finished = Mutex<Set<Int64>>([])
+        let stores = Mutex<[Int64]>([])
+        let violations = Mutex<[String]>([])
+        let scheduler = LaneScheduler(limit: 8) { _, _, next in
+            let done = finished.withLock { $0 }
+            if let early = (0..<next).first(where: { !done.contains($0) }) {
+                violations.withLock { $0.append("stored \(next) while \(early) was in flight") }
+            }
+            stores.withLock { $0.append(next) }
+        }
+        // Six records of one partition in three lanes; they finish in reverse order of arrival.
+        let gates = (0..<6).map { _ in AsyncStream<Void>.makeStream() }
+        for i in 0..<6 {
+            let m = KafkaConsumerMessage(topic: "t", partition: 0, offset: Int64(i), key: nil, value: [])
+            let gate = gates[i].stream
+            await scheduler.submit(m, lane: "lane\(i % 3)") {
+                for await _ in gate { break }
+                finished.withLock { _ = $0.insert(Int64(i)) }
+            }
+        }
+        for i in (0..<6).reversed() { gates[i].continuation.yield() }
+        await scheduler.drain()
+        #expect(violations.withLock { $0 } == [])
+        #expect(stores.withLock { $0.last } == 6, "everything done: the next offset is 6")
+        #expect(stores.withLock { $0 } == stores.withLock { $0 }.sorted(), "stores never go back")
+    }
+}
