@@ -5,38 +5,77 @@ import Logging
 import Postgres
 
 /// The corpus index in PostgreSQL + pgvector: documents, chunks with their
-/// embedding (HNSW, cosine) and a generated `tsvector` (GIN). Reconnects after
-/// a lost connection; connection errors surface as `PostgresError(.connection)`.
+/// embedding (HNSW, cosine) and a generated `tsvector` (GIN). Each caller
+/// leases a connection of its own (a small pool): a transaction never
+/// interleaves with another caller's query, and searches run side by side.
+/// A connection that failed underneath is dropped and a new one made; connection
+/// errors surface as `PostgresError(.connection)`.
 public actor IndexStore {
     public let url: String
     public let dimensions: Int
+    /// Connections at most; callers beyond wait for one to come back.
+    public let maxConnections: Int
     private let logger: Logger
-    private var connection: PostgresConnection?
+    private var idle: [PostgresConnection] = []
+    private var open = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    public init(url: String, dimensions: Int, logger: Logger) {
+    public init(url: String, dimensions: Int, maxConnections: Int = 4, logger: Logger) {
         self.url = url
         self.dimensions = dimensions
+        self.maxConnections = max(1, maxConnections)
         self.logger = logger
     }
 
-    /// Runs `body` on the connection, reconnecting first if needed and
+    /// Runs `body` on a connection leased to it alone, reconnecting first if needed and
     /// dropping the connection if it failed underneath.
     public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let conn: PostgresConnection
-        if let c = connection {
-            conn = c
-        } else {
-            conn = try await PostgresConnection.connect(url, logger: logger)
-            // Filtered vector searches keep scanning the HNSW graph until they have enough rows.
-            try await conn.execute(script: "SET hnsw.ef_search = 100; SET hnsw.iterative_scan = relaxed_order;")
-            connection = conn
-        }
+        let conn = try await lease()
         do {
-            return try await body(conn)
+            let result = try await body(conn)
+            giveBack(conn)
+            return result
         } catch let error as PostgresError where error.code == .connection {
-            connection = nil
+            drop()
+            throw error
+        } catch {
+            // `transaction` has rolled back; anything else left the connection as it was.
+            giveBack(conn)
             throw error
         }
+    }
+
+    private func lease() async throws -> PostgresConnection {
+        while true {
+            if let c = idle.popLast() { return c }
+            if open < maxConnections {
+                open += 1
+                do {
+                    let conn = try await PostgresConnection.connect(url, logger: logger)
+                    // Filtered vector searches keep scanning the HNSW graph until they have enough rows.
+                    try await conn.execute(script: "SET hnsw.ef_search = 100; SET hnsw.iterative_scan = relaxed_order;")
+                    return conn
+                } catch {
+                    drop()
+                    throw error
+                }
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    private func giveBack(_ conn: PostgresConnection) {
+        idle.append(conn)
+        wakeOne()
+    }
+
+    private func drop() {
+        open -= 1
+        wakeOne()
+    }
+
+    private func wakeOne() {
+        if !waiting.isEmpty { waiting.removeFirst().resume() }
     }
 
     // MARK: Migrations
