@@ -95,7 +95,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                     if outage == 1 || outage % 10 == 0 {
                         logger.warning("dependency unavailable, retrying batch", metadata: ["error": "\(error)"])
                     }
-                    try await Task.sleep(for: retry.backoff(afterAttempt: outage))
+                    try await pauseUnlessStopping(retry.backoff(afterAttempt: outage))
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
@@ -171,7 +171,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                 failedAttempts.increment()
                 meta["error"] = "\(error)"
                 if outage == 1 || outage % 10 == 0 { logger.warning("dependency unavailable, retrying", metadata: meta) }
-                try await Task.sleep(for: retry.backoff(afterAttempt: outage))
+                try await pauseUnlessStopping(retry.backoff(afterAttempt: outage))
             } catch let error as PermanentHandlerError {
                 lastError = error
                 failedAttempts.increment()
@@ -184,7 +184,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                 meta["error"] = "\(error)"
                 meta["attempt"] = "\(attempt)"
                 logger.warning("handler failed, retrying", metadata: meta)
-                if attempt < retry.maxAttempts { try await Task.sleep(for: retry.backoff(afterAttempt: attempt)) }
+                if attempt < retry.maxAttempts { try await pauseUnlessStopping(retry.backoff(afterAttempt: attempt)) }
             }
         }
         let toSend: [KafkaOutgoingMessage]
@@ -240,10 +240,16 @@ extension KafkaProducer {
                 var m = metadata
                 m["error"] = "\(error)"
                 logger.warning("producing output failed; offset not stored, retrying", metadata: m)
-                try await Task.sleep(for: retry.backoff(afterAttempt: attempt))
+                try await pauseUnlessStopping(retry.backoff(afterAttempt: attempt))
             }
         }
     }
+}
+
+/// Waits between retries; a graceful shutdown ends the wait at once (the record's offset is not stored, so it
+/// is redelivered), instead of holding the shutdown for a whole backoff.
+func pauseUnlessStopping(_ duration: Duration) async throws {
+    try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
 }
 
 extension Timer {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Metrics
+import Synchronization
 
 public struct EmbeddingsError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable { case unavailable, rejected, malformed }
@@ -19,6 +20,8 @@ public final class EmbeddingsClient: Sendable {
     private let http: HTTPClient
     private let logger: Logger
     private let latency = Timer(label: "aiops_embeddings_request_seconds", preferredDisplayUnit: .seconds)
+    /// Whether to prefix texts; nil until probed (`auto`).
+    private let prefixing = Mutex<Bool?>(nil)
 
     public init(configuration: EmbeddingsConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -28,6 +31,7 @@ public final class EmbeddingsClient: Sendable {
 
     /// Embeddings in input order, in batches of `batchSize`.
     public func embed(_ texts: [String], as type: InputType) async throws -> [[Float]] {
+        let texts = try await addsPrefixes() ? texts.map { "\(type.rawValue): \($0)" } : texts
         var out: [[Float]] = []
         out.reserveCapacity(texts.count)
         var start = 0
@@ -37,6 +41,27 @@ public final class EmbeddingsClient: Sendable {
             start = end
         }
         return out
+    }
+
+    /// e5 models were trained with `query: ` and `passage: ` in front of the text. A server that honours
+    /// `input_type` adds them; one that ignores it (a plain OpenAI-compatible server) does not, and queries
+    /// then land in the wrong part of the space. `auto` asks once: the same text as query and as passage —
+    /// identical vectors mean `input_type` is ignored, so the client writes the prefixes itself.
+    public func addsPrefixes() async throws -> Bool {
+        switch configuration.prefixes {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let known = prefixing.withLock({ $0 }) { return known }
+            guard configuration.model.lowercased().contains("e5") else { prefixing.withLock { $0 = false }; return false }
+            let probe = "aiops probe: is input_type honoured?"
+            let q = try await embedBatch([probe], type: .query)
+            let p = try await embedBatch([probe], type: .passage)
+            let ignored = !configuration.sendInputType || q == p
+            if ignored { logger.notice("the embeddings server ignores input_type: adding e5 prefixes to the texts") }
+            prefixing.withLock { $0 = ignored }
+            return ignored
+        }
     }
 
     private struct Request: Encodable {

@@ -6,11 +6,16 @@ public struct EmbeddingsConfiguration: Sendable {
     static let model = Setting("EMBEDDINGS_MODEL", default: "multilingual-e5-small", "recorded per chunk; a change re-embeds")
     static let apiKey = Setting("EMBEDDINGS_API_KEY", secret: true, "bearer token")
     static let inputType = Setting("EMBEDDINGS_INPUT_TYPE", default: "true", "send `input_type` passage/query (e5-style models)")
+    static let prefixes = Setting("EMBEDDINGS_PREFIXES", default: "auto",
+                                  "`auto`: for e5 models, add `query: `/`passage: ` to the texts when the server ignores `input_type` (probed once); `always`; `never`. A change needs `aiops corpus reembed`")
     static let dimensions = Setting("EMBEDDINGS_DIMENSIONS", default: "384", "`vector(N)` of the index")
     static let batchSize = Setting("EMBEDDINGS_BATCH_SIZE", default: "32", "texts per request")
     static let timeout = Setting("EMBEDDINGS_TIMEOUT_MS", default: "60000", "per request")
     static let retries = Setting("EMBEDDINGS_RETRIES", default: "4", "attempts on transport errors, 429, 5xx")
-    public static let settings = [url, model, apiKey, inputType, dimensions, batchSize, timeout, retries]
+    public static let settings = [url, model, apiKey, inputType, prefixes, dimensions, batchSize, timeout, retries]
+
+    /// Whether the client writes e5's `query: ` / `passage: ` prefixes into the texts itself.
+    public enum Prefixes: String, Sendable { case auto, always, never }
 
     /// Base URL up to and including `/v1`.
     public var baseURL = "http://127.0.0.1:8089/v1"
@@ -20,6 +25,7 @@ public struct EmbeddingsConfiguration: Sendable {
     public var apiKey: String?
     /// Send `input_type` (passage/query) for e5-style models.
     public var sendInputType = true
+    public var prefixes: Prefixes = .auto
     /// Vector size; the index is created with it.
     public var dimensions = 384
     /// Texts per request.
@@ -35,6 +41,9 @@ public struct EmbeddingsConfiguration: Sendable {
         model = try src.string(Self.model)
         apiKey = try src.optional(Self.apiKey)
         sendInputType = try src.bool(Self.inputType)
+        let p = try src.string(Self.prefixes)
+        guard let mode = Prefixes(rawValue: p) else { throw ConfigError("EMBEDDINGS_PREFIXES must be auto, always or never, not \(p)") }
+        prefixes = mode
         dimensions = try src.int(Self.dimensions)
         batchSize = try src.int(Self.batchSize)
         timeoutMs = try src.int(Self.timeout)
