@@ -139,11 +139,12 @@ let package = Package(
         .target(name: "OperatorCLI", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
-            "OperatorCLI",
+            "OperatorCLI", "Approval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
@@ -165,6 +166,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IncidentLogTests", dependencies: [
             "IncidentLog", "DaemonRuntime", "Kafka", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),

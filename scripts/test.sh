@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing (scripts/bootstrap.sh), builds, and
 # runs every test. Integration tests start their own real components: the
-# librdkafka mock cluster in-process, Alertmanager on loopback ports.
+# librdkafka mock cluster in-process, Alertmanager on loopback ports. Then a
+# CI-sized fault-injection run (aiops chaos) through the real daemons, on the
+# local stack's PostgreSQL and embeddings server.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -11,4 +13,19 @@ set +e
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 rc=${PIPESTATUS[0]}
 set -e
-exit "$rc"
+
+# The chaos run needs PostgreSQL and the embeddings server: the running stack's, or one started here.
+started=false
+if [[ ! -f .stack/ready ]] || ! (source .stack/env && curl -fsS -o /dev/null "$EMBEDDINGS_URL/models"); then
+    scripts/stack.sh up --detach >/dev/null
+    started=true
+fi
+set +e
+rm -rf .build/chaos
+(source .stack/env && .build/debug/aiops chaos --alerts 45 --duration 40 --kill-every 5 --settle 150 \
+    --work-dir .build/chaos) 2>&1 | tee .build/chaos-output.txt
+chaos=${PIPESTATUS[0]}
+set -e
+$started && scripts/stack.sh down >/dev/null
+[[ $rc -ne 0 ]] && exit "$rc"
+exit "$chaos"

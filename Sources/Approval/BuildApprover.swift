@@ -36,15 +36,12 @@ public func buildApprover(_ configuration: ApproverConfiguration, registry: Prom
                                            notifier: try Notifier(configuration: configuration.notifications, logger: logger))
         var endpoint = configuration.endpoint
         endpoint.group += "-notify"
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: endpoint.group, topics: [topics.incidents]),
-            logger: logger)
+        let consumer = try KafkaConsumer(configuration: endpoint.consumer(kafka: kafka, topics: [topics.incidents]), logger: logger)
         extra.append(ConsumeLoop(consumer: consumer, producer: producer, handler: notifier, authenticator: configuration.common.authenticator,
                                  group: endpoint.group, logger: logger))
     }
-    let consumer = try KafkaConsumer(
-        configuration: KafkaConsumerConfiguration(kafka: kafka, groupID: configuration.endpoint.group, topics: [topics.incidents]),
-        logger: logger)
+    let consumer = try KafkaConsumer(configuration: configuration.endpoint.consumer(kafka: kafka, topics: [topics.incidents]),
+                                     logger: logger)
     Observability.attachKafkaStatistics(consumer: consumer, group: configuration.endpoint.group, topics: [topics.incidents])
     let loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: configuration.common.authenticator,
                            group: configuration.endpoint.group, logger: logger)

@@ -28,9 +28,7 @@ public struct ConsumerDaemon<Handler: MessageHandler>: Sendable {
     /// Producer first (stopped last), then the operational endpoints, `extra`, and the loop.
     public func services(registry: PrometheusCollectorRegistry?, extra: [any Service] = [], logger: Logger) throws
         -> [any Service] {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka: common.kafka, groupID: endpoint.group,
-                                                                                   topics: [topic]),
-                                         logger: logger)
+        let consumer = try KafkaConsumer(configuration: endpoint.consumer(kafka: common.kafka, topics: [topic]), logger: logger)
         Observability.attachKafkaStatistics(consumer: consumer, group: endpoint.group, topics: [topic])
         var loop = ConsumeLoop(consumer: consumer, producer: producer, handler: handler, authenticator: common.authenticator,
                                group: endpoint.group, logger: logger)

@@ -10,7 +10,10 @@ public struct ConsumerSettings: Sendable {
     public let group: Setting
     public let host: Setting
     public let port: Setting
-    public var all: [Setting] { [group, host, port] }
+    public static let sessionTimeout = Setting(
+        "KAFKA_SESSION_TIMEOUT_MS", default: "15000",
+        "how long a consumer that died (SIGKILL, OOM, lost node) holds its partitions before the group moves them; a clean stop hands them over at once")
+    public var all: [Setting] { [group, host, port, Self.sessionTimeout] }
 
     public init(prefix: String, group: String, port: Int) {
         self.group = Setting("\(prefix)_GROUP", default: group, "Kafka consumer group")
@@ -19,6 +22,11 @@ public struct ConsumerSettings: Sendable {
     }
 
     public func read(_ src: ConfigSource) throws -> ConsumerEndpoint {
-        ConsumerEndpoint(group: try src.string(group), host: try src.string(host), port: try src.int(port))
+        let timeout = try src.int(Self.sessionTimeout)
+        guard (6_000...300_000).contains(timeout) else {
+            throw ConfigError("KAFKA_SESSION_TIMEOUT_MS must be 6000 to 300000 (the broker's group.min/max.session.timeout.ms), not \(timeout)")
+        }
+        return ConsumerEndpoint(group: try src.string(group), host: try src.string(host), port: try src.int(port),
+                                sessionTimeoutMs: timeout)
     }
 }

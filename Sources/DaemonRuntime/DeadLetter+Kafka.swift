@@ -5,7 +5,7 @@ import Kafka
 extension DeadLetter {
     public init(source: KafkaConsumerMessage, consumerGroup: String, error: String, attempts: Int, failedAt: Date) {
         self.init(sourceTopic: source.topic, sourcePartition: source.partition, sourceOffset: source.offset,
-                  sourceKey: source.keyString, value: source.value, consumerGroup: consumerGroup, error: error,
+                  sourceKey: source.keyString.map { String($0.prefix(1_024)) }, value: source.value, consumerGroup: consumerGroup, error: error,
                   attempts: attempts, failedAt: failedAt)
     }
 

@@ -9,7 +9,7 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Where a group without a committed offset starts (`auto.offset.reset`).
     public var autoOffsetReset: String = "earliest"
     /// `session.timeout.ms`: how long a member that vanished holds its partitions.
-    public var sessionTimeoutMs: Int = 45_000
+    public var sessionTimeoutMs: Int = 15_000
     /// How often stored offsets are committed in the background.
     public var autoCommitIntervalMs: Int = 1_000
     /// `fetch.wait.max.ms`: how long the broker holds a fetch open when there is

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 @testable import DaemonRuntime
 import DaemonRuntime
@@ -266,5 +267,21 @@ struct LaneSchedulerTests {
         #expect(violations.withLock { $0 } == [])
         #expect(stores.withLock { $0.last } == 6, "everything done: the next offset is 6")
         #expect(stores.withLock { $0 } == stores.withLock { $0 }.sorted(), "stores never go back")
+    }
+}
+
+@Suite("dead letters")
+struct DeadLetterTests {
+    @Test func aRecordTooLargeToCopyIsCutAndIdentifiedByItsHash() throws {
+        let value = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
+        let letter = DeadLetter(sourceTopic: "aiops.incidents.v1", sourcePartition: 0, sourceOffset: 3, sourceKey: nil, value: value,
+                                consumerGroup: "g", error: "rejected (invalid_event): not JSON", attempts: 0, failedAt: Date())
+        #expect(Data(base64Encoded: letter.valueBase64)?.count == DeadLetter.maxValueBytes)
+        #expect(letter.valueBytes == 700_000)
+        #expect(letter.valueSHA256 == SHA256.hash(data: value).map { String(format: "%02x", $0) }.joined())
+        let record = try letter.message(topics: TopicSet())
+        #expect(record.value.count < 400_000, "the dead letter fits where the record did not")
+        #expect(TestSchemas.violations(of: KafkaConsumerMessage(topic: record.topic, partition: 0, offset: 0, key: record.key,
+                                                                value: record.value), as: "DeadLetter") == [])
     }
 }

@@ -47,6 +47,13 @@ public final class KafkaMockCluster: @unchecked Sendable {
         for id in 1...Int32(brokerCount) { try setBroker(id, up: up) }
     }
 
+    /// The next `count` requests of `apiKey` (0 Produce, 1 Fetch, 8 OffsetCommit, …) fail with `error`
+    /// (an `rd_kafka_resp_err_t` code, e.g. 7 REQUEST_TIMED_OUT): what a sick broker answers.
+    public func pushRequestErrors(apiKey: Int16, count: Int, error: Int32) {
+        let errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(rawValue: error), count: max(0, count))
+        errors.withUnsafeBufferPointer { rd_kafka_mock_push_request_errors_array(cluster, apiKey, errors.count, $0.baseAddress) }
+    }
+
     /// Adds round-trip latency to a broker.
     public func setBrokerRTT(_ id: Int32, milliseconds: Int) throws {
         try check(rd_kafka_mock_broker_set_rtt(cluster, id, Int32(milliseconds)), .mockCluster, "set rtt")
