@@ -144,7 +144,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
-            "OperatorCLI", "Approval",
+            "OperatorCLI", "Approval", "Triage", "Actions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),

