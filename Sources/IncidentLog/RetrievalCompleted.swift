@@ -11,6 +11,9 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
     /// Every section of the returned runbooks (their diagnosis and mitigation
     /// steps), so later steps can cite the exact section they follow.
     public var runbookSections: [Citation]
+    /// Every section of the returned postmortems (cause, timeline, remediation): what a hypothesis is
+    /// tested against.
+    public var postmortemSections: [Citation] = []
     /// The alert name this retrieval answers (each distinct alert name of an incident gets its own);
     /// nil for an incident declared by an IncidentReport.
     public var alertname: String?
@@ -23,7 +26,7 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case query, found, reason, model, postmortems, runbooks
-        case runbookSections = "runbook_sections", alertname
+        case runbookSections = "runbook_sections", postmortemSections = "postmortem_sections", alertname
     }
 
     public init(from decoder: Decoder) throws {
@@ -35,9 +38,10 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
         postmortems = try c.decode([Citation].self, forKey: .postmortems)
         runbooks = try c.decode([Citation].self, forKey: .runbooks)
         runbookSections = try c.decodeIfPresent([Citation].self, forKey: .runbookSections) ?? []
+        postmortemSections = try c.decodeIfPresent([Citation].self, forKey: .postmortemSections) ?? []
         alertname = try c.decodeIfPresent(String.self, forKey: .alertname)
     }
 
     /// Everything this retrieval returned: the only things later steps may cite.
-    public var citations: [Citation] { postmortems + runbooks + runbookSections }
+    public var citations: [Citation] { postmortems + runbooks + runbookSections + postmortemSections }
 }

@@ -29,6 +29,10 @@ public struct TriageProposed: Sendable, Hashable, Codable {
     public var usage: PlannerUsage?
     /// The problem (alert name) this triage is for; an incident gets one triage per alert name in it.
     public var alertname: String?
+    /// The candidate causes, best first, with the evidence for and against each.
+    public var hypotheses: [Hypothesis]?
+    /// Why the likely cause was chosen (or why none could be).
+    public var chosenBecause: String?
 
     public init(steps: [Step], likelyCause: Cause?, runbook: String?, unknowns: [String], rejectedSteps: [Step],
                 observations: [String], usage: PlannerUsage? = nil, alertname: String? = nil) {
@@ -37,7 +41,8 @@ public struct TriageProposed: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, runbook, unknowns, observations, usage, alertname
+        case steps, runbook, unknowns, observations, usage, alertname, hypotheses
+        case chosenBecause = "chosen_because"
         case likelyCause = "likely_cause", rejectedSteps = "rejected_steps"
     }
 }

@@ -195,16 +195,19 @@ public struct RetrieverHandler: BatchMessageHandler {
                                           model: model, postmortems: [], runbooks: [])
             }
         }
-        let returned = Set(r.map(\.chunkID))
+        let returned = Set((p + r).map(\.chunkID))
         // The evidence travels with the event: the reasoner reads it from the log, replays show what was seen.
-        let evidence = try await search.store.evidence(chunkIDs: (p + r).map(\.chunkID), documentIDs: r.map(\.documentID))
+        let evidence = try await search.store.evidence(chunkIDs: (p + r).map(\.chunkID), documentIDs: (r + p).map(\.documentID))
         func withText(_ c: Citation) -> Citation { var c = c; c.text = evidence.texts[c.chunkID]; return c }
         let why = byKind.values.map { String(format: "best %@ covers %.0f%% of the alert's distinctive words, margin %.1f σ",
                                              $0.citations.first?.kind ?? "", $0.coverage * 100, $0.margin) }
-        return RetrievalCompleted(
+        let sections = evidence.sections.filter { !returned.contains($0.chunkID) }
+        var completed = RetrievalCompleted(
             query: query.text, found: found,
             reason: found ? nil : "nothing similar: " + (why.isEmpty ? "no candidate" : why.sorted().joined(separator: "; ")),
             model: model, postmortems: p.map(withText), runbooks: r.map(withText),
-            runbookSections: evidence.sections.filter { !returned.contains($0.chunkID) })
+            runbookSections: sections.filter { $0.kind == "runbook" })
+        completed.postmortemSections = sections.filter { $0.kind == "postmortem" }
+        return completed
     }
 }

@@ -42,9 +42,9 @@ public struct BuiltinPlanner: TriagePlanner {
                                          parameters: ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]]),
     ]
 
-    /// Read-only diagnostics of the runbooks one at a time, then the triage with
-    /// the runbook's first destructive mitigation, then its other mitigations
-    /// one outcome at a time.
+    /// Read-only diagnostics of the runbooks one at a time, then the triage — its cause the past incident the
+    /// diagnostics' outputs support (`HypothesisTest`), its runbook the one that fits that cause — with that
+    /// runbook's first destructive mitigation, then its other mitigations one outcome at a time.
     public func plan(_ context: PlanningContext) async throws -> Plan {
         // Parameters come from labels only; annotations are free text and never fill one.
         let candidates = candidates(labels: context.labels, sections: context.sections)
@@ -53,14 +53,38 @@ public struct BuiltinPlanner: TriagePlanner {
         if context.diagnosticsAllowed, let next = fresh.first(where: { $0.risk == .readOnly }) {
             return Plan(.propose(next))
         }
-        let mitigation = fresh.first { $0.risk == .destructive }
+        var t = triage(context)
+        let mitigation = Self.mitigation(fresh, triage: t, context: context)
         if !context.triaged {
-            var t = triage(retrieval: context.retrieval, sections: context.sections,
-                           observations: context.history.map(\.requestID))
             if let why = context.concludeReason { t.unknowns.insert(why, at: 0) }
             return Plan(.triage(t, mitigation: mitigation))
         }
         return Plan(mitigation.map { .propose($0) } ?? .done)
+    }
+
+    /// The mitigation to put before a human: the triage's runbook's first. When the diagnostics confirmed no
+    /// cause and that runbook has none, another returned runbook's, if it is about this alert's service (its
+    /// text names it) — never a fix written for some other service's problem.
+    static func mitigation(_ fresh: [Candidate], triage t: TriageProposed, context: PlanningContext) -> Candidate? {
+        let destructive = fresh.filter { $0.risk == .destructive }
+        let own = Set(context.sections.filter { $0.documentID == t.runbook.map(document) }.map(\.chunkID))
+        if let m = destructive.first(where: { !own.isDisjoint(with: $0.citations) }) { return m }
+        guard t.hypotheses?.first?.status != .supported else { return nil }
+        let names = ["service", "app", "deployment"].compactMap { context.labels[$0] }.filter { $0.count >= 3 }
+        guard !names.isEmpty else { return nil }
+        let about = Set(context.sections.filter { s in names.contains { s.content.contains($0) } }.map(\.documentID))
+        let sectionsAbout = Set(context.sections.filter { about.contains($0.documentID) }.map(\.chunkID))
+        return destructive.first { !sectionsAbout.isDisjoint(with: $0.citations) }
+    }
+
+    static func document(_ chunkID: String) -> String { String(chunkID.split(separator: "#").first ?? Substring(chunkID)) }
+
+    /// What the diagnostics printed, for testing the candidate causes.
+    static func observations(_ history: [PlanningContext.Step]) -> [HypothesisTest.Observation] {
+        history.compactMap { step in
+            guard case .executed(let status, let output, _, _) = step.outcome, status == 0 else { return nil }
+            return HypothesisTest.Observation(requestID: step.requestID, action: step.proposal.action, output: output)
+        }
     }
 
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {
@@ -90,27 +114,66 @@ public struct BuiltinPlanner: TriagePlanner {
     }
 
     /// The triage from the evidence and what the diagnostics returned.
-    public func triage(retrieval: RetrievalCompleted, sections: [EvidenceSection], observations: [String]) -> TriageProposed {
+    public func triage(_ context: PlanningContext) -> TriageProposed {
+        let retrieval = context.retrieval
+        let alertText = (Array(context.labels.values) + Array(context.annotations.values)).joined(separator: " ")
+        let observations = Self.observations(context.history)
+        let test = HypothesisTest.run(retrieval: retrieval, observations: observations, alertText: alertText)
+        let chosen = test.chosen.map { test.hypotheses[$0] }
+        let runbook = Self.runbook(for: test.supported ? chosen : nil, retrieval: retrieval, sections: context.sections,
+                                   observations: observations, alertText: alertText)
         var steps: [TriageProposed.Step] = []
-        let runbook = retrieval.runbooks.first
-        for s in sections where s.documentID == runbook?.documentID && s.kind == "runbook" {
+        for s in context.sections where s.documentID == runbook?.documentID && s.kind == "runbook" {
             for line in s.content.split(separator: "\n") {
                 let t = line.trimmingCharacters(in: .whitespaces)
                 guard let first = t.first, first.isNumber || t.hasPrefix("- ") else { continue }
                 steps.append(.init(text: String(t.drop { $0.isNumber || $0 == "." || $0 == "-" || $0 == " " }), citations: [s.chunkID]))
             }
         }
-        let pm = retrieval.postmortems.first
-        let cause = pm.map {
-            TriageProposed.Cause(text: "Resembles \($0.title) (\($0.documentID))",
-                                 confidence: min(0.9, max(0.1, (($0.similarity ?? 0.8) - 0.75) * 4)), citations: [$0.chunkID])
+        let cause = chosen.map { h -> TriageProposed.Cause in
+            let second = test.hypotheses.count > 1 ? test.hypotheses[1].score : 0
+            if test.supported {
+                return TriageProposed.Cause(text: "\(h.title): the diagnostics show \(h.evidenceFor.joined(separator: "; ")) (\(h.cause))",
+                                            confidence: min(0.9, 0.5 + 0.4 * (1 - second / max(h.score, 0.01))), citations: h.citations)
+            }
+            let similarity = retrieval.postmortems.first { $0.documentID == h.cause }?.similarity ?? 0.8
+            return TriageProposed.Cause(text: "Resembles \(h.title) (\(h.cause)); not confirmed by the diagnostics",
+                                        confidence: min(0.5, max(0.1, (similarity - 0.75) * 4)), citations: h.citations)
         }
         var unknowns: [String] = []
         if retrieval.postmortems.isEmpty { unknowns.append("no similar past incident was found") }
         if retrieval.runbooks.isEmpty { unknowns.append("no runbook matches this alert") }
-        if observations.isEmpty { unknowns.append("no diagnostics could be run with the alert's labels") }
+        if context.history.isEmpty { unknowns.append("no diagnostics could be run with the alert's labels") }
+        if !test.supported && chosen != nil { unknowns.append("which of the similar past incidents this is: \(test.because)") }
         unknowns.append("what changed right before the alert (deploys, config, traffic)")
-        return TriageProposed(steps: steps, likelyCause: cause, runbook: runbook?.chunkID, unknowns: unknowns,
-                              rejectedSteps: [], observations: observations)
+        var t = TriageProposed(steps: steps, likelyCause: cause, runbook: runbook?.chunkID, unknowns: unknowns,
+                               rejectedSteps: [], observations: context.history.map(\.requestID))
+        t.hypotheses = test.hypotheses.isEmpty ? nil : test.hypotheses
+        t.chosenBecause = test.because
+        return t
+    }
+
+    /// The runbook to follow: the retrieval's first, unless the supported cause's story and what was observed
+    /// fit another returned runbook clearly better.
+    static func runbook(for cause: Hypothesis?, retrieval: RetrievalCompleted, sections: [EvidenceSection],
+                        observations: [HypothesisTest.Observation], alertText: String) -> Citation? {
+        guard let top = retrieval.runbooks.first else { return nil }
+        guard let cause, retrieval.runbooks.count > 1 else { return top }
+        let story = retrieval.postmortemSections.filter { $0.documentID == cause.cause }.map { $0.text ?? "" }
+            + retrieval.postmortems.filter { $0.documentID == cause.cause }.map { $0.title + " " + ($0.text ?? "") }
+        let target = HypothesisTest.tokens((story + observations.map(\.output)).joined(separator: "\n"))
+            .subtracting(HypothesisTest.tokens(alertText))
+        let words = retrieval.runbooks.map { r in
+            HypothesisTest.tokens(([r.title] + sections.filter { $0.documentID == r.documentID }.map(\.content)).joined(separator: "\n"))
+        }
+        var df: [String: Int] = [:]
+        for w in words { for t in w { df[t, default: 0] += 1 } }
+        let n = Double(words.count)
+        let scores = words.map { w in
+            w.intersection(target).filter { (df[$0] ?? 0) < words.count }.reduce(0.0) { $0 + log(1 + n / Double(df[$1] ?? 1)) }
+        }
+        guard let best = scores.indices.max(by: { scores[$0] < scores[$1] }), best != 0,
+              scores[best] >= 1.25 * scores[0] + 1 else { return top }
+        return retrieval.runbooks[best]
     }
 }

@@ -18,6 +18,12 @@ public enum CitationCheck {
             out.likelyCause = valid.isEmpty ? nil : .init(text: c.text, confidence: c.confidence, citations: valid)
         }
         if let r = t.runbook, !allowed.contains(r) { out.runbook = nil }
+        // A hypothesis stands on its own sections only when the retrieval returned them.
+        out.hypotheses = t.hypotheses?.map { h in
+            var h = h
+            h.citations = h.citations.filter(allowed.contains)
+            return h
+        }
         return out
     }
 }

@@ -31,9 +31,13 @@ struct TriageEvalCommandTests {
             #expect(builtin[key] != nil, "\(key)")
         }
         #expect(builtin["citation_validity"] as? Double == 1.0, "every citation shown was retrieved")
-        // The built-in planner takes the top retrieved postmortem as the cause: exactly the baseline.
-        #expect(builtin["cause_at_1"] as? Double == baseline["cause_at_1"] as? Double)
         let subsets = try #require(report["subsets"] as? [String: [String: Any]])
+        // Where the symptom is shared, the cause comes from what the diagnostics showed, not from wording.
+        let ambiguous = try #require(subsets["ambiguous"])
+        let chosen = try #require((ambiguous["planners"] as? [String: Any])?["builtin"] as? [String: Any])
+        let wording = try #require(ambiguous["baseline"] as? [String: Any])
+        #expect((chosen["cause_at_1"] as? Double ?? 0) >= (wording["cause_at_1"] as? Double ?? 1) + 0.2, "\(chosen) vs \(wording)")
+        #expect((builtin["cause_at_1"] as? Double ?? 0) >= (baseline["cause_at_1"] as? Double ?? 1))
         #expect(subsets["ambiguous"]?["scenarios"] as? Int == 21)
         #expect(subsets["no_runbook"]?["scenarios"] as? Int == 6)
     }

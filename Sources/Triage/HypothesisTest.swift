@@ -1,0 +1,125 @@
+import Foundation
+import IncidentLog
+
+/// Tests the similar past incidents a retrieval returned against what the
+/// diagnostics printed: each postmortem is a candidate cause, and the words an
+/// output shares with one candidate's story but not with the others' are
+/// evidence for it (weighted by how few candidates share them). A candidate is
+/// supported when it explains clearly more of what was observed than any
+/// other; otherwise nothing is decided and the closest in wording stays the
+/// likely cause, marked as such. Pure; untrusted text is only counted, never run.
+public enum HypothesisTest {
+    public struct Observation: Sendable {
+        public var requestID: String
+        public var action: String
+        public var output: String
+        public init(requestID: String, action: String, output: String) {
+            self.requestID = requestID; self.action = action; self.output = output
+        }
+    }
+
+    public struct Outcome: Sendable {
+        /// Best first.
+        public var hypotheses: [Hypothesis]
+        /// Index in `hypotheses` of the likely cause, if there is a candidate at all.
+        public var chosen: Int?
+        public var supported: Bool
+        public var because: String
+    }
+
+    /// How much more the best candidate must explain than the next (and at least how much) to be supported.
+    static let minimumScore = 2.5
+    static let margin = 1.5
+
+    public static func run(retrieval: RetrievalCompleted, observations: [Observation], alertText: String) -> Outcome {
+        let candidates = retrieval.postmortems
+        guard !candidates.isEmpty else {
+            return Outcome(hypotheses: [], chosen: nil, supported: false, because: "no similar past incident was retrieved")
+        }
+        // Each candidate's story: its title and every section the retrieval carried.
+        var texts: [String: [Citation]] = [:]
+        for c in candidates { texts[c.documentID, default: []].append(c) }
+        for s in retrieval.postmortemSections where texts[s.documentID] != nil { texts[s.documentID]!.append(s) }
+        let known = tokens(alertText)
+        let stories = candidates.map { c -> (Citation, [Citation], Set<String>) in
+            let sections = texts[c.documentID] ?? [c]
+            return (c, sections, tokens(([c.title] + sections.map { $0.text ?? "" }).joined(separator: "\n")))
+        }
+        var df: [String: Int] = [:]
+        for (_, _, words) in stories { for w in words { df[w, default: 0] += 1 } }
+        let n = Double(stories.count)
+        func weight(_ w: String) -> Double { log(1 + n / Double(df[w] ?? 1)) }
+
+        var scored: [(Hypothesis, Int)] = []
+        for (rank, (c, sections, words)) in stories.enumerated() {
+            var score = 0.0
+            var evidence: [String] = []
+            var matchedRequests: [String] = []
+            var matchedSections: Set<String> = []
+            for o in observations {
+                // What this output says that the alert did not already say.
+                let seen = tokens(o.output).subtracting(known).intersection(words).filter { (df[$0] ?? 0) < stories.count || stories.count == 1 }
+                guard !seen.isEmpty else { continue }
+                score += seen.reduce(0) { $0 + weight($1) }
+                matchedRequests.append(o.requestID)
+                evidence.append("\(o.action): " + seen.sorted { weight($0) != weight($1) ? weight($0) > weight($1) : $0 < $1 }
+                    .prefix(6).joined(separator: ", "))
+                for s in sections where !tokens(s.text ?? "").isDisjoint(with: seen) { matchedSections.insert(s.chunkID) }
+            }
+            let cites = sections.map(\.chunkID).filter(matchedSections.contains)
+            scored.append((Hypothesis(cause: c.documentID, title: c.title, status: .unknown, score: (score * 100).rounded() / 100,
+                                      evidenceFor: evidence, evidenceAgainst: [], citations: cites.isEmpty ? [c.chunkID] : cites,
+                                      observations: matchedRequests), rank))
+        }
+        // Best explanation first; the retrieval's order breaks ties.
+        scored.sort { $0.0.score != $1.0.score ? $0.0.score > $1.0.score : $0.1 < $1.1 }
+        var hypotheses = scored.map(\.0)
+        let best = hypotheses[0].score
+        let second = hypotheses.count > 1 ? hypotheses[1].score : 0
+        if observations.isEmpty {
+            let top = hypotheses.firstIndex { $0.cause == candidates[0].documentID } ?? 0
+            return Outcome(hypotheses: hypotheses, chosen: top, supported: false,
+                           because: "no diagnostic output to test the candidates against: the closest past incident in wording")
+        }
+        if best >= minimumScore && best >= margin * second + 0.5 {
+            hypotheses[0].status = .supported
+            for i in hypotheses.indices.dropFirst() where hypotheses[i].score < best / 3 {
+                hypotheses[i].status = .refuted
+                hypotheses[i].evidenceAgainst = ["the diagnostics showed little of it (\(hypotheses[i].score) against \(best) for \(hypotheses[0].title))"]
+            }
+            return Outcome(hypotheses: hypotheses, chosen: 0, supported: true,
+                           because: "the diagnostics observed what \(hypotheses[0].title) left behind (\(hypotheses[0].evidenceFor.joined(separator: "; "))), clearly more than any other candidate (\(best) against \(second))")
+        }
+        let top = hypotheses.firstIndex { $0.cause == candidates[0].documentID } ?? 0
+        return Outcome(hypotheses: hypotheses, chosen: top, supported: false,
+                       because: best == 0
+                           ? "nothing the diagnostics printed matches any candidate: the closest past incident in wording"
+                           : "the diagnostics did not single out one candidate (\(best) against \(second)): the closest past incident in wording")
+    }
+
+    /// Lowercase words of at least three characters (hyphenated ones also as their parts), numbers of at
+    /// least three digits, without the most common English and log words.
+    static func tokens(_ text: String) -> Set<String> {
+        var out: Set<String> = []
+        for raw in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            let word = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-_"))
+            guard word.count >= 3 else { continue }
+            if !stopwords.contains(word) && !(word.allSatisfy(\.isNumber) && word.count < 3) { out.insert(word) }
+            if word.contains("-") || word.contains("_") {
+                for part in word.split(whereSeparator: { $0 == "-" || $0 == "_" }) where part.count >= 3 && !stopwords.contains(String(part)) {
+                    out.insert(String(part))
+                }
+            }
+        }
+        return out
+    }
+
+    static let stopwords: Set<String> = [
+        "the", "and", "for", "with", "that", "this", "from", "was", "were", "are", "has", "had", "have", "not", "but", "its",
+        "into", "after", "before", "than", "then", "when", "which", "while", "all", "any", "each", "every", "one", "two", "our",
+        "out", "over", "per", "all", "can", "could", "did", "does", "more", "most", "new", "old", "only", "other", "same",
+        "some", "such", "their", "them", "they", "there", "these", "those", "too", "under", "until", "very", "what", "who",
+        "why", "will", "would", "you", "your", "info", "warn", "warning", "error", "debug", "log", "ms", "running", "pods",
+        "pod", "minutes", "seconds", "hours", "since", "took", "still", "about", "also", "again", "between", "during", "without",
+    ]
+}
