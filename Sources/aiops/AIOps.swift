@@ -109,7 +109,9 @@ enum Timeline {
         case .approvalRequested(let p): "\(p.action) waits for a human until \(p.expiresAt)"
         case .actionRejected(let p): "\(p.action) rejected by \(p.approver.name): \(p.reason)"
         case .approvalExpired(let p): "\(p.action) approval expired"
-        case .triageProposed(let p): (p.alertname.map { "\($0): " } ?? "") + "\(p.steps.count) step(s); likely cause: \(p.likelyCause?.text ?? "unknown"); runbook \(p.runbook ?? "none")"
+        case .triageProposed(let p):
+            (p.alertname.map { "\($0): " } ?? "") + "\(p.steps.count) step(s); likely cause: \(p.likelyCause?.text ?? "unknown"); runbook \(p.runbook ?? "none")"
+                + (p.hypotheses.map { hs in "; hypotheses: " + hs.prefix(4).map { "\($0.cause) \($0.status.rawValue) \($0.score)" }.joined(separator: ", ") } ?? "")
         case .unknown(let type, _): "(\(type))"
         }
     }
