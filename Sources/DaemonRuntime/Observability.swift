@@ -17,7 +17,13 @@ public enum Observability {
             return h
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Times that are minutes, not milliseconds: an incident's time to triage.
+        factory.durationHistogramBuckets["aiops_time_to_triage_seconds"] = [
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1800), .seconds(3600),
+        ]
+        MetricsSystem.bootstrap(factory)
         return registry
     }
 

@@ -13,7 +13,7 @@ struct AIOps: AsyncParsableCommand {
         abstract: "Operator CLI of the AIOps triage system.",
         subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
                       Approvals.self, Approve.self, Reject.self,
-                      TopicsCommand.self, Dev.self, KeysCommand.self, Settings.self, Bench.self, Chaos.self])
+                      TopicsCommand.self, Dev.self, KeysCommand.self, Settings.self, Bench.self, Chaos.self, Exporter.self])
 }
 
 /// Reads and decodes the whole incident log; undecodable records are reported, not fatal. With trusted keys
