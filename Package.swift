@@ -142,9 +142,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // `aiops exporter`: topic, consumer-group and incident-log metrics.
+        .target(name: "Exporter", dependencies: [
+            "Kafka", "IncidentLog", "DaemonRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         .executableTarget(name: "aiops", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
-            "OperatorCLI", "Approval", "Triage", "Actions",
+            "OperatorCLI", "Approval", "Triage", "Actions", "Exporter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -197,6 +205,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "DaemonTests", dependencies: [
             "OperatorCLI", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution", "DaemonRuntime", "HTTPClient", "TestSupport",
+            "Exporter",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),

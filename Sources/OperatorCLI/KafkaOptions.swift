@@ -33,8 +33,13 @@ public struct KafkaOptions: ParsableArguments {
 
     /// Checks records against the trusted keys, when they are configured.
     public func authenticator() throws -> RecordAuthenticator? {
+        try keyring().map { RecordAuthenticator(keyring: $0, topics: topics) }
+    }
+
+    /// The trusted producers' keys, if a file was named.
+    public func keyring() throws -> Keyring? {
         guard let path = ConfigSource().optionalString(trustedKeysFile, env: "AIOPS_TRUSTED_KEYS_FILE") else { return nil }
-        return RecordAuthenticator(keyring: try Keyring.load(path: path), topics: topics)
+        return try Keyring.load(path: path)
     }
 }
 
