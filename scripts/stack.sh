@@ -187,7 +187,7 @@ wait_http "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" 30
 
 # 6. The exporter (topic offsets, group lag and status, dead letters, the log's figures) and Prometheus
 #    scraping everything, the pipeline's own alerting rules loaded, alerts to the Alertmanager above.
-start exporter "$BIN/aiops" exporter --port "$EXPORTER_PORT"
+start exporter "$BIN/aiops" exporter --port "$EXPORTER_PORT" --interval 5
 PROMDIR="$STACK_DIR/prometheus"
 rm -rf "$PROMDIR"
 mkdir -p "$PROMDIR"

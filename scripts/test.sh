@@ -3,7 +3,8 @@
 # runs every test. Integration tests start their own real components: the
 # librdkafka mock cluster in-process, Alertmanager on loopback ports. Then a
 # CI-sized fault-injection run (aiops chaos) through the real daemons, on the
-# local stack's PostgreSQL and embeddings server.
+# local stack's PostgreSQL and embeddings server, and the observability checks
+# (scripts/check-observability.py) against the stack.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -25,7 +26,12 @@ rm -rf .build/chaos
 (source .stack/env && .build/debug/aiops chaos --alerts 45 --duration 40 --kill-every 5 --settle 150 \
     --work-dir .build/chaos) 2>&1 | tee .build/chaos-output.txt
 chaos=${PIPESTATUS[0]}
+# The pipeline's own monitoring on the stack: promtool on the rules, every dashboard query
+# answered by its Prometheus under load, a stopped consumer alerting into aiops itself.
+python3 scripts/check-observability.py 2>&1 | tee .build/observability-output.txt
+observability=${PIPESTATUS[0]}
 set -e
 $started && scripts/stack.sh down >/dev/null
 [[ $rc -ne 0 ]] && exit "$rc"
-exit "$chaos"
+[[ $chaos -ne 0 ]] && exit "$chaos"
+exit "$observability"

@@ -47,6 +47,8 @@ public struct CorpusSnapshot: Sendable {
         public var path: String
         public var contentHash: String
         public var content: String?
+        /// The directory it was last synced from (nil when read from an index).
+        public var source: String?
     }
 
     public private(set) var documents: [String: Entry] = [:]
@@ -55,12 +57,12 @@ public struct CorpusSnapshot: Sendable {
 
     /// A document as an index already holds it (what a sync into that index diffs against).
     public mutating func record(documentID: String, path: String, contentHash: String) {
-        documents[documentID] = Entry(path: path, contentHash: contentHash, content: nil)
+        documents[documentID] = Entry(path: path, contentHash: contentHash, content: nil, source: nil)
     }
 
     public mutating func apply(_ e: CorpusEvent) {
         switch e.type {
-        case .upserted: documents[e.documentID] = Entry(path: e.path, contentHash: e.contentHash, content: e.content)
+        case .upserted: documents[e.documentID] = Entry(path: e.path, contentHash: e.contentHash, content: e.content, source: e.source)
         case .deleted: documents[e.documentID] = nil
         }
     }

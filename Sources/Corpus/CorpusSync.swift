@@ -74,7 +74,10 @@ public enum CorpusSync {
             plan.events.append(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path,
                                            contentHash: doc.contentHash, content: f.text, syncedAt: now, source: source))
         }
-        for (id, entry) in snapshot.documents.sorted(by: { $0.key < $1.key }) where seen[id] == nil {
+        // Only this directory's documents are deleted: a corpus can be fed from several handbooks
+        // (the team's, and aiops's own docs/ops-handbook).
+        for (id, entry) in snapshot.documents.sorted(by: { $0.key < $1.key })
+        where seen[id] == nil && (entry.source == nil || entry.source == source) {
             // A file that failed to parse keeps its last good version.
             if brokenPaths.contains(entry.path) { continue }
             plan.events.append(CorpusEvent(type: .deleted, documentID: id, path: entry.path,

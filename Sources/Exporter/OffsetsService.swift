@@ -34,11 +34,16 @@ struct OffsetsService: Service {
             for g in configuration.groups {
                 let topic = configuration.topic(of: g)
                 guard let end = ends[topic],
-                      let committed = try? await offsets.committed(group: g, topic: topic, partitions: Array(end.keys)) else { continue }
+                      let committed = try? await offsets.committed(group: g, topic: topic, partitions: Array(end.keys)),
+                      committed.values.contains(where: { $0 != nil }) else {
+                    // A group that never committed is not running here (e.g. aiops-approver-notify without
+                    // Slack): judged only once it exists, as Burrow does.
+                    continue
+                }
                 var lag: Int64 = 0
                 var statuses: [ConsumerGroupStatus] = []
                 for (p, high) in end {
-                    // A group that never committed on a partition is judged from offset 0.
+                    // A partition the group never committed on is judged from offset 0.
                     let c = (committed[p] ?? nil) ?? 0
                     Gauge(label: "aiops_consumer_group_committed_offset", dimensions: [("group", g), ("topic", topic), ("partition", "\(p)")])
                         .record(c)

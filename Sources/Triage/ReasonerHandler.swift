@@ -152,11 +152,13 @@ public final class ReasonerHandler: MessageHandler, Sendable {
             if case .actionProposed(let p) = e.payload { ActionKey.of(p.action, p.parameters) } else { nil }
         })
 
-        let plan: Plan
+        var plan: Plan
         do { plan = try await planner.plan(context) } catch let error as PlannerError {
             logger.warning("planner failed, escalating", metadata: ["incident": "\(state.id)", "error": "\(error.message)"])
             return escalate("planner \(planner.name) failed: \(error.message)", usage: error.usage)
         }
+        // Every decision is one planner call; a planner without a model (the built-in) spends no tokens.
+        if plan.usage == nil { plan.usage = PlannerUsage(planner: planner.name, calls: 1) }
         let proposedKeys = context.proposedKeys
         let provenance = context.provenance
         func checked(_ c: Candidate) throws -> ActionProposed {

@@ -154,6 +154,15 @@ struct SyncPlanTests {
         #expect(deleted.events.first?.documentID == "runbooks/a")
     }
 
+    @Test func aSyncDeletesOnlyTheDocumentsOfItsOwnDirectory() {
+        let team = applied(CorpusSync.plan(files: [file("runbooks/a.md", "A")], snapshot: CorpusSnapshot(), source: "/team"),
+                           to: CorpusSnapshot())
+        let both = applied(CorpusSync.plan(files: [file("runbooks/aiops-x.md", "X")], snapshot: team, source: "/aiops"), to: team)
+        #expect(both.documents.keys.sorted() == ["runbooks/a", "runbooks/aiops-x"], "the team's handbook is left alone")
+        let gone = CorpusSync.plan(files: [], snapshot: both, source: "/team")
+        #expect(gone.events.map(\.documentID) == ["runbooks/a"])
+    }
+
     @Test func renamesWithoutAnIdAreDeleteAndUpsertWithAnIdAnUpsert() {
         let s = applied(CorpusSync.plan(files: [file("runbooks/a.md", "A"), file("runbooks/k.md", "K", id: "keep")],
                                         snapshot: CorpusSnapshot(), source: "t"), to: CorpusSnapshot())

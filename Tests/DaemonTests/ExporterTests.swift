@@ -68,10 +68,18 @@ struct ExporterTests {
         let forged = EventIDs.incident(source: "alertmanager", parts: [UUID().uuidString])
         _ = try await forger.send(try IncidentEventCodec.encode(Self.opened(forged, at: now), topics: topics))
 
+        // The group consumes and commits the first record, then stops.
         let group = TestKafka.uniqueGroup()
+        let consumer = try TestKafka.consumer(group: group, topics: [topics.incidents])
+        var first: KafkaConsumerMessage?
+        let until = ContinuousClock.now + .seconds(20)
+        while first == nil, ContinuousClock.now < until { first = try await consumer.nextBatch(maxMessages: 1).first }
+        _ = try consumer.storeOffset(try #require(first))
+        try await consumer.commit()
+        await consumer.close()
         var c = ExporterConfiguration(kafka: TestKafka.configuration(), topics: topics, keyring: TestKeys.keyring)
         c.port = try freeLoopbackPort()
-        c.groups = [group]
+        c.groups = [group, "never-" + group]
         c.interval = .milliseconds(200)
         c.window = 3
         let services = buildExporter(c, registry: TestMetrics.registry, logger: TestKafka.logger)
@@ -81,7 +89,7 @@ struct ExporterTests {
         let base = "http://127.0.0.1:\(c.port)"
         try await waitUntilReady("\(base)/readyz")
 
-        // A group that committed nothing while three records wait on its topic is STOPPED after a full window.
+        // A group that commits nothing while records wait on its topic is STOPPED after a full window.
         let stopped = "aiops_consumer_group_status{group=\"\(group)\",status=\"STOPPED\"} 1"
         var text = ""
         let deadline = ContinuousClock.now + .seconds(20)
@@ -91,7 +99,8 @@ struct ExporterTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(text.contains(stopped), "\(text.split(separator: "\n").filter { $0.contains(group) })")
-        #expect(text.contains("aiops_consumer_group_lag{group=\"\(group)\",topic=\"\(topics.incidents)\"} 3"))
+        #expect(text.contains("aiops_consumer_group_lag{group=\"\(group)\",topic=\"\(topics.incidents)\"} 2"))
+        #expect(!text.contains("group=\"never-\(group)\""), "a group that never committed is not judged")
         #expect(text.contains("aiops_topic_log_end_offset{topic=\"\(topics.incidents)\",partition=\"0\"}"))
         #expect(text.contains("aiops_time_to_triage_seconds_count"))
         #expect(text.contains("aiops_log_events_total{type=\"TriageProposed\"} 1"))

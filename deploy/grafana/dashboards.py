@@ -3,9 +3,9 @@
 
 Edit the panels here and run `python3 deploy/grafana/dashboards.py`; a test
 checks the JSON is what this script writes and that every panel's query
-returns data from a Prometheus scraping the stack (scripts/check-dashboards.sh).
+returns data from a Prometheus scraping the stack (scripts/check-observability.py).
 """
-import json, os
+import json, os, sys
 
 DS = {"type": "prometheus", "uid": "prometheus"}
 
@@ -51,7 +51,8 @@ incidents = dashboard("aiops-incidents", "aiops: incidents and triage", "Inciden
                                           "histogram_quantile(0.9, sum by (le) (rate(aiops_time_to_triage_seconds_bucket[30m])))"],
           12, 0, unit="s", legend=["p50", "p90"]),
     panel(3, "Events on the log / s by type", ["sum by (type) (rate(aiops_log_events_total[5m]))"], 0, 8, legend=["{{type}}"]),
-    panel(4, "Escalations / opened (1 h)", ['sum(increase(aiops_log_events_total{type="IncidentEscalated"}[1h])) / clamp_min(sum(increase(aiops_log_events_total{type="IncidentOpened"}[1h])), 1)'],
+    panel(4, "Escalations / opened (1 h)", ['(sum(increase(aiops_log_events_total{type="IncidentEscalated"}[1h])) or vector(0))'
+                                             ' / clamp_min(sum(increase(aiops_log_events_total{type="IncidentOpened"}[1h])), 1)'],
           12, 8, unit="percentunit", legend=["escalated share"]),
     panel(5, "Approvals waiting, oldest (s)", ["aiops_approvals_waiting", "aiops_approvals_oldest_waiting_seconds"], 0, 16,
           legend=["waiting", "oldest waiting s"]),
@@ -64,8 +65,10 @@ incidents = dashboard("aiops-incidents", "aiops: incidents and triage", "Inciden
     panel(10, "Planner calls / min", ["sum by (planner) (rate(aiops_planner_calls_total[5m])) * 60"], 12, 32, legend=["{{planner}}"]),
 ])
 
-here = os.path.dirname(os.path.abspath(__file__))
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboards")
+if len(sys.argv) == 3 and sys.argv[1] == "--out":
+    out = sys.argv[2]
 for d in (pipeline, incidents):
-    with open(os.path.join(here, "dashboards", d["uid"] + ".json"), "w") as f:
+    with open(os.path.join(out, d["uid"] + ".json"), "w") as f:
         json.dump(d, f, indent=2, sort_keys=True)
         f.write("\n")
