@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.0.0"),
     ],
     targets: [
         // C libraries: one system library each, imported only by its wrapper.
@@ -55,6 +57,8 @@ let package = Package(
         .target(name: "DaemonRuntime", dependencies: [
             "Kafka", "IncidentLog",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +71,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: [
             "BoundedYAML",
             "Kafka", "IncidentLog", "DaemonRuntime",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -82,6 +87,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "Retrieval", dependencies: [
             "Kafka", "IncidentLog", "Corpus", "Postgres", "HTTPClient", "DaemonRuntime",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,6 +110,7 @@ let package = Package(
 
         .target(name: "Execution", dependencies: [
             "Actions", "IncidentLog", "Kafka", "DaemonRuntime",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -124,6 +131,7 @@ let package = Package(
 
         .target(name: "Triage", dependencies: [
             "Actions", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -163,6 +171,7 @@ let package = Package(
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "HTTPClient", "Corpus", "Retrieval", "Embedding", "Postgres",
             "OperatorCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
 

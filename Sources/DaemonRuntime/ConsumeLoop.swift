@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import Metrics
 import ServiceLifecycle
+import Tracing
 
 /// The consume → handle → produce loop every consuming daemon runs. A record
 /// that keeps failing goes to `aiops.deadletter.v1` with the error and its
@@ -83,7 +84,19 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             var outage = 0
             while true {
                 do {
-                    let output = try await batching.handle(batch: batch)
+                    // One consumer span for the batch, linked to the span that wrote each record; the handler
+                    // opens a span per record it acts on, in that record's trace.
+                    let output = try await Spans.run("process \(batch[0].topic)", kind: .consumer, parent: nil) { a in
+                        a["messaging.system"] = "kafka"
+                        a["messaging.operation.type"] = "process"
+                        a["messaging.operation.name"] = "process"
+                        a["messaging.destination.name"] = batch[0].topic
+                        a["messaging.consumer.group.name"] = group
+                        a["messaging.batch.message_count"] = batch.count
+                    } _: { span in
+                        for m in batch { Spans.link(span, to: m.header("traceparent")?.stringValue.flatMap { TraceContext(header: $0) }) }
+                        return try await batching.handle(batch: batch)
+                    }
                     try await sendUntilAcknowledged(output, meta: ["batch": "\(batch.count)"])
                     for m in batch { try await beforeStoringOffset?(m); storeOffset(m) }
                     processed.increment(by: batch.count)
@@ -143,7 +156,8 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         let start = ContinuousClock.now
         var meta0: Logger.Metadata = ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
                                       "kafka.offset": "\(message.offset)"]
-        do { try authenticator.check(message) } catch {
+        let event: IncidentEvent?
+        do { event = try authenticator.check(message) } catch {
             // Not a fact of the log: never handled, never retried.
             meta0["reason"] = "\(error)"
             logger.warning("rejecting record", metadata: meta0)
@@ -154,6 +168,27 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             deadLettered.increment()
             return
         }
+        // A consumer span per record, the child of the span that wrote it (messaging conventions).
+        try await Spans.run("process \(message.topic)", kind: .consumer, parent: event?.trace) { attributes in
+            attributes["messaging.system"] = "kafka"
+            attributes["messaging.operation.type"] = "process"
+            attributes["messaging.operation.name"] = "process"
+            attributes["messaging.destination.name"] = message.topic
+            attributes["messaging.consumer.group.name"] = group
+            attributes["messaging.destination.partition.id"] = "\(message.partition)"
+            attributes["messaging.kafka.offset"] = Int(message.offset)
+            if let event {
+                attributes["messaging.message.id"] = event.eventID
+                attributes["aiops.incident.id"] = event.incidentID
+                attributes["aiops.event.type"] = event.type
+            }
+        } _: { span in
+            try await handle(message, start: start, storingOffset: storingOffset, span: span)
+        }
+    }
+
+    private func handle(_ message: KafkaConsumerMessage, start: ContinuousClock.Instant, storingOffset: Bool,
+                        span: any Span) async throws {
         var attempt = 0
         var output: [KafkaOutgoingMessage]?
         var lastError: Error?
@@ -198,6 +233,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                                     failedAt: Date())
             toSend = [try letter.message(topics: topics)] + handler.deadLettered(message, error: reason)
             deadLettered.increment()
+            span.setStatus(SpanStatus(code: .error, message: "dead-lettered after \(attempt) attempt(s): \(reason)"))
         }
         try await sendUntilAcknowledged(toSend, meta: meta)
         try await beforeStoringOffset?(message)

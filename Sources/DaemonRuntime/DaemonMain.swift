@@ -34,8 +34,10 @@ public enum DaemonMain {
         let registry = Observability.bootstrap(service: C.daemon, level: configuration.common.logLevel)
         let logger = Logger(label: C.daemon)
         do {
+            // The trace exporter runs first, so it stops last: the other services' spans are flushed.
+            let traces = try TraceExport.bootstrap(service: C.daemon, logger: logger)
             let services = try await build(configuration, registry, logger)
-            try await runServiceGroup(services, logger: logger)
+            try await runServiceGroup((traces.map { [$0] } ?? []) + services, logger: logger)
             exit(0)
         } catch {
             logger.critical("\(C.daemon) stopped", metadata: ["error": "\(error)"])

@@ -5,6 +5,7 @@ import IncidentLog
 import Kafka
 import Logging
 import Metrics
+import Tracing
 
 /// The executor's handler: `ActionApproved` → `ActionStarted` → run →
 /// `ActionExecuted` | `ActionFailed`. Each request runs at most once across
@@ -202,6 +203,28 @@ public struct ExecutorHandler: BatchMessageHandler {
 
     /// Appends `ActionStarted` (through `sendStarted`, acknowledged before anything runs), runs, returns the outcome.
     func execute(_ r: Run, sendStarted: @Sendable (IncidentEvent) async throws -> Void) async throws -> [IncidentEvent] {
+        // The run's span (GenAI's execute_tool), in the incident's trace: ActionStarted and the outcome carry it.
+        try await Spans.run("execute_tool \(r.approval.action)", kind: .internal, parent: r.event.trace) { a in
+            a["gen_ai.operation.name"] = "execute_tool"
+            a["gen_ai.tool.name"] = r.approval.action
+            a["aiops.incident.id"] = r.event.incidentID
+            a["aiops.action.risk"] = r.approval.risk
+            a["aiops.approver"] = r.approval.approver.name
+            a["aiops.approver.kind"] = r.approval.approver.kind.rawValue
+        } _: { span in
+            let outcome = try await run(r, sendStarted: sendStarted)
+            if case .actionExecuted(let x) = outcome.first?.payload {
+                span.attributes["process.exit.code"] = Int(x.exitStatus)
+                span.attributes["aiops.action.timed_out"] = x.timedOut
+                if x.exitStatus != 0 { span.setStatus(SpanStatus(code: .error, message: "exit status \(x.exitStatus)")) }
+            } else if case .actionFailed(let f) = outcome.first?.payload {
+                span.setStatus(SpanStatus(code: .error, message: f.error))
+            }
+            return outcome
+        }
+    }
+
+    private func run(_ r: Run, sendStarted: @Sendable (IncidentEvent) async throws -> Void) async throws -> [IncidentEvent] {
         let approval = r.approval
         let started = derived(r.event, "started", .actionStarted(ActionStarted(
             requestID: approval.requestID, action: approval.action, parameters: r.prepared.parameters,

@@ -37,10 +37,16 @@ public struct TraceContext: Sendable, Hashable, Codable {
     public var traceID: String { Self.isWellFormed(traceparent) ? String(traceparent.utf8.dropFirst(3).prefix(32))! : "" }
     public var spanID: String { Self.isWellFormed(traceparent) ? String(traceparent.utf8.dropFirst(36).prefix(16))! : "" }
 
-    /// A child span in the same trace: what an event caused by this one carries.
-    /// A malformed context starts a new root instead.
+    /// The span the current task is in, when a daemon exports traces (its consume loop or webhook
+    /// sets it): the events it writes carry that span, so the next daemon's span is its child.
+    @TaskLocal public static var current: TraceContext?
+
+    /// A child span in the same trace: what an event caused by this one carries — the current span
+    /// when tracing is on and it is in this trace, else a new span id. A malformed context starts a
+    /// new root instead.
     public func child() -> TraceContext {
         guard Self.isWellFormed(traceparent) else { return .newRoot() }
+        if let current = Self.current, current.traceID == traceID { return current }
         let trace = String(traceparent.utf8.dropFirst(3).prefix(32))!
         let flags = String(traceparent.utf8.suffix(2))!
         return TraceContext(traceparent: "00-\(trace)-\(Self.randomHex(8))-\(flags)", tracestate: tracestate)

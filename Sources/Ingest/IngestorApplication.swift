@@ -8,6 +8,7 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import Tracing
 
 /// Builds alert-ingestor's HTTP application. `main` and the tests both call it.
 ///
@@ -71,9 +72,22 @@ struct IngestHandlers: Sendable {
 
     /// Runs the ingest; 200 only once Kafka acknowledged everything, 503 when it could not.
     private func accept(_ request: Request, _ body: (TraceContext) async throws -> IngestOutcome) async throws -> Response {
-        let trace = request.headers[HTTPField.Name("traceparent")!].flatMap {
+        let incoming = request.headers[HTTPField.Name("traceparent")!].flatMap {
             TraceContext(header: $0, state: request.headers[HTTPField.Name("tracestate")!])
-        } ?? TraceContext.newRoot()
+        }
+        // The incident's trace starts here (or continues the sender's): a server span whose context the events carry.
+        return try await Spans.run("POST \(request.uri.path)", kind: .server, parent: incoming) { a in
+            a["http.request.method"] = "POST"
+            a["url.path"] = request.uri.path
+        } _: { span in
+            let response = try await accept(request, trace: Spans.traceContext(of: span) ?? incoming ?? .newRoot(), body)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    private func accept(_ request: Request, trace: TraceContext, _ body: (TraceContext) async throws -> IngestOutcome) async throws -> Response {
         do {
             let outcome = try await body(trace)
             return jsonResponse(.ok, outcome)

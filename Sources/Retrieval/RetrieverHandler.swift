@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Postgres
 import Synchronization
+import Tracing
 
 /// The retriever's handler: `IncidentOpened` (and an `AlertAttached` of an
 /// alert name the incident has not searched for yet) → `RetrievalCompleted`
@@ -98,11 +99,11 @@ public struct RetrieverHandler: BatchMessageHandler {
 
     /// The retrieval's event id is derived from the incident and the alert name (not from whichever alert of
     /// that name came first), so a search repeated after a restart is the same event and is dropped.
-    func answer(_ trigger: IncidentEvent, name: String?, _ payload: RetrievalCompleted) -> IncidentEvent {
+    func answer(_ trigger: IncidentEvent, name: String?, _ payload: RetrievalCompleted, span: TraceContext? = nil) -> IncidentEvent {
         let step = name.map { "retrieve:\($0)" } ?? "retrieve"
         return IncidentEvent(eventID: EventIDs.event(causation: trigger.incidentID, producer: Self.producer, step: step),
                              incidentID: trigger.incidentID, occurredAt: Date(), producer: Self.producer,
-                             causationID: trigger.eventID, trace: trigger.trace.child(), payload: .retrievalCompleted(payload))
+                             causationID: trigger.eventID, trace: span ?? trigger.trace.child(), payload: .retrievalCompleted(payload))
     }
 
     /// The RetrievalCompleted event this event calls for, if any.
@@ -128,24 +129,35 @@ public struct RetrieverHandler: BatchMessageHandler {
         let start = ContinuousClock.now
         do {
             let vectors = try await queryVectors(triggers.map(\.1.text))
-            let payloads = try await withThrowingTaskGroup(of: (Int, RetrievalCompleted).self) { group in
+            let payloads = try await withThrowingTaskGroup(of: (Int, RetrievalCompleted, TraceContext?).self) { group in
                 for (i, t) in triggers.enumerated() {
                     group.addTask {
-                        var payload = try await run(t.1, vector: vectors[t.1.text]!)
-                        payload.alertname = t.2
-                        return (i, payload)
+                        // One span per search, in the incident's trace; the answer carries it.
+                        try await Spans.run("retrieve", kind: .internal, parent: t.0.trace) { a in
+                            a["aiops.incident.id"] = t.0.incidentID
+                            a["aiops.alertname"] = t.2
+                            a["db.system.name"] = "postgresql"
+                            a["db.operation.name"] = "hybrid search"
+                        } _: { span in
+                            var payload = try await run(t.1, vector: vectors[t.1.text]!)
+                            payload.alertname = t.2
+                            span.attributes["aiops.retrieval.postmortems"] = payload.postmortems.count
+                            span.attributes["aiops.retrieval.runbooks"] = payload.runbooks.count
+                            span.attributes["aiops.retrieval.found"] = payload.found
+                            return (i, payload, Spans.traceContext(of: span))
+                        }
                     }
                 }
-                var out = [RetrievalCompleted?](repeating: nil, count: triggers.count)
-                for try await (i, p) in group { out[i] = p }
+                var out = [(RetrievalCompleted, TraceContext?)?](repeating: nil, count: triggers.count)
+                for try await (i, p, span) in group { out[i] = (p, span) }
                 return out.map { $0! }
             }
             latency.recordDuration(since: start)
             // Remembered only once answered: a failed batch searches again when retried.
             for (incident, name) in names { _ = searched.insert(incident, name) }
-            return zip(triggers, payloads).map { t, payload in
-                if !payload.found { empty.increment() }
-                return answer(t.0, name: t.2, payload)
+            return zip(triggers, payloads).map { t, answered in
+                if !answered.0.found { empty.increment() }
+                return answer(t.0, name: t.2, answered.0, span: answered.1)
             }
         } catch let error as PostgresError where error.code == .connection {
             throw TransientHandlerError(error)

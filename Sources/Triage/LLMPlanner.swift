@@ -2,6 +2,7 @@ import Actions
 import Foundation
 import IncidentLog
 import Logging
+import Tracing
 
 /// The planner with an LLM: each iteration is one conversation, rebuilt from
 /// the incident's facts, in which the model answers with one tool call. The
@@ -53,8 +54,25 @@ public struct LLMPlanner: TriagePlanner {
             guard left > 0 else { throw PlannerError("token bound reached while planning", usage: usage) }
             let answer: ChatCompletion
             do {
-                answer = try await client.complete(messages: messages, tools: tools, toolChoice: choice,
-                                                   maxTokens: min(configuration.maxCompletionTokens, left))
+                // One span per model call (GenAI conventions).
+                answer = try await withSpan("chat \(configuration.model)", ofKind: .client) { span in
+                    span.attributes["gen_ai.operation.name"] = "chat"
+                    span.attributes["gen_ai.provider.name"] = "openai"
+                    span.attributes["gen_ai.request.model"] = configuration.model
+                    span.attributes["gen_ai.request.max_tokens"] = min(configuration.maxCompletionTokens, left)
+                    do {
+                        let a = try await client.complete(messages: messages, tools: tools, toolChoice: choice,
+                                                          maxTokens: min(configuration.maxCompletionTokens, left))
+                        span.attributes["gen_ai.usage.input_tokens"] = a.promptTokens
+                        span.attributes["gen_ai.usage.output_tokens"] = a.completionTokens
+                        span.attributes["aiops.tool_calls"] = a.toolCalls.map(\.name).joined(separator: ",")
+                        return a
+                    } catch {
+                        span.recordError(error)
+                        span.setStatus(SpanStatus(code: .error))
+                        throw error
+                    }
+                }
             } catch let error as PlannerError {
                 throw PlannerError(error.message, usage: usage.calls > 0 ? usage : nil)
             }

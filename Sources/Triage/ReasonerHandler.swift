@@ -5,6 +5,7 @@ import IncidentLog
 import Kafka
 import Logging
 import Synchronization
+import Tracing
 
 /// The reasoner: after retrieval, asks its planner (built-in or LLM) for the
 /// next step, one at a time, waiting for each proposal's outcome; appends
@@ -153,7 +154,27 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         })
 
         var plan: Plan
-        do { plan = try await planner.plan(context) } catch let error as PlannerError {
+        do {
+            // The agent's step (GenAI conventions): the planner's calls are its children.
+            plan = try await withSpan("invoke_agent \(planner.name)", ofKind: .internal) { span in
+                span.attributes["gen_ai.operation.name"] = "invoke_agent"
+                span.attributes["gen_ai.agent.name"] = "aiops-reasoner"
+                span.attributes["aiops.planner"] = planner.name
+                span.attributes["aiops.incident.id"] = state.id
+                span.attributes["aiops.alertname"] = problem
+                let plan = try await planner.plan(context)
+                switch plan.decision {
+                case .propose(let c): span.attributes["aiops.decision"] = "propose \(c.action)"
+                case .triage(_, let mitigation): span.attributes["aiops.decision"] = mitigation == nil ? "triage" : "triage with mitigation"
+                case .done: span.attributes["aiops.decision"] = "done"
+                }
+                if let u = plan.usage {
+                    span.attributes["gen_ai.usage.input_tokens"] = u.promptTokens
+                    span.attributes["gen_ai.usage.output_tokens"] = u.completionTokens
+                }
+                return plan
+            }
+        } catch let error as PlannerError {
             logger.warning("planner failed, escalating", metadata: ["incident": "\(state.id)", "error": "\(error.message)"])
             return escalate("planner \(planner.name) failed: \(error.message)", usage: error.usage)
         }

@@ -21,7 +21,9 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "alert-ingestor binary (default: next to this aiops).") var ingestorBinary: String?
     @Option(help: "Another build's alert-ingestor, run with the same load in alternating rounds; prints the ratio.")
     var baselineBinary: String?
-    @Option(help: "Rounds of candidate and baseline with --baseline-binary.") var rounds = 2
+    @Option(help: "Rounds of candidate and baseline with --baseline-binary or --compare-tracing.") var rounds = 2
+    @Flag(help: "Run the ingestor with OTLP trace export on (to a sink in this process) and off, in alternating rounds.")
+    var compareTracing = false
 
     func run() async throws {
         let logger = cliLogger("bench")
@@ -54,16 +56,26 @@ struct IngestBench: AsyncParsableCommand {
         let latencyHooks = BenchLoad.webhooks(batches: max(1, rate * latencySeconds / 100),
                                               runID: "lat-" + UUID().uuidString.prefix(6).lowercased())
         let latencyBodies = try latencyHooks.map { Array(try JSONEncoder().encode($0)) }
-        var runs: [(label: String, binary: String)] = [("alert-ingestor", candidate)]
-        if let baselineBinary {
-            runs = (0..<max(1, rounds)).flatMap { _ in [("alert-ingestor", candidate), ("baseline", baselineBinary)] }
+        var runs: [(label: String, binary: String, env: [String: String])] = [("alert-ingestor", candidate, [:])]
+        var sink: Task<Void, any Error>?
+        defer { sink?.cancel() }
+        if compareTracing {
+            // "alert-ingestor" exports every span over OTLP/HTTP (protobuf) to a sink here; "baseline" exports nothing.
+            let port = try freeLoopbackPort()
+            let app = OTLPSink.Sink().application(port: port)
+            sink = Task { try await app.runService() }
+            let otel = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"]
+            runs = (0..<max(1, rounds)).flatMap { _ in [("alert-ingestor", candidate, otel), ("baseline", candidate, [:])] }
+            print("tracing on: alert-ingestor (OTLP/HTTP to a sink on 127.0.0.1:\(port)); off: baseline")
+        } else if let baselineBinary {
+            runs = (0..<max(1, rounds)).flatMap { _ in [("alert-ingestor", candidate, [:]), ("baseline", baselineBinary, [:])] }
         }
         var results: [String: [IngestRun]] = [:]
         for (i, run) in runs.enumerated() {
             let topics = TopicSet(prefix: "bench-ingest-\(i).")
             for t in topics.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
             let r = try await measure(binary: run.binary, cluster: cluster, topics: topics, bodies: bodies,
-                                      latencyBodies: latencyBodies)
+                                      latencyBodies: latencyBodies, extraEnvironment: run.env)
             results[run.label, default: []].append(r)
             print(String(format: "%@ %9.0f alerts/s  (%d webhooks, %.2f s, %d failed)  = %.0f%% of raw",
                          run.label.padding(toLength: 18, withPad: " ", startingAt: 0),
@@ -79,7 +91,8 @@ struct IngestBench: AsyncParsableCommand {
             func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
             let ratio = median(mine.map(\.rate)) / median(base.map(\.rate))
             let p99 = median(mine.map { $0.percentile(0.99) }) / median(base.map { $0.percentile(0.99) })
-            print(String(format: "against baseline (median of %d rounds): throughput %.2fx, p99 latency %.2fx, peak RSS %.1f vs %.1f MB",
+            print(String(format: "against baseline%@ (median of %d rounds): throughput %.2fx, p99 latency %.2fx, peak RSS %.1f vs %.1f MB",
+                         compareTracing ? " (tracing on vs off)" : "",
                          mine.count, ratio, p99, mine.map(\.peak).max() ?? 0, base.map(\.peak).max() ?? 0))
             print("target: throughput within 10% of baseline [\(ratio >= 0.9 ? "met" : "NOT met")]")
         }
@@ -102,7 +115,7 @@ struct IngestBench: AsyncParsableCommand {
 
     /// One ingestor process: throughput with `connections` clients, then latency at `rate`, then its RSS.
     func measure(binary: String, cluster: KafkaMockCluster, topics: TopicSet, bodies: [[UInt8]],
-                 latencyBodies: [[UInt8]]) async throws -> IngestRun {
+                 latencyBodies: [[UInt8]], extraEnvironment: [String: String] = [:]) async throws -> IngestRun {
         let port = try freeLoopbackPort()
         let ingestor = Process()
         ingestor.executableURL = URL(fileURLWithPath: binary)
@@ -120,6 +133,9 @@ struct IngestBench: AsyncParsableCommand {
         try keys.keyring.fileData().write(to: keyDir.appendingPathComponent("trusted.json"))
         env["AIOPS_SIGNING_KEY_FILE"] = keyDir.appendingPathComponent("ingestor.key.json").path
         env["AIOPS_TRUSTED_KEYS_FILE"] = keyDir.appendingPathComponent("trusted.json").path
+        // Tracing is on only where asked for.
+        for k in env.keys where k.hasPrefix("OTEL_") { env[k] = nil }
+        env.merge(extraEnvironment) { _, b in b }
         ingestor.environment = env
         try ingestor.run()
         defer { ingestor.terminate(); ingestor.waitUntilExit() }

@@ -54,9 +54,13 @@ struct Replay: AsyncParsableCommand {
             for e in state.events { print(String(decoding: try enc.encode(e), as: UTF8.self)) }
             return
         }
+        // The incident's trace (the opening webhook's); an event in another trace (a later webhook) names its own.
+        let trace = state.events[0].trace.traceID
         Terminal.say("incident \(incidentID): \(state.title) [\(state.status.rawValue)]")
+        Terminal.say("trace \(trace)")
         for e in state.events {
-            Terminal.say("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))")
+            let other = e.trace.traceID == trace ? "" : "  (trace \(e.trace.traceID))"
+            Terminal.say("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))\(other)")
         }
     }
 }
