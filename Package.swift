@@ -120,6 +120,7 @@ let package = Package(
 
         .target(name: "Approval", dependencies: [
             "Actions", "BoundedYAML", "IncidentLog", "Kafka", "DaemonRuntime", "HTTPClient",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -20,8 +20,10 @@ trap cleanup EXIT
 for round in $(seq 1 "$ROUNDS"); do
     for mode in off on; do
         scripts/stack.sh down >/dev/null 2>&1 || true
+        # The previous stack's daemons let go of their ports before the next one starts.
+        for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/9095) 2>/dev/null || break; sleep 0.5; done
         if [[ $mode == on ]]; then
-            "$BIN/aiops-bench" otlp-sink --port "$SINK_PORT" >/dev/null 2>&1 &
+            "$BIN/aiops-bench" otlp-sink --port "$SINK_PORT" >"$out/sink-$round.txt" 2>&1 &
             sink=$!
             export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
         else
@@ -30,7 +32,10 @@ for round in $(seq 1 "$ROUNDS"); do
         REASONER_DIAGNOSTICS=false AIOPS_BUILD_CONFIG=release scripts/stack.sh up --detach >/dev/null
         (source .stack/env && "$BIN/aiops" corpus sync examples/ops-handbook >/dev/null \
             && "$BIN/aiops" bench triage --alerts "$ALERTS") | tee "$out/$mode-$round.txt" | grep -E "p50|tracing" || true
-        if [[ -n "$sink" ]]; then kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""; fi
+        if [[ -n "$sink" ]]; then
+            kill "$sink"; wait "$sink" 2>/dev/null || true; sink=""
+            grep received "$out/sink-$round.txt" || echo "the sink received nothing"
+        fi
         echo "   ^ tracing $mode, round $round"
     done
 done

@@ -41,7 +41,7 @@ down)
     if [[ -f "$STACK_DIR/supervisor.pid" ]]; then
         pid=$(cat "$STACK_DIR/supervisor.pid")
         kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$STACK_DIR/supervisor.pid"
     fi
     echo "stack: down"; exit 0 ;;

@@ -6,6 +6,7 @@ import IncidentLog
 import Kafka
 import Logging
 import Synchronization
+import Tracing
 
 /// The one writer of decisions on pending approvals: a human's approval or
 /// rejection (API, page, Slack) and the expiry. Each request is claimed while
@@ -36,6 +37,19 @@ public final class DecisionRecorder: Sendable {
             return errorResponse(.conflict, code: "in_progress", "a decision on \(id) is being recorded")
         }
         defer { release(id) }
+        // The human's decision is a span of the incident's trace, the child of the request it answers.
+        return await Spans.run("decide approval", kind: .internal, parent: handler.pending(id)?.trace) { a in
+            a["aiops.approval.request_id"] = id
+            a["aiops.approver"] = who
+            a["aiops.approver.kind"] = "human"
+            a["aiops.decision"] = approve ? "approve" : "reject"
+            a["aiops.via"] = via
+        } _: { _ in
+            await decide(id, by: who, approve: approve, reason: reason, via: via)
+        }
+    }
+
+    private func decide(_ id: String, by who: String, approve: Bool, reason: String, via: String) async -> Response {
         let event: IncidentEvent
         do {
             event = try handler.decision(requestID: id, approver: who, approve: approve, reason: reason)

@@ -9,6 +9,7 @@ import Tracing
 /// the body runs as is.
 public enum Spans {
     public static func run<T>(_ name: String, kind: SpanKind, parent: TraceContext?,
+                              isolation: isolated (any Actor)? = #isolation,
                               attributes: (inout SpanAttributes) -> Void = { _ in },
                               _ body: (any Span) async throws -> T) async rethrows -> T {
         guard TraceExport.isEnabled else { return try await body(NoOpTracer.NoOpSpan(context: .topLevel)) }

@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// Follows the incident log from its start and keeps the domain figures
 /// current (published once a second): only authentic events count.
-struct LogService: Service {
+struct LogService: Service, CustomStringConvertible {
+    var description: String { "LogService" }
     let configuration: ExporterConfiguration
     let authenticator: RecordAuthenticator
     let ready: ReadyFlag

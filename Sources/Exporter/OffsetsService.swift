@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// per partition, each followed group's committed offsets, lag and status
 /// (judged over the last `window` samples), and the dead letters by source
 /// topic, group and reason.
-struct OffsetsService: Service {
+struct OffsetsService: Service, CustomStringConvertible {
+    var description: String { "OffsetsService" }
     let configuration: ExporterConfiguration
     let logger: Logger
 

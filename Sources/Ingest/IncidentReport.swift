@@ -121,14 +121,15 @@ public struct IncidentReport: Sendable, Hashable, Codable {
         var annotations = spec.annotations ?? [:]
         annotations["summary"] = spec.summary
         if let d = spec.description { annotations["description"] = d }
+        let opened = trace.child()
         plan.events.append(.derived(
-            incidentID: id, producer: producer, causationID: groupKey, step: "opened:\(id)", trace: trace.child(),
+            incidentID: id, producer: producer, causationID: groupKey, step: "opened:\(id)", trace: opened,
             occurredAt: receivedAt,
             payload: .incidentOpened(IncidentOpened(
                 source: .incidentreport, groupKey: groupKey, title: spec.summary, severity: spec.severity,
                 service: spec.service, receiver: nil, externalURL: nil, labels: labels, annotations: annotations))))
         // A report stays open until it is re-applied with `resolved: true`.
-        plan.newGroupState = IngestState.OpenIncident(id: id)
+        plan.newGroupState = IngestState.OpenIncident(id: id, trace: opened)
         plan.incidentID = id
         return plan
     }

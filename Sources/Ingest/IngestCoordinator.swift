@@ -69,7 +69,7 @@ public actor IngestCoordinator {
         // Part by part: a failure leaves the earlier parts committed, and the sender's retry plans the same ids for
         // all of them, so the committed ones count as duplicates.
         for part in parts {
-            outcomes.append(try await withGroup(part.groupKey) {
+            outcomes.append(try await withGroup(part.groupKey, trace: trace) {
                 IngestPlanner.plan(part, open: self.state.open[part.groupKey], recent: self.state.recent,
                                    receivedAt: receivedAt, trace: trace)
             })
@@ -84,17 +84,37 @@ public actor IngestCoordinator {
 
     public func ingest(_ report: IncidentReport, trace: TraceContext, receivedAt: Date = Date()) async throws
         -> IngestOutcome {
-        try await withGroup(report.groupKey) {
+        try await withGroup(report.groupKey, trace: trace) {
             report.plan(open: self.state.open[report.groupKey], receivedAt: receivedAt, trace: trace)
         }
     }
 
     public var openIncidentCount: Int { state.open.count }
 
-    private func withGroup(_ key: String, plan makePlan: () -> IngestPlan) async throws -> IngestOutcome {
+    private func withGroup(_ key: String, trace: TraceContext, plan makePlan: () -> IngestPlan) async throws -> IngestOutcome {
         await acquire(key)
         defer { release(key) }
-        let plan = makePlan()
+        let open = state.open[key]
+        var plan = makePlan()
+        // A later webhook for an open incident: its events join the incident's trace (one trace per incident),
+        // in a span there that links to this request's.
+        if let open, let incidentTrace = open.trace, incidentTrace.traceID != trace.traceID,
+           plan.events.contains(where: { $0.incidentID == open.id }) {
+            return try await Spans.run("attach to incident", kind: .internal, parent: incidentTrace) { a in
+                a["aiops.incident.id"] = open.id
+            } _: { span in
+                Spans.link(span, to: trace)
+                let joined = Spans.traceContext(of: span)
+                for i in plan.events.indices where plan.events[i].incidentID == open.id {
+                    plan.events[i].trace = joined ?? incidentTrace.child()
+                }
+                return try await commit(plan, key: key)
+            }
+        }
+        return try await commit(plan, key: key)
+    }
+
+    private func commit(_ plan: IngestPlan, key: String) async throws -> IngestOutcome {
         // Encoding runs off the actor, so other groups are planned meanwhile.
         let messages = try await Self.encode(plan, topics: topics)
         // Suspends; other groups go on meanwhile. On failure nothing is committed,

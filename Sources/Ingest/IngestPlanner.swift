@@ -48,10 +48,11 @@ public enum IngestPlanner {
                 if incident == nil {
                     let opening = firingStarts.min() ?? startsAt
                     let id = EventIDs.incident(source: "alertmanager", parts: [webhook.groupKey, opening])
-                    incident = IngestState.OpenIncident(id: id)
+                    let openedTrace = trace.child()
+                    incident = IngestState.OpenIncident(id: id, trace: openedTrace)
                     plan.events.append(.derived(
                         incidentID: id, producer: producer, causationID: alertID, step: "opened:\(id)",
-                        trace: trace.child(), occurredAt: receivedAt,
+                        trace: openedTrace, occurredAt: receivedAt,
                         payload: .incidentOpened(opened(webhook, first: alert))))
                 }
                 if let tracked = incident?.alerts[alert.fingerprint], tracked.firing, tracked.startsAt == startsAt {

@@ -8,6 +8,14 @@ public struct IngestState: Sendable {
         public var id: String
         /// Alert fingerprint → firing? and the alert id of its last status.
         public var alerts: [String: TrackedAlert] = [:]
+        /// The trace of its IncidentOpened: what later webhooks' events for it join.
+        public var trace: TraceContext?
+
+        public init(id: String, alerts: [String: TrackedAlert] = [:], trace: TraceContext? = nil) {
+            self.id = id
+            self.alerts = alerts
+            self.trace = trace
+        }
     }
 
     public struct TrackedAlert: Sendable, Hashable {
@@ -27,7 +35,7 @@ public struct IngestState: Sendable {
         switch event.payload {
         case .incidentOpened(let p):
             incidents[event.incidentID] = p.groupKey
-            open[p.groupKey] = OpenIncident(id: event.incidentID)
+            open[p.groupKey] = OpenIncident(id: event.incidentID, trace: event.trace)
         case .alertAttached(let p):
             recent.insert(p.alertID)
             guard let g = incidents[event.incidentID], open[g]?.id == event.incidentID else { return }

@@ -59,10 +59,11 @@ struct IngestBench: AsyncParsableCommand {
         var runs: [(label: String, binary: String, env: [String: String])] = [("alert-ingestor", candidate, [:])]
         var sink: Task<Void, any Error>?
         defer { sink?.cancel() }
+        let received = OTLPSink.Sink()
         if compareTracing {
             // "alert-ingestor" exports every span over OTLP/HTTP (protobuf) to a sink here; "baseline" exports nothing.
             let port = try freeLoopbackPort()
-            let app = OTLPSink.Sink().application(port: port)
+            let app = received.application(port: port)
             sink = Task { try await app.runService() }
             let otel = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"]
             runs = (0..<max(1, rounds)).flatMap { _ in [("alert-ingestor", candidate, otel), ("baseline", candidate, [:])] }
@@ -95,6 +96,9 @@ struct IngestBench: AsyncParsableCommand {
                          compareTracing ? " (tracing on vs off)" : "",
                          mine.count, ratio, p99, mine.map(\.peak).max() ?? 0, base.map(\.peak).max() ?? 0))
             print("target: throughput within 10% of baseline [\(ratio >= 0.9 ? "met" : "NOT met")]")
+            if compareTracing {
+                print("the sink received \(received.exports.load(ordering: .relaxed)) OTLP exports, \(received.bytes.load(ordering: .relaxed)) bytes")
+            }
         }
         print(String(format: "targets: >= 20000 alerts/s [%@], >= 25%% of raw [%@], p99 < 50 ms [%@], RSS < 100 MB [%@]",
                      best.rate >= 20_000 ? "met" : "NOT met", best.rate >= 0.25 * rawAlertsPerSecond ? "met" : "NOT met",

@@ -17,6 +17,7 @@ struct OTLPSink: AsyncParsableCommand {
         let sink = Sink()
         print("otlp sink on 127.0.0.1:\(port)")
         try await sink.application(port: port).runService()
+        print("otlp sink received \(sink.exports.load(ordering: .relaxed)) exports, \(sink.bytes.load(ordering: .relaxed)) bytes")
     }
 
     final class Sink: Sendable {

@@ -139,7 +139,25 @@ struct TracingTests {
             }
             try await Task.sleep(for: .milliseconds(500))
         }
+        // A later webhook of the same group: its alert joins the incident's trace.
+        var second = alert
+        second["fingerprint"] = "0f1e2d3c4b5a6978"
+        second["labels"] = ["alertname": "PaymentsAPIHighLatency", "service": "payments-api", "namespace": "payments",
+                            "severity": "critical", "pod": "payments-api-7d9f8b6c5-m8n2p"]
+        var later = webhook
+        later["alerts"] = [second]
+        let again = try await HTTPClient().request("POST", "http://127.0.0.1:\(ports["alert-ingestor"]!)/api/v1/alerts",
+                                                   headers: ["Content-Type": "application/json"],
+                                                   body: Array(try JSONSerialization.data(withJSONObject: later)))
+        #expect(again.status == 200, "\(again.text)")
+        let until = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < until, events.filter({ $0.type == "AlertAttached" }).count < 2 {
+            try await Task.sleep(for: .milliseconds(300))
+            let reader = try KafkaTopicReader(topic: topics.incidents, configuration: TestKafka.configuration(), logger: TestKafka.logger)
+            events = try await reader.readToEnd().compactMap { try? IncidentEventCodec.decode($0) }
+        }
         processes.stop()
+        #expect(events.filter { $0.type == "AlertAttached" }.count == 2)
         let opened = try #require(events.first { $0.type == "IncidentOpened" }, "no incident opened: \(processes.log("alert-ingestor").suffix(2_000))")
         #expect(events.contains { $0.producer == "executor" }, "the executor ran nothing: \(events.map(\.type))")
 
@@ -157,7 +175,9 @@ struct TracingTests {
         let ids = Set(trace.map(\.spanID))
         let orphans = trace.filter { !$0.parentSpanID.isEmpty && !ids.contains($0.parentSpanID) }
         #expect(orphans.isEmpty, "spans whose parent is not in the trace: \(orphans.map { "\($0.service) \($0.name)" })")
-        // Every event of the incident carries a span of the trace.
+        // Every event of the incident, the later webhook's too, carries a span of the trace.
+        #expect(events.filter { $0.incidentID == opened.incidentID }.allSatisfy { $0.trace.traceID == opened.trace.traceID },
+                "events in other traces: \(events.filter { $0.trace.traceID != opened.trace.traceID }.map { "\($0.producer) \($0.type)" })")
         let unexported = events.filter { $0.incidentID == opened.incidentID && !ids.contains($0.trace.spanID) }
         #expect(unexported.isEmpty, "events whose span was not exported: \(unexported.map { "\($0.producer) \($0.type)" })")
     }
