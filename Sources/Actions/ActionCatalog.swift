@@ -8,6 +8,8 @@ public struct ActionCatalog: Sendable {
     public var mcpServers: [String: MCPServerSpec] = [:]
     /// Hosts `http` actions may call.
     public var httpAllowedHosts: Set<String>
+    /// The Prometheus `prometheus` actions query (the only one they can reach).
+    public var prometheusURL: URL?
     /// Regular expressions whose matches are replaced by `[REDACTED]` in output.
     public let redactPatterns: [String]
     /// The compiled redaction patterns.
@@ -18,12 +20,16 @@ public struct ActionCatalog: Sendable {
         var http_allowed_hosts: [String]?
         var redact_patterns: [String]?
         var mcp_servers: [String: MCPServerSpec]?
+        var prometheus_url: String?
     }
 
     public static var defaultRedactions: [String] { Redaction.defaultPatterns }
 
     public init(actions: [ActionDefinition], httpAllowedHosts: Set<String>, redactPatterns: [String],
-                mcpServers: [String: MCPServerSpec] = [:]) throws {
+                mcpServers: [String: MCPServerSpec] = [:], prometheusURL: URL? = nil) throws {
+        if let u = prometheusURL, !(["http", "https"].contains(u.scheme ?? "") && u.host != nil) {
+            throw ActionError(.catalog, "prometheus_url must be an http(s) URL")
+        }
         for (name, server) in mcpServers {
             switch (server.command, server.url) {
             case (let argv?, nil) where argv.first?.hasPrefix("/") == true: break
@@ -35,7 +41,7 @@ public struct ActionCatalog: Sendable {
         var byID: [String: ActionDefinition] = [:]
         for a in actions {
             guard byID[a.id] == nil else { throw ActionError(.catalog, "duplicate action id \(a.id)") }
-            try Self.check(a, allowedHosts: httpAllowedHosts, servers: mcpServers)
+            try Self.check(a, allowedHosts: httpAllowedHosts, servers: mcpServers, prometheus: prometheusURL)
             byID[a.id] = a
         }
         self.mcpServers = mcpServers
@@ -43,6 +49,7 @@ public struct ActionCatalog: Sendable {
         self.actions = byID
         self.httpAllowedHosts = httpAllowedHosts
         self.redactPatterns = redactPatterns
+        self.prometheusURL = prometheusURL
     }
 
     public static func load(yaml: String) throws -> ActionCatalog {
@@ -50,9 +57,16 @@ public struct ActionCatalog: Sendable {
         do { file = try BoundedYAML.decode(File.self, from: yaml, limits: .configuration) } catch {
             throw ActionError(.catalog, "cannot read the catalog: \(error)")
         }
+        var prometheus: URL?
+        if let raw = file.prometheus_url {
+            guard let u = URL(string: raw), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
+                throw ActionError(.catalog, "prometheus_url \(raw) is not an http(s) URL")
+            }
+            prometheus = u
+        }
         return try ActionCatalog(actions: file.actions, httpAllowedHosts: Set(file.http_allowed_hosts ?? []),
                                  redactPatterns: defaultRedactions + (file.redact_patterns ?? []),
-                                 mcpServers: file.mcp_servers ?? [:])
+                                 mcpServers: file.mcp_servers ?? [:], prometheusURL: prometheus)
     }
 
     public static func load(path: String) throws -> ActionCatalog {
@@ -67,7 +81,8 @@ public struct ActionCatalog: Sendable {
         return a
     }
 
-    static func check(_ a: ActionDefinition, allowedHosts: Set<String>, servers: [String: MCPServerSpec]) throws {
+    static func check(_ a: ActionDefinition, allowedHosts: Set<String>, servers: [String: MCPServerSpec],
+                      prometheus: URL? = nil) throws {
         let where_ = "action \(a.id)"
         for name in Array((a.env ?? [:]).keys) + (a.passEnv ?? []) where !ChildEnvironment.isName(name) {
             throw ActionError(.catalog, "\(where_): \(name) is not an environment variable name")
@@ -111,6 +126,13 @@ public struct ActionCatalog: Sendable {
                 throw ActionError(.catalog, "\(where_): mcp runner needs a server from mcp_servers and a tool")
             }
             templates = Array((a.arguments ?? [:]).values)
+        case .prometheus:
+            guard let q = a.query, !q.isEmpty else { throw ActionError(.catalog, "\(where_): prometheus runner needs a query") }
+            guard prometheus != nil else { throw ActionError(.catalog, "\(where_): prometheus runner needs the catalog's prometheus_url") }
+            guard a.risk == .readOnly else { throw ActionError(.catalog, "\(where_): a prometheus query is read-only") }
+            if let r = a.rangeMinutes, !(1...1440).contains(r) { throw ActionError(.catalog, "\(where_): range_minutes must be 1...1440") }
+            if let s = a.stepSeconds, !(1...3600).contains(s) { throw ActionError(.catalog, "\(where_): step_seconds must be 1...3600") }
+            templates = [q]
         }
         for t in templates {
             for name in Self.placeholders(t) where a.parameters[name] == nil {
@@ -119,13 +141,11 @@ public struct ActionCatalog: Sendable {
         }
     }
 
+    /// `{name}` placeholders (an identifier in braces; PromQL's own braces around label matchers are not one).
     static func placeholders(_ template: String) -> [String] {
-        var out: [String] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            out.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
+        let re = try! NSRegularExpression(pattern: #"\{([A-Za-z_][A-Za-z0-9_]*)\}"#)
+        return re.matches(in: template, range: NSRange(template.startIndex..., in: template)).compactMap {
+            Range($0.range(at: 1), in: template).map { String(template[$0]) }
         }
-        return out
     }
 }

@@ -19,6 +19,11 @@ public struct ActionDefinition: Sendable, Codable, Hashable {
     public var server: String?
     public var tool: String?
     public var arguments: [String: String]?
+    /// For `prometheus`: the PromQL template, run against the catalog's `prometheus_url`; an instant query, or a
+    /// range query over the last `range_minutes` (one point per `step_seconds`, default 30).
+    public var query: String?
+    public var rangeMinutes: Int?
+    public var stepSeconds: Int?
     public var parameters: [String: ParameterSpec]
     public var timeoutSeconds: Double
     public var outputLimitBytes: Int
@@ -30,8 +35,9 @@ public struct ActionDefinition: Sendable, Codable, Hashable {
     public var passEnv: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook, env
+        case id, description, risk, runner, executable, argv, url, server, tool, arguments, parameters, runbook, env, query
         case timeoutSeconds = "timeout_seconds", outputLimitBytes = "output_limit_bytes", passEnv = "pass_env"
+        case rangeMinutes = "range_minutes", stepSeconds = "step_seconds"
     }
 
     /// The environment the child starts with.

@@ -23,7 +23,8 @@ public struct ActionResult: Sendable, Hashable, Codable {
 }
 
 /// Runs prepared actions: argv without a shell in its own process group (a
-/// timeout kills the whole group), or an HTTP GET to an allowed host.
+/// timeout kills the whole group), an HTTP GET to an allowed host, an MCP
+/// tool call, or a query to the catalog's Prometheus.
 public struct ActionExecutor: Sendable {
     public let catalog: ActionCatalog
 
@@ -46,6 +47,8 @@ public struct ActionExecutor: Sendable {
             }
         case .mcp:
             result = await MCPRunner.call(action.mcp!, timeout: action.definition.timeoutSeconds, limit: limit)
+        case .prometheus:
+            result = await PrometheusRunner.run(action)
         case .http:
             let client = try HTTPClient()
             do {

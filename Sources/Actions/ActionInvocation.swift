@@ -11,6 +11,8 @@ public struct PreparedAction: Sendable, Hashable {
     public let url: URL?
     /// For mcp: the server, the tool and its typed arguments.
     public var mcp: MCPCall? = nil
+    /// For prometheus: the PromQL, filled in.
+    public var query: String? = nil
 }
 
 /// A validated MCP tool call.
@@ -76,6 +78,16 @@ extension ActionCatalog {
                 throw ActionError(.notAllowed, "\(id): host \(host) is not in http_allowed_hosts")
             }
             return PreparedAction(definition: a, parameters: values, argv: [], url: url)
+        case .prometheus:
+            // A value inside a larger expression (a label matcher's string, a range) cannot leave its place: no
+            // quotes, backslashes or backticks. A parameter that is the whole query is held by its pattern alone.
+            let template = a.query!
+            for (name, v) in values where template != "{\(name)}" && template.contains("{\(name)}") {
+                guard !v.contains(where: { "\"'`\\".contains($0) }) else {
+                    throw ActionError(.invalidParameter, "\(id): parameter \(name) must not contain quotes or backslashes")
+                }
+            }
+            return PreparedAction(definition: a, parameters: values, argv: [], url: prometheusURL, query: fill(template))
         }
     }
 

@@ -14,6 +14,14 @@ public struct IncidentState: Sendable, Hashable {
         public var endsAt: String?
         public var labels: [String: String]
         public var annotations: [String: String]
+        /// The alerting rule's link (Prometheus puts its expression in `g0.expr`).
+        public var generatorURL: String? = nil
+
+        /// The alerting rule's expression from `generatorURL`, if it carries one.
+        public var expression: String? {
+            guard let g = generatorURL, let c = URLComponents(string: g) else { return nil }
+            return c.queryItems?.first { $0.name == "g0.expr" }?.value.flatMap { $0.isEmpty ? nil : $0 }
+        }
     }
 
     public let id: String
@@ -60,7 +68,7 @@ public struct IncidentState: Sendable, Hashable {
         case .alertAttached(let p):
             alerts[p.fingerprint] = Alert(fingerprint: p.fingerprint, alertname: p.alertname, firing: true,
                                           startsAt: p.startsAt, endsAt: nil, labels: p.labels,
-                                          annotations: p.annotations)
+                                          annotations: p.annotations, generatorURL: p.generatorURL)
         case .alertResolved(let p):
             if var a = alerts[p.fingerprint] {
                 a.firing = false

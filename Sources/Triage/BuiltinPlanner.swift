@@ -47,7 +47,7 @@ public struct BuiltinPlanner: TriagePlanner {
     /// runbook's first destructive mitigation, then its other mitigations one outcome at a time.
     public func plan(_ context: PlanningContext) async throws -> Plan {
         // Parameters come from labels only; annotations are free text and never fill one.
-        let candidates = candidates(labels: context.labels, sections: context.sections)
+        let candidates = (alertSeries(context).map { [$0] } ?? []) + candidates(labels: context.labels, sections: context.sections)
         let proposed = context.proposedKeys
         let fresh = candidates.filter { !proposed.contains(ActionKey.of($0.action, $0.parameters)) }
         if context.diagnosticsAllowed, let next = fresh.first(where: { $0.risk == .readOnly }) {
@@ -85,6 +85,18 @@ public struct BuiltinPlanner: TriagePlanner {
             guard case .executed(let status, let output, _, _) = step.outcome, status == 0 else { return nil }
             return HypothesisTest.Observation(requestID: step.requestID, action: step.proposal.action, output: output)
         }
+    }
+
+    /// The alerting series itself, when the catalog has the alert-expression query (a `prometheus` action whose
+    /// query is exactly `{expr}`) and the alert carries its expression: the first diagnostic, what fired and how
+    /// it moved.
+    func alertSeries(_ context: PlanningContext) -> Candidate? {
+        guard let expr = context.alertExpression,
+              let a = catalog.actions.values.sorted(by: { $0.id < $1.id }).first(where: { $0.runner == .prometheus && $0.query == "{expr}" }),
+              let prepared = try? catalog.prepare(a.id, parameters: ["expr": expr]) else { return nil }
+        let window = a.rangeMinutes.map { ", last \($0) minutes" } ?? ""
+        return Candidate(action: a.id, parameters: prepared.parameters, risk: prepared.definition.risk,
+                         rationale: "the alerting rule's own series (from the alert's generatorURL)\(window)", citations: [])
     }
 
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {

@@ -11,16 +11,20 @@ import IncidentLog
 public struct ParameterProvenance: Sendable {
     let labelValues: Set<String>
     let evidence: [String]
+    /// The alerting rules' expressions (from the alerts' `generatorURL`): a query may be exactly one of them.
+    let expressions: Set<String>
 
-    public init(labels: [String: String], sections: [EvidenceSection]) {
+    public init(labels: [String: String], sections: [EvidenceSection], expressions: Set<String> = []) {
         labelValues = Set(labels.values)
         evidence = sections.map(\.content)
+        self.expressions = expressions
     }
 
     /// Why `parameters` of `definition` are not grounded in the incident, or nil when they are.
     public func problem(_ definition: ActionDefinition, _ parameters: [String: String]) -> String? {
         for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
             guard let spec = definition.parameters[name], spec.namesATarget else { continue }
+            if expressions.contains(value) { continue }
             if labelValues.contains(value) || labelValues.contains(where: { Self.appears(value, in: $0) })
                 || evidence.contains(where: { Self.appears(value, in: $0) }) { continue }
             return "\(name)=\(value) is not a label of this incident nor named in its evidence"

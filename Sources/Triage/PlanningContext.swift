@@ -36,9 +36,13 @@ public struct PlanningContext: Sendable {
     public var concludeReason: String?
     /// Tokens this incident may still spend.
     public var tokensLeft: Int
+    /// The alerting rule's expression (from the alert's `generatorURL`), if it carries one.
+    public var alertExpression: String? = nil
 
     public var citable: Set<String> { Set(retrieval.citations.map(\.chunkID)) }
     /// What parameters may name: the incident's labels and its evidence.
-    public var provenance: ParameterProvenance { ParameterProvenance(labels: labels, sections: sections) }
+    public var provenance: ParameterProvenance {
+        ParameterProvenance(labels: labels, sections: sections, expressions: alertExpression.map { [$0] } ?? [])
+    }
     public var proposedKeys: Set<String> { Set(history.map { ActionKey.of($0.proposal.action, $0.proposal.parameters) }) }
 }

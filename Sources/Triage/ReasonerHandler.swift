@@ -133,9 +133,11 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         var labels: [String: String] = primary ? state.opened?.labels ?? [:] : [:]
         var annotations: [String: String] = primary ? state.opened?.annotations ?? [:] : [:]
         let alerts = state.firingAlerts + state.alerts.values.filter { !$0.firing }.sorted { $0.fingerprint < $1.fingerprint }
+        var expression: String?
         for a in alerts where problem.isEmpty || a.alertname == problem {
             labels.merge(a.labels) { old, _ in old }
             annotations.merge(a.annotations) { old, _ in old }
+            expression = expression ?? a.expression
         }
         let history = proposals.compactMap { e -> PlanningContext.Step? in
             guard case .actionProposed(let p) = e.payload, let outcome = outcomes[e.eventID] else { return nil }
@@ -147,7 +149,7 @@ public final class ReasonerHandler: MessageHandler, Sendable {
             incidentID: state.id, title: title, labels: labels, annotations: annotations, retrieval: retrieval,
             sections: sections, history: history, triaged: triaged, diagnosticsAllowed: bounds.diagnostics && !stalled,
             concludeReason: stalled ? "the last \(stale) diagnostics brought no new evidence" : nil,
-            tokensLeft: bounds.maxTokens - spent)
+            tokensLeft: bounds.maxTokens - spent, alertExpression: expression)
         // A destructive step another problem of this incident already proposed goes to a human once.
         let incidentKeys = Set(ours.compactMap { e -> String? in
             if case .actionProposed(let p) = e.payload { ActionKey.of(p.action, p.parameters) } else { nil }

@@ -96,3 +96,61 @@ public final class TestAlertmanager: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+/// A real Prometheus (Debian `prometheus`) on a loopback port scraping itself
+/// every second, with its own data directory.
+public final class TestPrometheus: @unchecked Sendable {
+    // @unchecked: `process` is set once in init and only terminated in `stop`.
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public static var isAvailable: Bool { findExecutable(["prometheus"]) != nil }
+
+    public init() async throws {
+        guard let binary = findExecutable(["prometheus"]) else {
+            throw TestEnvironmentError("prometheus not installed (apt-get install prometheus)")
+        }
+        port = try freeLoopbackPort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - {job_name: prometheus, static_configs: [{targets: ["127.0.0.1:\(port)"]}]}
+            """
+        let configFile = directory.appendingPathComponent("prometheus.yml")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--config.file=\(configFile.path)", "--storage.tsdb.path=\(directory.path)/data",
+                             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn"]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try await waitUntilReady("\(url)/-/ready", timeout: .seconds(30))
+    }
+
+    /// Waits until `query` returns at least one series (the first scrapes have landed).
+    public func waitForSeries(_ query: String, timeout: Duration = .seconds(30)) async throws {
+        let client = try HTTPClient()
+        let deadline = ContinuousClock.now + timeout
+        let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+        while ContinuousClock.now < deadline {
+            if let r = try? await client.request("GET", "\(url)/api/v1/query?query=\(q)", timeout: .seconds(2)),
+               r.status == 200, r.text.contains("\"metric\"") { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestEnvironmentError("no series for \(query) after \(timeout)")
+    }
+
+    public func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
