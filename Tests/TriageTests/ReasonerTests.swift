@@ -147,6 +147,32 @@ struct ReasonerTests {
         }
     }
 
+    @Test func theAlertingSeriesIsTheFirstDiagnosticAndOnlyTheIncidentsOwnExpressionMayBeQueried() async throws {
+        let f = try await ReasonerFixture()
+        let opened = ReasonerFixture.opened()
+        let expr = #"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="payments-api"}[5m]))) > 2"#
+        var url = URLComponents(string: "http://prometheus:9090/graph")!
+        url.queryItems = [URLQueryItem(name: "g0.expr", value: expr), URLQueryItem(name: "g0.tab", value: "1")]
+        let attached = IncidentEvent.derived(
+            incidentID: opened.incidentID, producer: "alert-ingestor", causationID: "a1", step: "attach", trace: .newRoot(),
+            payload: .alertAttached(AlertAttached(alertID: "a1", fingerprint: "f1", alertname: "PaymentsAPIHighLatency",
+                                                  startsAt: "2026-11-29T06:00:00.000Z", generatorURL: url.string,
+                                                  labels: ["alertname": "PaymentsAPIHighLatency", "namespace": "payments"],
+                                                  annotations: [:])))
+        _ = try await f.reasoner.react(to: opened)
+        _ = try await f.reasoner.react(to: attached)
+        let retrieval = try #require(try await f.retriever.retrieve(for: opened))
+        let first = try await f.reasoner.react(to: retrieval).first
+        guard case .actionProposed(let p)? = first?.payload else { Issue.record("no proposal: \(String(describing: first?.type))"); return }
+        #expect(p.action == "prometheus.alert-series" && p.parameters == ["expr": expr])
+
+        // A planner (a model, a poisoned document) cannot query anything else through it.
+        let definition = try f.catalog.action("prometheus.alert-series")
+        let provenance = ParameterProvenance(labels: ["alertname": "PaymentsAPIHighLatency"], sections: [], expressions: [expr])
+        #expect(provenance.problem(definition, ["expr": expr]) == nil)
+        #expect(provenance.problem(definition, ["expr": "sum(rate(vault_secret_reads_total[5m]))"]) != nil)
+    }
+
     @Test func injectedLabelsNeverBecomeParametersAndTheIterationBoundEscalates() async throws {
         let f = try await ReasonerFixture(bounds: ReasonerBounds(maxIterations: 1))
         // Labels that try to smuggle a command: nothing validates, so no action is proposed.
