@@ -52,7 +52,8 @@ struct TracingTests {
         return out
     }
 
-    @Test(.enabled(if: TestDaemonProcesses.isAvailable && TestPostgres.isAvailable && TestEmbeddings.isAvailable))
+    @Test(.enabled(if: (TestDaemonProcesses.isAvailable && TestPostgres.isAvailable && TestEmbeddings.isAvailable)
+                    || ProcessInfo.processInfo.environment["CI"] != nil))
     func oneTraceSpansEveryDaemonOfTheIncident() async throws {
         let receiver = try await TestHTTPServer()
         let topics = try TestKafka.topics()
