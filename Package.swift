@@ -205,7 +205,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "TriageTests", dependencies: [
             "Triage", "Approval", "Execution", "Actions", "Retrieval", "Embedding", "Corpus", "IncidentLog", "Kafka", "DaemonRuntime",
-            "TestSupport", "HTTPClient", "Ingest",
+            "TestSupport", "HTTPClient", "Ingest", "OperatorCLI",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
