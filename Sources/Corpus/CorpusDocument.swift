@@ -15,6 +15,10 @@ public struct CorpusDocument: Sendable, Hashable {
     public var alerts: [String]
     public var severity: String?
     public var incidentType: String?
+    /// Postmortems: when people detected, triaged and mitigated it (front matter; RFC 3339).
+    public var detectedAt: String? = nil
+    public var triagedAt: String? = nil
+    public var mitigatedAt: String? = nil
     /// The markdown after the front matter.
     public var body: String
     /// Line number (1-based) of the body's first line in the file.
@@ -78,10 +82,13 @@ public struct CorpusDocument: Sendable, Hashable {
         } else {
             id = derivedID(path: path)
         }
-        let doc = CorpusDocument(
+        var doc = CorpusDocument(
             id: id, path: path, kind: kind, title: title, date: front.date, services: front.services ?? [],
             alerts: front.alerts ?? [], severity: front.severity, incidentType: front.incidentType, body: body,
             bodyStartLine: bodyStart, contentHash: sha256Hex(text))
+        doc.detectedAt = front.detectedAt
+        doc.triagedAt = front.triagedAt
+        doc.mitigatedAt = front.mitigatedAt
         return (doc, warnings)
     }
 

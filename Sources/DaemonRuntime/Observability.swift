@@ -23,6 +23,9 @@ public enum Observability {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
             .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1800), .seconds(3600),
         ]
+        for label in ["aiops_time_to_decision_seconds", "aiops_time_to_mitigation_seconds"] {
+            factory.durationHistogramBuckets[label] = factory.durationHistogramBuckets["aiops_time_to_triage_seconds"]
+        }
         MetricsSystem.bootstrap(factory)
         return registry
     }

@@ -19,14 +19,19 @@ public struct LogMetrics: Sendable {
     /// Requests waiting for a human, with when they were asked.
     private var waiting: [String: Date] = [:]
     private var seen: Set<String> = []
+    private var milestones = IncidentMilestones()
+    /// The milestones (triaged, decided, mitigated) the last applied event completed.
+    public private(set) var lastReached: [IncidentMilestones.Reached] = []
 
     public init() {}
 
     /// Folds one event in (a duplicate id is ignored); returns the time to triage it completed, if any.
     @discardableResult
     public mutating func apply(_ e: IncidentEvent) -> Double? {
+        lastReached = []
         guard seen.insert(e.eventID).inserted else { return nil }
         eventsByType[e.type, default: 0] += 1
+        lastReached = milestones.apply(e)
         var ttt: Double?
         switch e.payload {
         case .incidentOpened: opened[e.incidentID] = e.occurredAt

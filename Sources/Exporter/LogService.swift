@@ -19,9 +19,18 @@ struct LogService: Service, CustomStringConvertible {
         var fold = LogMetrics()
         var published = Published()
         let ttt = Timer(label: "aiops_time_to_triage_seconds", preferredDisplayUnit: .seconds)
+        // Per incident, from its opening: the first human decision and the first mitigation that ran.
+        let since: [IncidentMilestones.Milestone: Timer] = [
+            .decided: Timer(label: "aiops_time_to_decision_seconds", preferredDisplayUnit: .seconds),
+            .mitigated: Timer(label: "aiops_time_to_mitigation_seconds", preferredDisplayUnit: .seconds),
+        ]
+        func record(_ e: IncidentEvent) {
+            if let t = fold.apply(e) { ttt.recordNanoseconds(Int64(t * 1e9)) }
+            for r in fold.lastReached { since[r.milestone]?.recordNanoseconds(Int64(r.sinceOpened * 1e9)) }
+        }
         for m in try await reader.readToEnd() {
             guard let e = try? authenticator.check(m) else { continue }
-            if let t = fold.apply(e) { ttt.recordNanoseconds(Int64(t * 1e9)) }
+            record(e)
         }
         published.publish(fold)
         ready.value = true
@@ -29,9 +38,7 @@ struct LogService: Service, CustomStringConvertible {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let next: KafkaConsumerMessage?
             do { next = try await cancelWhenGracefulShutdown { try await reader.next(timeout: .milliseconds(500)) } } catch is CancellationError { return }
-            if let m = next, let e = try? authenticator.check(m), let t = fold.apply(e) {
-                ttt.recordNanoseconds(Int64(t * 1e9))
-            }
+            if let m = next, let e = try? authenticator.check(m) { record(e) }
             if ContinuousClock.now - last > .seconds(1) {
                 published.publish(fold)
                 last = ContinuousClock.now

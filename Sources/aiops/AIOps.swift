@@ -11,7 +11,7 @@ struct AIOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aiops",
         abstract: "Operator CLI of the AIOps triage system.",
-        subcommands: [Replay.self, Incidents.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
+        subcommands: [Replay.self, Incidents.self, Report.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
                       Approvals.self, Approve.self, Reject.self,
                       TopicsCommand.self, Dev.self, KeysCommand.self, Settings.self, Bench.self, Chaos.self, Exporter.self])
 }
