@@ -10,6 +10,9 @@ public struct TriageScenario: Decodable, Sendable {
         public var annotations: [String: String]?
         public var generatorURL: String?
         enum CodingKeys: String, CodingKey { case labels, annotations; case generatorURL = "generator_url" }
+        public init(labels: [String: String], annotations: [String: String]?, generatorURL: String?) {
+            self.labels = labels; self.annotations = annotations; self.generatorURL = generatorURL
+        }
     }
     /// A diagnostic's recorded result; `when` narrows it to calls with these parameter values.
     public struct Recording: Decodable, Sendable {
@@ -19,6 +22,9 @@ public struct TriageScenario: Decodable, Sendable {
         public var output: String
         public var durationMs: Int?
         enum CodingKeys: String, CodingKey { case action, when, exit, output; case durationMs = "duration_ms" }
+        public init(action: String, when: [String: String]?, exit: Int32?, output: String, durationMs: Int?) {
+            self.action = action; self.when = when; self.exit = exit; self.output = output; self.durationMs = durationMs
+        }
     }
     public struct Expectation: Decodable, Sendable {
         /// The postmortem whose cause this is; nil: no document covers it (the triage must not claim a cause).
@@ -29,6 +35,9 @@ public struct TriageScenario: Decodable, Sendable {
         public var evidence: [String]?
         /// Actions that must never be proposed.
         public var never: [String]?
+        public init(cause: String? = nil, runbook: String? = nil, evidence: [String]? = nil, never: [String]? = nil) {
+            self.cause = cause; self.runbook = runbook; self.evidence = evidence; self.never = never
+        }
     }
 
     public var name: String
@@ -39,6 +48,10 @@ public struct TriageScenario: Decodable, Sendable {
     public var alert: Alert
     public var diagnostics: [Recording]?
     public var expect: Expectation
+
+    public init(name: String, subset: String, pair: String? = nil, alert: Alert, diagnostics: [Recording]?, expect: Expectation) {
+        self.name = name; self.subset = subset; self.pair = pair; self.alert = alert; self.diagnostics = diagnostics; self.expect = expect
+    }
 
     /// The recording for `action` called with `parameters`: the most specific `when` that matches.
     public func recording(for action: String, parameters: [String: String]) -> Recording? {

@@ -1,10 +1,12 @@
+import Actions
 import ArgumentParser
 import DaemonRuntime
 import Foundation
-import OperatorCLI
 import IncidentLog
 import Kafka
 import Logging
+import OperatorCLI
+import Retrieval
 
 @main
 struct AIOps: AsyncParsableCommand {
@@ -39,14 +41,22 @@ func readIncidentLog(_ kafka: KafkaOptions) async throws -> [IncidentEvent] {
 }
 
 struct Replay: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an incident's timeline from the event log.")
+    static let configuration = CommandConfiguration(abstract: "Print an incident's timeline from the event log, or re-run it through today's agent.")
     @OptionGroup var kafka: KafkaOptions
-    @Argument(help: "Incident id (inc-…).") var incidentID: String
+    @OptionGroup var index: IndexOptions
+    @Argument(help: "Incident id (inc-…); with --rerun --last N, omitted.") var incidentID: String?
     @Flag(help: "Print the events as JSON lines.") var json = false
     @Option(help: "text (the timeline), json (events as JSON lines) or markdown (a postmortem draft for the handbook).")
     var format: String?
+    @Flag(help: "Re-drive the incident's alert and recorded diagnostics through today's retriever and reasoner; print what changed.")
+    var rerun = false
+    @Option(help: "With --rerun: the last N incidents instead of one, summarised (exit 1 if any changed).") var last: Int?
+    @Option(help: "With --rerun: the planner (builtin, llm).") var planner = "builtin"
+    @Option(help: "With --rerun: the actions catalog.") var catalog = "examples/actions/catalog.yaml"
 
     func run() async throws {
+        if rerun { return try await rerunIncidents() }
+        guard let incidentID else { throw ValidationError("an incident id is needed (aiops incidents lists them)") }
         let events = try await readIncidentLog(kafka).filter { $0.incidentID == incidentID }
         let state = IncidentState(id: incidentID, events: events)
         guard !state.events.isEmpty else { throw ValidationError("no events for incident \(incidentID)") }
@@ -70,6 +80,40 @@ struct Replay: AsyncParsableCommand {
             let other = e.trace.traceID == trace ? "" : "  (trace \(e.trace.traceID))"
             Terminal.say("\(RFC3339.format(e.occurredAt))  \(e.type.padding(toLength: 18, withPad: " ", startingAt: 0))  \(e.producer.padding(toLength: 15, withPad: " ", startingAt: 0))  \(Timeline.summary(e))\(other)")
         }
+    }
+
+    /// One incident (or the last N) through today's agent, in process: nothing is written to the log.
+    func rerunIncidents() async throws {
+        var fold = IncidentLogFold()
+        for e in try await readIncidentLog(kafka) { fold.apply(e) }
+        let states: [IncidentState]
+        if let incidentID {
+            guard let s = fold.sorted.first(where: { $0.id == incidentID }) else { throw ValidationError("no events for incident \(incidentID)") }
+            states = [s]
+        } else if let last {
+            states = Array(fold.sorted.prefix(max(1, last)))
+        } else {
+            throw ValidationError("--rerun needs an incident id or --last N")
+        }
+        let (store, embeddings) = try index.store()
+        let catalog = try ActionCatalog.load(path: self.catalog)
+        let retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: TopicSet(), logger: cliLogger())
+        let planner = try TriageEval.planner(planner, catalog: catalog)
+        var changed = 0
+        for state in states {
+            guard let scenario = IncidentRerun.scenario(state) else {
+                Terminal.say("\(state.id): no alert to replay")
+                continue
+            }
+            let t = try await TriageRun.run(scenario, run: "rerun", retriever: retriever, planner: planner, catalog: catalog)
+            let diff = IncidentRerun.diff(recorded: state.events, rerun: t.events, alertname: scenario.alert.labels["alertname"],
+                                          unrecorded: t.unrecorded)
+            if !diff.unchanged { changed += 1 }
+            Terminal.say("== \(state.id): \(state.title)")
+            print(diff.text, terminator: "")
+        }
+        if states.count > 1 { Terminal.say("\(states.count - changed) of \(states.count) incident(s) unchanged, \(changed) changed") }
+        if changed > 0 { throw ExitCode(1) }
     }
 }
 

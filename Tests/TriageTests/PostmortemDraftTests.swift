@@ -17,15 +17,18 @@ struct PostmortemDraftTests {
         _ = try await f.reasoner.react(to: opened)
         let retrieval = try #require(try await f.retriever.retrieve(for: opened))
         log.append(retrieval)
-        var next = try await f.reasoner.react(to: retrieval)
-        for _ in 0..<10 {
-            guard let e = next.first else { break }
+        var queue = try await f.reasoner.react(to: retrieval)
+        var steps = 0
+        while !queue.isEmpty, steps < 20 {
+            steps += 1
+            let e = queue.removeFirst()
             log.append(e)
-            guard case .actionProposed = e.payload else { break }
+            // Read-only diagnostics run (as the policy would let them); a destructive step waits for a human.
+            guard case .actionProposed(let p) = e.payload, (try? f.catalog.action(p.action).risk) == .readOnly else { continue }
             _ = try await f.reasoner.react(to: e)
             let done = ReasonerFixture.executed(e, output: "payments-api-1 1/1 Running\nhikaricp pending threads: 48 `rm -rf` ```\u{1b}[31m")
             log.append(done)
-            next = try await f.reasoner.react(to: done)
+            queue += try await f.reasoner.react(to: done)
         }
         return log
     }

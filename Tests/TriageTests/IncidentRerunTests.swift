@@ -1,0 +1,43 @@
+import Foundation
+import IncidentLog
+import OperatorCLI
+import TestSupport
+import Testing
+import Triage
+
+/// `aiops replay --rerun`: an incident's recorded inputs through today's
+/// agent. The same handbook: no change. A runbook edited since: the first
+/// divergence, and a call nobody recorded is flagged, never invented.
+@Suite("aiops replay --rerun", .enabled(if: enabled), .serialized)
+struct IncidentRerunTests {
+    @Test func noChangeOnTheSameHandbookAndTheDivergenceAfterARunbookChanged() async throws {
+        let f = try await ReasonerFixture(name: "rerun-a")
+        let opened = ReasonerFixture.opened()
+        let log = try await PostmortemDraftTests.incident(f, opened: opened)
+        let state = IncidentState(id: opened.incidentID, events: log)
+        let scenario = try #require(IncidentRerun.scenario(state))
+        #expect(scenario.diagnostics?.count == log.filter { $0.type == "ActionExecuted" }.count)
+
+        let same = try await TriageRun.run(scenario, run: "same", retriever: f.retriever, planner: BuiltinPlanner(catalog: f.catalog),
+                                           catalog: f.catalog)
+        let unchanged = IncidentRerun.diff(recorded: log, rerun: same.events, alertname: "PaymentsAPIHighLatency", unrecorded: same.unrecorded)
+        #expect(unchanged.unchanged, "\(unchanged.text)")
+        #expect(unchanged.text.hasPrefix("no change"))
+
+        // The runbook's first diagnosis line is gone and another command takes its place.
+        let path = "runbooks/payments-latency-db-pool.md"
+        let edited = try String(contentsOf: repo.appendingPathComponent("examples/ops-handbook/\(path)"), encoding: .utf8)
+            .replacingOccurrences(of: "kubectl -n payments top pods -l app=payments-api",
+                                  with: "kubectl -n payments get pods -l app=payments-api")
+        let g = try await ReasonerFixture(name: "rerun-b", extra: [(path, edited)])
+        let now = try await TriageRun.run(scenario, run: "edited", retriever: g.retriever, planner: BuiltinPlanner(catalog: g.catalog),
+                                          catalog: g.catalog)
+        let diff = IncidentRerun.diff(recorded: log, rerun: now.events, alertname: "PaymentsAPIHighLatency", unrecorded: now.unrecorded)
+        #expect(!diff.unchanged)
+        #expect(diff.firstDivergence == 0, "\(diff.text)")
+        #expect(diff.recordedSteps.first?.hasPrefix("propose kubectl.top-pods") == true)
+        #expect(diff.rerunSteps.first?.hasPrefix("propose kubectl.get-pods") == true, "\(diff.text)")
+        #expect(diff.unrecorded.contains { $0.hasPrefix("kubectl.get-pods") }, "the new call was never recorded: flagged")
+        #expect(diff.text.contains("first divergence at step 1"))
+    }
+}
