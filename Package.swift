@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(name: "reasoner", dependencies: ["Triage", "DaemonRuntime"], swiftSettings: strict),
         .executableTarget(name: "executor", dependencies: ["Execution", "DaemonRuntime"], swiftSettings: strict),
         .target(name: "OperatorCLI", dependencies: [
-            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution", "Corpus",
+            "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution", "Corpus", "Actions",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

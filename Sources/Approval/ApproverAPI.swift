@@ -1,3 +1,4 @@
+import Actions
 import Crypto
 import DaemonRuntime
 import Foundation
@@ -18,6 +19,8 @@ import Yams
 ///
 /// - `GET /api/v1/approvals`: pending approvals with incident, action, parameters, rationale, evidence, expiry
 /// - `POST /api/v1/approvals/{request_id}/approve` and `/reject` with `{"reason": "..."}`
+/// - `POST /api/v1/incidents/{incident_id}/feedback` with `{"verdict": "correct|wrong_cause|missing_evidence|irrelevant_citation",
+///   "right_cause": "...", "right_document": "...", "note": "..."}`: a TriageFeedback on the incident's latest triage
 /// - `POST /slack/interactions`: Slack's interactivity callback (Approve / Reject buttons), v0 signatures
 /// - `GET /approvals`: the web page (static; it uses the API with the token you give it)
 public func buildApproverApplication(handler: ApproverHandler, decisions: DecisionRecorder? = nil, directory: ApproverDirectory,
@@ -68,6 +71,40 @@ public func buildApproverApplication(handler: ApproverHandler, decisions: Decisi
             }
             return await decisions.record(id, by: who.name, approve: verb == "approve", reason: reason, via: "api")
         }
+    }
+    // What a person says of a triage: any known person (approver or viewer) may; the name goes into the event.
+    router.post("/api/v1/incidents/:id/feedback") { request, context in
+        guard let who = authenticate(request) else {
+            return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token")
+        }
+        let id = context.parameters.get("id") ?? ""
+        var request = request
+        let body: FeedbackBody
+        do {
+            body = try JSONDecoder().decode(FeedbackBody.self, from: Data(buffer: try await request.collectBody(upTo: 65_536)))
+        } catch {
+            return errorResponse(.badRequest, code: "invalid_input", field: "verdict",
+                                 "a JSON body with verdict (\(TriageFeedback.Verdict.allCases.map(\.rawValue).joined(separator: ", "))) is required")
+        }
+        guard let verdict = TriageFeedback.Verdict(rawValue: body.verdict.replacingOccurrences(of: "-", with: "_")) else {
+            return errorResponse(.badRequest, code: "invalid_input", field: "verdict",
+                                 "verdict must be one of \(TriageFeedback.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let event: IncidentEvent
+        do {
+            event = try handler.feedback(incidentID: id, by: who.name, verdict: verdict, rightCause: body.right_cause,
+                                         rightDocument: body.right_document, note: body.note)
+        } catch let e as ActionError where e.code == .unknownAction {
+            return errorResponse(.notFound, code: "not_found", e.message)
+        } catch {
+            return errorResponse(.badRequest, code: "invalid_input", "\(error)")
+        }
+        do { try await producer.send(try IncidentEventCodec.encode(event, topics: topics)) } catch {
+            return errorResponse(.serviceUnavailable, code: "kafka_unavailable", "\(error)")
+        }
+        handler.observe(event)
+        logger.info("triage feedback", metadata: ["incident": "\(id)", "by": "\(who.name)", "verdict": "\(verdict.rawValue)"])
+        return jsonResponse(.ok, ["event_id": event.eventID, "type": event.type, "by": who.name, "verdict": verdict.rawValue])
     }
     router.post("/slack/interactions") { request, _ in
         guard let slack else {

@@ -32,6 +32,14 @@ public final class ApproverHandler: MessageHandler, Sendable {
         var titles: [String: String] = [:]
         var evidence: [String: [String: Citation]] = [:]
         var citations: [String: [String]] = [:]
+        /// Per incident, its latest triage: what feedback is about.
+        var triages: [String: Triage] = [:]
+    }
+
+    /// A triage on the log, as feedback refers to it.
+    public struct Triage: Sendable, Hashable {
+        public var eventID: String
+        public var trace: TraceContext
     }
 
     let catalog: ActionCatalog
@@ -166,6 +174,23 @@ public final class ApproverHandler: MessageHandler, Sendable {
         return [expired, escalated]
     }
 
+    /// The latest triage of an incident, if it has one.
+    public func triage(of incidentID: String) -> Triage? { state.withLock { $0.triages[incidentID] } }
+
+    /// What a named person said of an incident's latest triage (the event; nothing is written here).
+    /// Throws when the incident has no triage or the feedback does not fit the log's limits.
+    public func feedback(incidentID: String, by who: String, verdict: TriageFeedback.Verdict, rightCause: String?,
+                         rightDocument: String?, note: String?, now: Date = Date()) throws -> IncidentEvent {
+        guard let t = triage(of: incidentID) else { throw ActionError(.unknownAction, "no triage for incident \(incidentID)") }
+        let payload = TriageFeedback(triageEventID: t.eventID, verdict: verdict, by: Approver(name: who, kind: .human),
+                                     rightCause: rightCause, rightDocument: rightDocument, note: note)
+        let event = IncidentEvent.derived(incidentID: incidentID, producer: Self.producer, causationID: t.eventID,
+                                          step: "feedback:\(who):\(verdict.rawValue)", trace: t.trace.child(), occurredAt: now,
+                                          payload: .triageFeedback(payload))
+        do { try event.validate() } catch { throw ActionError(.invalidParameter, "\(error)") }
+        return event
+    }
+
     /// Keeps pending requests, answers and rate-limit windows in step with the log.
     public func observe(_ event: IncidentEvent) {
         state.withLock { s in
@@ -205,6 +230,8 @@ public final class ApproverHandler: MessageHandler, Sendable {
             case .approvalExpired(let e):
                 s.pending[e.requestID] = nil
                 s.answered.insert(e.requestID)
+            case .triageProposed:
+                s.triages[event.incidentID] = Triage(eventID: event.eventID, trace: event.trace)
             default:
                 break
             }

@@ -10,6 +10,8 @@ public struct LogMetrics: Sendable {
     public private(set) var outcomes: [String: Int] = [:]
     public private(set) var plannerTokens: [String: Int] = [:]
     public private(set) var plannerCalls: [String: Int] = [:]
+    /// What people said of triages, by verdict.
+    public private(set) var feedback: [String: Int] = [:]
     /// Seconds from an incident's opening to the triage of each of its alert names, as they happen.
     public private(set) var timesToTriage: [Double] = []
     private var opened: [String: Date] = [:]
@@ -57,6 +59,7 @@ public struct LogMetrics: Sendable {
         case .actionExecuted(let x): outcomes[x.exitStatus == 0 ? "succeeded" : (x.timedOut ? "timed_out" : "failed"), default: 0] += 1
         case .actionFailed: outcomes["refused_or_not_run", default: 0] += 1
         case .actionOutcomeUnknown: outcomes["unknown", default: 0] += 1
+        case .triageFeedback(let f): feedback[f.verdict.rawValue, default: 0] += 1
         default: break
         }
         if case .incidentEscalated(let x) = e.payload { countUsage(x.usage) }

@@ -55,6 +55,7 @@ struct LogService: Service, CustomStringConvertible {
             for (type, n) in fold.eventsByType { add("aiops_log_events_total", [("type", type)], total: n) }
             for (kind, n) in fold.decisions { add("aiops_decisions_total", [("kind", kind)], total: n) }
             for (outcome, n) in fold.outcomes { add("aiops_action_outcomes_total", [("outcome", outcome)], total: n) }
+            for (verdict, n) in fold.feedback { add("aiops_triage_feedback_total", [("verdict", verdict)], total: n) }
             for (key, n) in fold.plannerTokens {
                 let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
                 let dims = [("planner", parts[0]), ("model", parts.count > 1 ? parts[1] : "")]

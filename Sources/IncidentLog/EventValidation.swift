@@ -100,6 +100,12 @@ extension IncidentEventPayload {
         case .approvalRequested(let p): try request(p.requestID); try action(p.action); try parameters(p.parameters); try risk(p.risk)
         case .actionRejected(let p): try request(p.requestID); try action(p.action); try approver(p.approver)
         case .approvalExpired(let p): try request(p.requestID); try action(p.action)
+        case .triageFeedback(let p):
+            guard EventFormat.isEventID(p.triageEventID) else { throw EventFormatError("payload.triage_event_id", "not ev-<32 hex>") }
+            try approver(p.by)
+            for (field, text, max) in [("right_cause", p.rightCause, 256), ("right_document", p.rightDocument, 256), ("note", p.note, 2_000)] {
+                if let text, text.utf8.count > max { throw EventFormatError("payload.\(field)", "longer than \(max) bytes") }
+            }
         default: break
         }
     }

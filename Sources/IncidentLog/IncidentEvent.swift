@@ -72,6 +72,7 @@ extension IncidentEvent: Codable {
         case "ActionProposed": payload = .actionProposed(try c.decode(ActionProposed.self, forKey: .payload))
         case "ApprovalRequested": payload = .approvalRequested(try c.decode(ApprovalRequested.self, forKey: .payload))
         case "ActionRejected": payload = .actionRejected(try c.decode(ActionRejected.self, forKey: .payload))
+        case "TriageFeedback": payload = .triageFeedback(try c.decode(TriageFeedback.self, forKey: .payload))
         case "ApprovalExpired": payload = .approvalExpired(try c.decode(ApprovalExpired.self, forKey: .payload))
         case "TriageProposed": payload = .triageProposed(try c.decode(TriageProposed.self, forKey: .payload))
         default: payload = .unknown(type: type, payload: try c.decode(JSONValue.self, forKey: .payload))

@@ -16,6 +16,7 @@ public enum IncidentEventPayload: Sendable, Hashable {
     case actionRejected(ActionRejected)
     case approvalExpired(ApprovalExpired)
     case triageProposed(TriageProposed)
+    case triageFeedback(TriageFeedback)
     /// A type this build does not know, kept as it was.
     case unknown(type: String, payload: JSONValue)
 
@@ -37,6 +38,7 @@ public enum IncidentEventPayload: Sendable, Hashable {
         case .actionRejected: "ActionRejected"
         case .approvalExpired: "ApprovalExpired"
         case .triageProposed: "TriageProposed"
+        case .triageFeedback: "TriageFeedback"
         case .unknown(let type, _): type
         }
     }
@@ -60,6 +62,7 @@ public enum IncidentEventPayload: Sendable, Hashable {
         case .actionRejected(let p): p
         case .approvalExpired(let p): p
         case .triageProposed(let p): p
+        case .triageFeedback(let p): p
         case .unknown(_, let p): p
         }
     }

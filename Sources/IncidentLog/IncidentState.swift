@@ -84,7 +84,7 @@ public struct IncidentState: Sendable, Hashable {
         case .incidentEscalated(let p):
             if let name = p.alertname { escalatedProblems.insert(name) } else { escalated = true }
         case .actionApproved, .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown,
-             .actionProposed, .approvalRequested, .actionRejected, .approvalExpired, .triageProposed:
+             .actionProposed, .approvalRequested, .actionRejected, .approvalExpired, .triageProposed, .triageFeedback:
             break
         case .unknown:
             break

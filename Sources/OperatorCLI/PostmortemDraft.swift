@@ -124,6 +124,19 @@ public enum PostmortemDraft {
         if !any { out += "None.\n" }
         out += "\n"
 
+        let feedback = events.compactMap { e -> TriageFeedback? in if case .triageFeedback(let f) = e.payload { f } else { nil } }
+        if !feedback.isEmpty {
+            out += "## Feedback on the triage\n\n"
+            for f in feedback {
+                out += "- \(clean(f.by.name)): \(f.verdict.rawValue.replacingOccurrences(of: "_", with: " "))"
+                if let c = f.rightCause { out += "; the cause was \(clean(c))" }
+                if let d = f.rightDocument { out += "; see \(clean(d))" }
+                if let n = f.note { out += " — \(clean(n))" }
+                out += "\n"
+            }
+            out += "\n"
+        }
+
         out += "## Timeline (UTC)\n\n"
         for e in events {
             out += "- \(time(e.occurredAt)) — \(e.type) (\(e.producer)): \(clean(Timeline.summary(e)))\n"

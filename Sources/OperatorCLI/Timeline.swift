@@ -25,6 +25,9 @@ public enum Timeline {
         case .triageProposed(let p):
             (p.alertname.map { "\($0): " } ?? "") + "\(p.steps.count) step(s); likely cause: \(p.likelyCause?.text ?? "unknown"); runbook \(p.runbook ?? "none")"
                 + (p.hypotheses.map { hs in "; hypotheses: " + hs.prefix(4).map { "\($0.cause) \($0.status.rawValue) \($0.score)" }.joined(separator: ", ") } ?? "")
+        case .triageFeedback(let p):
+            "\(p.by.name) says the triage was \(p.verdict.rawValue.replacingOccurrences(of: "_", with: " "))"
+                + (p.rightCause.map { "; right cause: \($0)" } ?? "") + (p.note.map { "; \($0)" } ?? "")
         case .unknown(let type, _): "(\(type))"
         }
     }

@@ -14,7 +14,7 @@ struct AIOps: AsyncParsableCommand {
         commandName: "aiops",
         abstract: "Operator CLI of the AIOps triage system.",
         subcommands: [Replay.self, Incidents.self, Report.self, IncidentCommand.self, CorpusCommand.self, Search.self, Eval.self,
-                      Approvals.self, Approve.self, Reject.self,
+                      Approvals.self, Approve.self, Reject.self, Feedback.self,
                       TopicsCommand.self, Dev.self, KeysCommand.self, Settings.self, Bench.self, Chaos.self, Exporter.self])
 }
 

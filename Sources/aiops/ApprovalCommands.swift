@@ -72,3 +72,25 @@ func decide(_ options: ApproverOptions, _ id: String, _ verb: String, _ reason: 
     guard r.status == 200 else { throw ValidationError("approver answered \(r.status): \(r.text)") }
     Terminal.say(r.text)
 }
+
+/// `aiops feedback INCIDENT --verdict …`: what you say of the incident's latest triage, as yourself.
+struct Feedback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say whether an incident's triage was right: correct, wrong-cause, missing-evidence or irrelevant-citation.")
+    @OptionGroup var options: ApproverOptions
+    @Argument(help: "Incident id (inc-…).") var incidentID: String
+    @Option(help: "correct, wrong-cause, missing-evidence or irrelevant-citation.") var verdict: String
+    @Option(help: "The cause it really was (a postmortem id, or words).") var rightCause: String?
+    @Option(help: "The document that should have been cited.") var rightDocument: String?
+    @Option(help: "A note.") var note: String?
+
+    func run() async throws {
+        var body = ["verdict": verdict]
+        body["right_cause"] = rightCause
+        body["right_document"] = rightDocument
+        body["note"] = note
+        let r = try await options.call("POST", "/api/v1/incidents/\(incidentID)/feedback", body: body)
+        guard r.status == 200 else { throw ValidationError("approver answered \(r.status): \(r.text)") }
+        Terminal.say(r.text)
+    }
+}

@@ -63,4 +63,49 @@ struct ApproverAPITests {
         #expect(TestSchemas.violations(ofIncidentRecord: log[0]) == [])
         await producer.close()
     }
+
+    @Test func peopleSayWhetherATriageWasRightAndItIsOnTheLogUnderTheirName() async throws {
+        let topics = try TestKafka.topics()
+        let producer = try TestKafka.producer()
+        let handler = try approver()
+        let incident = "inc-00000000000000000042"
+        let triage = IncidentEvent.derived(incidentID: incident, producer: "reasoner", causationID: "c", step: "triage", trace: .newRoot(),
+                                           payload: .triageProposed(TriageProposed(steps: [], likelyCause: nil, runbook: nil, unknowns: [],
+                                                                                   rejectedSteps: [], observations: [])))
+        handler.observe(triage)
+        let app = buildApproverApplication(handler: handler, directory: directory, producer: producer, topics: topics,
+                                           host: "127.0.0.1", port: 0, logger: TestKafka.logger)
+        let body = ByteBuffer(string: #"{"verdict":"wrong-cause","right_cause":"postmortems/2025-02-20-payments-db-pool-leak","note":"leak, not sizing"}"#)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/incidents/\(incident)/feedback", method: .post, body: body) { r in
+                #expect(r.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/v1/incidents/\(incident)/feedback", method: .post,
+                                     headers: [.authorization: "Bearer viewer-token"], body: ByteBuffer(string: #"{"verdict":"meh"}"#)) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/v1/incidents/inc-00000000000000000099/feedback", method: .post,
+                                     headers: [.authorization: "Bearer viewer-token"], body: body) { r in
+                #expect(r.status == .notFound, "no triage there")
+            }
+            let long = ByteBuffer(string: #"{"verdict":"correct","note":""# + String(repeating: "x", count: 3_000) + #""}"#)
+            try await client.execute(uri: "/api/v1/incidents/\(incident)/feedback", method: .post,
+                                     headers: [.authorization: "Bearer viewer-token"], body: long) { r in
+                #expect(r.status == .badRequest, "the note is bounded")
+            }
+            try await client.execute(uri: "/api/v1/incidents/\(incident)/feedback", method: .post,
+                                     headers: [.authorization: "Bearer viewer-token"], body: body) { r in
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+            }
+        }
+        let log = try await TestKafka.readAll(topics.incidents)
+        let event = try IncidentEventCodec.decode(try #require(log.first))
+        guard case .triageFeedback(let f) = event.payload else { Issue.record("not TriageFeedback: \(event.type)"); return }
+        #expect(f.triageEventID == triage.eventID && f.verdict == .wrongCause && f.by == Approver(name: "victor", kind: .human))
+        #expect(f.rightCause == "postmortems/2025-02-20-payments-db-pool-leak" && f.note == "leak, not sizing")
+        #expect(event.producer == "approver" && event.causationID == triage.eventID)
+        #expect(TestSchemas.violations(ofIncidentRecord: log[0]) == [])
+        #expect(try TestKeys.authenticator(topics).check(log[0]) != nil, "signed by the approver, which owns TriageFeedback")
+        await producer.close()
+    }
 }
