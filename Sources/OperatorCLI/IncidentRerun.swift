@@ -30,6 +30,23 @@ public enum IncidentRerun {
                               diagnostics: recordings, expect: .init())
     }
 
+    /// An incident someone corrected (`TriageFeedback` with a right cause or document) as an eval scenario: its alert,
+    /// its recorded diagnostics, and the cause they named as the expectation. Nil when no feedback named one.
+    public static func correctedScenario(_ state: IncidentState) -> TriageScenario? {
+        guard var s = scenario(state) else { return nil }
+        let corrections = state.events.compactMap { e -> TriageFeedback? in
+            if case .triageFeedback(let f) = e.payload, f.verdict != .correct, f.rightCause != nil || f.rightDocument != nil { f } else { nil }
+        }
+        guard let f = corrections.last else { return nil }
+        let cause = [f.rightCause, f.rightDocument].compactMap { $0 }.first { $0.hasPrefix("postmortems/") }
+        let runbook = [f.rightCause, f.rightDocument].compactMap { $0 }.first { $0.hasPrefix("runbooks/") }
+        s.name = "\(state.title) (\(state.id), corrected by \(f.by.name))"
+        s.subset = "corrected"
+        s.diagnostics = s.diagnostics?.map { r in var r = r; r.durationMs = nil; return r }
+        s.expect = .init(cause: cause, runbook: runbook)
+        return s
+    }
+
     /// What changed between the recorded trajectory and the rerun.
     public struct Diff: Sendable, Equatable {
         public var recordedSteps: [String]

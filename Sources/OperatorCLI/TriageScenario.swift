@@ -4,8 +4,8 @@ import IncidentLog
 /// One triage scenario (examples/eval/triage/): an alert as Alertmanager
 /// delivers it, what each read-only diagnostic printed when it was run at the
 /// time, and what a good triage must contain.
-public struct TriageScenario: Decodable, Sendable {
-    public struct Alert: Decodable, Sendable {
+public struct TriageScenario: Codable, Sendable {
+    public struct Alert: Codable, Sendable {
         public var labels: [String: String]
         public var annotations: [String: String]?
         public var generatorURL: String?
@@ -15,7 +15,7 @@ public struct TriageScenario: Decodable, Sendable {
         }
     }
     /// A diagnostic's recorded result; `when` narrows it to calls with these parameter values.
-    public struct Recording: Decodable, Sendable {
+    public struct Recording: Codable, Sendable {
         public var action: String
         public var when: [String: String]?
         public var exit: Int32?
@@ -26,7 +26,7 @@ public struct TriageScenario: Decodable, Sendable {
             self.action = action; self.when = when; self.exit = exit; self.output = output; self.durationMs = durationMs
         }
     }
-    public struct Expectation: Decodable, Sendable {
+    public struct Expectation: Codable, Sendable {
         /// The postmortem whose cause this is; nil: no document covers it (the triage must not claim a cause).
         public var cause: String?
         /// The runbook to follow; nil: none applies.

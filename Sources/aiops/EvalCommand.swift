@@ -8,5 +8,5 @@ import Yams
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Score the system against labelled suites.",
-                                                    subcommands: [RetrievalEval.self, TriageEval.self])
+                                                    subcommands: [RetrievalEval.self, TriageEval.self, EvalExport.self])
 }

@@ -40,4 +40,24 @@ struct IncidentRerunTests {
         #expect(diff.unrecorded.contains { $0.hasPrefix("kubectl.get-pods") }, "the new call was never recorded: flagged")
         #expect(diff.text.contains("first divergence at step 1"))
     }
+
+    @Test func aCorrectedIncidentBecomesAScenarioTheCurrentAgentIsScoredOn() async throws {
+        let f = try await ReasonerFixture(name: "export")
+        let opened = ReasonerFixture.opened()
+        var log = try await PostmortemDraftTests.incident(f, opened: opened)
+        #expect(IncidentRerun.correctedScenario(IncidentState(id: opened.incidentID, events: log)) == nil, "nobody corrected it yet")
+        let triage = try #require(log.last { $0.type == "TriageProposed" })
+        log.append(.derived(incidentID: opened.incidentID, producer: "approver", causationID: triage.eventID, step: "feedback",
+                            trace: triage.trace.child(), payload: .triageFeedback(TriageFeedback(
+                                triageEventID: triage.eventID, verdict: .wrongCause, by: Approver(name: "alice", kind: .human),
+                                rightCause: "postmortems/2025-02-20-payments-db-pool-leak", note: "a leak, not the pool size"))))
+        let s = try #require(IncidentRerun.correctedScenario(IncidentState(id: opened.incidentID, events: log)))
+        #expect(s.subset == "corrected" && s.expect.cause == "postmortems/2025-02-20-payments-db-pool-leak")
+        #expect(s.diagnostics?.isEmpty == false && s.alert.labels["alertname"] == "PaymentsAPIHighLatency")
+        // Today's agent on it: the case it got wrong scores as wrong, until the handbook or the planner learns.
+        let t = try await TriageRun.run(s, run: "export", retriever: f.retriever, planner: BuiltinPlanner(catalog: f.catalog),
+                                        catalog: f.catalog)
+        let score = t.score(s) { (try? f.catalog.action($0).risk) == .destructive }
+        #expect(!score.causeAt1)
+    }
 }
