@@ -47,7 +47,8 @@ public struct BuiltinPlanner: TriagePlanner {
     /// runbook's first destructive mitigation, then its other mitigations one outcome at a time.
     public func plan(_ context: PlanningContext) async throws -> Plan {
         // Parameters come from labels only; annotations are free text and never fill one.
-        let candidates = (alertSeries(context).map { [$0] } ?? []) + candidates(labels: context.labels, sections: context.sections)
+        let candidates = (alertSeries(context).map { [$0] } ?? []) + signalChecks(context)
+            + candidates(labels: context.labels, sections: context.sections)
         let proposed = context.proposedKeys
         let fresh = candidates.filter { !proposed.contains(ActionKey.of($0.action, $0.parameters)) }
         if context.diagnosticsAllowed, let next = fresh.first(where: { $0.risk == .readOnly }) {
@@ -97,6 +98,25 @@ public struct BuiltinPlanner: TriagePlanner {
         let window = a.rangeMinutes.map { ", last \($0) minutes" } ?? ""
         return Candidate(action: a.id, parameters: prepared.parameters, risk: prepared.definition.risk,
                          rationale: "the alerting rule's own series (from the alert's generatorURL)\(window)", citations: [])
+    }
+
+    /// The measurements the similar past incidents declare as their causes' fingerprints ("Signals" sections), in
+    /// the retrieval's order: the checks that tell the candidates apart, run before the runbooks' diagnostics. Needs
+    /// the catalog's signal query (a `prometheus` action whose query is exactly `{signal}`).
+    func signalChecks(_ context: PlanningContext) -> [Candidate] {
+        guard let a = catalog.actions.values.sorted(by: { $0.id < $1.id }).first(where: { $0.runner == .prometheus && $0.query == "{signal}" })
+        else { return [] }
+        var out: [Candidate] = []
+        var seen: Set<String> = []
+        for s in context.sections where s.kind == "postmortem" && s.headingPath.lowercased().contains("signal") {
+            for signal in HypothesisTest.signals(in: s.content) where seen.insert(signal.query).inserted {
+                guard let prepared = try? catalog.prepare(a.id, parameters: ["signal": signal.query]) else { continue }
+                out.append(Candidate(action: a.id, parameters: prepared.parameters, risk: prepared.definition.risk,
+                                     rationale: "\(s.headingPath): \(signal.text) means this past incident's cause",
+                                     citations: [s.chunkID]))
+            }
+        }
+        return out
     }
 
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {

@@ -27,6 +27,37 @@ public enum HypothesisTest {
         public var because: String
     }
 
+    /// A measurement a postmortem declares as its cause's fingerprint (a "Signals" section, one per line:
+    /// ``- `<PromQL>` above <number>`` or `below`): the query's highest value meeting the comparison supports
+    /// that cause, missing it counts against it.
+    public struct Signal: Sendable, Hashable {
+        public var query: String
+        public var above: Bool
+        public var threshold: Double
+        public func holds(_ v: Double) -> Bool { above ? v > threshold : v < threshold }
+        public var text: String { "\(query) \(above ? "above" : "below") \(ReadableNumber.format(threshold))" }
+    }
+
+    /// The signals declared in a section's text.
+    public static func signals(in text: String) -> [Signal] {
+        let re = try! NSRegularExpression(pattern: #"^\s*[-*]\s*`([^`\n]{1,2000})`\s+(above|below)\s+(-?[0-9]+(?:\.[0-9]+)?)"#,
+                                          options: [.anchorsMatchLines])
+        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
+            guard let q = Range(m.range(at: 1), in: text), let op = Range(m.range(at: 2), in: text),
+                  let n = Range(m.range(at: 3), in: text), let v = Double(text[n]) else { return nil }
+            return Signal(query: String(text[q]), above: text[op] == "above", threshold: v)
+        }
+    }
+
+    /// A `prometheus` action's observation: its query and the highest last value of its series (nil: no series).
+    static func measured(_ output: String) -> (query: String, value: Double?)? {
+        guard output.hasPrefix("{"), let o = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+              let query = o["query"] as? String, let series = o["series"] as? [[String: Any]] else { return nil }
+        return (query, series.compactMap { $0["last"] as? Double }.max())
+    }
+
+    static let signalWeight = 4.0
+
     /// How much more the best candidate must explain than the next (and at least how much) to be supported.
     static let minimumScore = 2.5
     static let margin = 1.5
@@ -54,9 +85,26 @@ public enum HypothesisTest {
         for (rank, (c, sections, words)) in stories.enumerated() {
             var score = 0.0
             var evidence: [String] = []
+            var against: [String] = []
             var matchedRequests: [String] = []
             var matchedSections: Set<String> = []
+            let signalSections = sections.filter { $0.headingPath.lowercased().contains("signal") }
+            let declared = signalSections.flatMap { signals(in: $0.text ?? "") }
             for o in observations {
+                // A measurement: it counts only against the signals a candidate declared, never as words.
+                if let m = measured(o.output) {
+                    guard let signal = declared.first(where: { $0.query == m.query }) else { continue }
+                    let shown = m.value.map(ReadableNumber.format) ?? "no series"
+                    if let v = m.value, signal.holds(v) {
+                        score += signalWeight
+                        evidence.append("\(o.action): \(m.query) = \(shown) (\(signal.above ? "above" : "below") \(ReadableNumber.format(signal.threshold)))")
+                        matchedRequests.append(o.requestID)
+                        for s in signalSections { matchedSections.insert(s.chunkID) }
+                    } else {
+                        against.append("\(o.action): \(m.query) = \(shown), not \(signal.above ? "above" : "below") \(ReadableNumber.format(signal.threshold))")
+                    }
+                    continue
+                }
                 // What this output says that the alert did not already say.
                 let seen = tokens(o.output).subtracting(known).intersection(words).filter { (df[$0] ?? 0) < stories.count || stories.count == 1 }
                 guard !seen.isEmpty else { continue }
@@ -67,8 +115,10 @@ public enum HypothesisTest {
                 for s in sections where !tokens(s.text ?? "").isDisjoint(with: seen) { matchedSections.insert(s.chunkID) }
             }
             let cites = sections.map(\.chunkID).filter(matchedSections.contains)
-            scored.append((Hypothesis(cause: c.documentID, title: c.title, status: .unknown, score: (score * 100).rounded() / 100,
-                                      evidenceFor: evidence, evidenceAgainst: [], citations: cites.isEmpty ? [c.chunkID] : cites,
+            // A declared signal that was measured and missed refutes the cause unless something else speaks for it.
+            let status: Hypothesis.Status = !against.isEmpty && score == 0 ? .refuted : .unknown
+            scored.append((Hypothesis(cause: c.documentID, title: c.title, status: status, score: (score * 100).rounded() / 100,
+                                      evidenceFor: evidence, evidenceAgainst: against, citations: cites.isEmpty ? [c.chunkID] : cites,
                                       observations: matchedRequests), rank))
         }
         // Best explanation first; the retrieval's order breaks ties.
@@ -85,7 +135,7 @@ public enum HypothesisTest {
             hypotheses[0].status = .supported
             for i in hypotheses.indices.dropFirst() where hypotheses[i].score < best / 3 {
                 hypotheses[i].status = .refuted
-                hypotheses[i].evidenceAgainst = ["the diagnostics showed little of it (\(hypotheses[i].score) against \(best) for \(hypotheses[0].title))"]
+                hypotheses[i].evidenceAgainst.append("the diagnostics showed little of it (\(hypotheses[i].score) against \(best) for \(hypotheses[0].title))")
             }
             return Outcome(hypotheses: hypotheses, chosen: 0, supported: true,
                            because: "the diagnostics observed what \(hypotheses[0].title) left behind (\(hypotheses[0].evidenceFor.joined(separator: "; "))), clearly more than any other candidate (\(best) against \(second))")
@@ -122,4 +172,11 @@ public enum HypothesisTest {
         "why", "will", "would", "you", "your", "info", "warn", "warning", "error", "debug", "log", "ms", "running", "pods",
         "pod", "minutes", "seconds", "hours", "since", "took", "still", "about", "also", "again", "between", "during", "without",
     ]
+}
+
+/// Numbers as people write them: no trailing `.0`, at most four significant digits otherwise.
+enum ReadableNumber {
+    static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.4g", v)
+    }
 }

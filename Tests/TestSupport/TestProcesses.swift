@@ -109,7 +109,8 @@ public final class TestPrometheus: @unchecked Sendable {
 
     public static var isAvailable: Bool { findExecutable(["prometheus"]) != nil }
 
-    public init() async throws {
+    /// `targets`: more `host:port` endpoints it scrapes every second (job `fixture`).
+    public init(targets: [String] = []) async throws {
         guard let binary = findExecutable(["prometheus"]) else {
             throw TestEnvironmentError("prometheus not installed (apt-get install prometheus)")
         }
@@ -120,7 +121,7 @@ public final class TestPrometheus: @unchecked Sendable {
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
               - {job_name: prometheus, static_configs: [{targets: ["127.0.0.1:\(port)"]}]}
-            """
+            """ + (targets.isEmpty ? "" : "\n  - {job_name: fixture, static_configs: [{targets: [\(targets.map { "\"\($0)\"" }.joined(separator: ", "))]}]}\n")
         let configFile = directory.appendingPathComponent("prometheus.yml")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         process = Process()
@@ -136,15 +137,20 @@ public final class TestPrometheus: @unchecked Sendable {
 
     /// Waits until `query` returns at least one series (the first scrapes have landed).
     public func waitForSeries(_ query: String, timeout: Duration = .seconds(30)) async throws {
+        try await waitUntil(query, answerContains: "\"metric\"", timeout: timeout)
+    }
+
+    /// Waits until the answer to `query` contains `text` (e.g. a value a new scrape brought).
+    public func waitUntil(_ query: String, answerContains text: String, timeout: Duration = .seconds(30)) async throws {
         let client = try HTTPClient()
         let deadline = ContinuousClock.now + timeout
         let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
         while ContinuousClock.now < deadline {
             if let r = try? await client.request("GET", "\(url)/api/v1/query?query=\(q)", timeout: .seconds(2)),
-               r.status == 200, r.text.contains("\"metric\"") { return }
+               r.status == 200, r.text.contains(text) { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw TestEnvironmentError("no series for \(query) after \(timeout)")
+        throw TestEnvironmentError("\(query) did not answer \(text) after \(timeout)")
     }
 
     public func stop() {
