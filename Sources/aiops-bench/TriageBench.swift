@@ -25,6 +25,8 @@ struct TriageBench: AsyncParsableCommand {
     @Option(help: "Queries to draw alerts from.") var suite = "examples/eval/retrieval-suite.yaml"
     @Option(help: "alert-ingestor URL (INGESTOR_URL).") var ingestor: String?
     @Flag(help: "Make every alert's text unique (no query-embedding cache hits: the worst case).") var distinct = false
+    @Flag(help: "The stack runs diagnostics (REASONER_DIAGNOSTICS=true, its default): the triage waits for them; targets p50 1 s, p99 3 s.")
+    var withDiagnostics = false
     @Option(help: "Alerts sent first and not measured (warm caches, index pages, connections); their texts are unique.")
     var warmup = 20
 
@@ -123,8 +125,11 @@ struct TriageBench: AsyncParsableCommand {
                      percentile(perStage.map(\.2), 0.5), percentile(perStage.map(\.2), 0.99)))
         print(distinct ? "  every alert text distinct: no query-embedding cache hits"
                        : "  alert texts cycle through \(queries.count) suite queries: repeats hit the retriever's query-embedding cache")
-        print(String(format: "targets: p50 <= 250 ms [%@], p99 <= 1000 ms [%@]",
-                     percentile(latencies, 0.5) <= 250 ? "met" : "NOT met", percentile(latencies, 0.99) <= 1000 ? "met" : "NOT met"))
+        // Diagnostics: each proposal goes through the approver's policy and the executor before the triage.
+        let (p50Target, p99Target) = withDiagnostics ? (1_000.0, 3_000.0) : (250.0, 1_000.0)
+        print(String(format: "targets%@: p50 <= %.0f ms [%@], p99 <= %.0f ms [%@]", withDiagnostics ? " with diagnostics" : "",
+                     p50Target, percentile(latencies, 0.5) <= p50Target ? "met" : "NOT met",
+                     p99Target, percentile(latencies, 0.99) <= p99Target ? "met" : "NOT met"))
         for (name, pid) in DaemonProcesses.find() {
             let (rss, peak) = BenchLoad.rss(pid: pid)
             print(String(format: "  %-15@ RSS %6.1f MB (peak %6.1f MB)", name as NSString, rss, peak))
