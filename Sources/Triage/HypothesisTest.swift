@@ -106,7 +106,8 @@ public enum HypothesisTest {
                     continue
                 }
                 // What this output says that the alert did not already say.
-                let seen = tokens(o.output).subtracting(known).intersection(words).filter { (df[$0] ?? 0) < stories.count || stories.count == 1 }
+                // Words the output denies ("no pool or database warnings") are not what it observed.
+                let seen = affirmed(o.output).subtracting(known).intersection(words).filter { (df[$0] ?? 0) < stories.count || stories.count == 1 }
                 guard !seen.isEmpty else { continue }
                 score += seen.reduce(0) { $0 + weight($1) }
                 matchedRequests.append(o.requestID)
@@ -145,6 +146,20 @@ public enum HypothesisTest {
                        because: best == 0
                            ? "nothing the diagnostics printed matches any candidate: the closest past incident in wording"
                            : "the diagnostics did not single out one candidate (\(best) against \(second)): the closest past incident in wording")
+    }
+
+    /// The tokens of `text` minus those it denies: from "no", "not", "without", "never" or "none" to the end of
+    /// that clause (a comma, semicolon, full stop or line end).
+    static func affirmed(_ text: String) -> Set<String> {
+        var denied = ""
+        let negators: Set<String> = ["no", "not", "without", "never", "none", "zero"]
+        for clause in text.lowercased().split(whereSeparator: { ",;.\n()".contains($0) }) {
+            let words = clause.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "'") })
+            if let i = words.firstIndex(where: { negators.contains(String($0)) || $0.hasSuffix("n't") }) {
+                denied += " " + words[(i + 1)...].joined(separator: " ")
+            }
+        }
+        return tokens(text).subtracting(tokens(denied))
     }
 
     /// Lowercase words of at least three characters (hyphenated ones also as their parts), numbers of at
