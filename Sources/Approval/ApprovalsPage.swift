@@ -27,6 +27,8 @@ enum ApprovalsPage {
             <p class="incident"></p>
             <dl class="params"></dl>
             <p class="rationale"></p>
+            <p class="cause"></p>
+            <ul class="hypotheses"></ul>
             <ul class="evidence"></ul>
             <p class="expires"></p>
             <label>Reason <input class="reason" required></label>
@@ -100,6 +102,16 @@ enum ApprovalsPage {
               dl.append(dt, dd);
             }
             text(card, ".rationale", "Why: " + row.rationale);
+            if (row.triage) {
+              text(card, ".cause", "Likely cause: " + (row.triage.likely_cause || "not established")
+                + (row.triage.chosen_because ? " — " + row.triage.chosen_because : ""));
+              const hl = card.querySelector(".hypotheses");
+              for (const h of row.triage.hypotheses) {
+                const li = document.createElement("li");
+                li.textContent = shown(h.title + ": " + h.status + " (" + h.score + ")");
+                hl.append(li);
+              }
+            }
             const ul = card.querySelector(".evidence");
             for (const e of row.evidence) {
               const li = document.createElement("li");

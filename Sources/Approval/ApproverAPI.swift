@@ -42,17 +42,23 @@ public func buildApproverApplication(handler: ApproverHandler, decisions: Decisi
     router.get("/api/v1/approvals") { request, _ in
         guard authenticate(request) != nil else { return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token") }
         struct Evidence: Encodable { var chunk_id: String; var document_id: String; var title: String; var path: String; var section: String }
+        struct Weighed: Encodable { var cause: String; var title: String; var status: String; var score: Double }
+        struct Triage: Encodable { var likely_cause: String?; var chosen_because: String?; var hypotheses: [Weighed] }
         struct Row: Encodable {
             var request_id: String; var incident_id: String; var title: String; var action: String
             var parameters: [String: String]; var risk: String; var rationale: String; var evidence: [Evidence]
-            var expires_at: String
+            var expires_at: String; var triage: Triage?
         }
         return jsonResponse(.ok, handler.pending.map {
             Row(request_id: $0.request.requestID, incident_id: $0.incidentID, title: $0.title, action: $0.request.action,
                 parameters: $0.request.parameters, risk: $0.request.risk, rationale: $0.request.rationale,
                 evidence: $0.evidence.map { Evidence(chunk_id: $0.chunkID, document_id: $0.documentID, title: $0.title,
                                                      path: $0.path, section: $0.headingPath) },
-                expires_at: $0.request.expiresAt)
+                expires_at: $0.request.expiresAt,
+                triage: $0.triage.map { t in
+                    Triage(likely_cause: t.likelyCause, chosen_because: t.chosenBecause,
+                           hypotheses: t.hypotheses.map { Weighed(cause: $0.cause, title: $0.title, status: $0.status.rawValue, score: $0.score) })
+                })
         })
     }
     for verb in ["approve", "reject"] {

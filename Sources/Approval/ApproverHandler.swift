@@ -22,6 +22,8 @@ public final class ApproverHandler: MessageHandler, Sendable {
         public var title: String = ""
         /// The evidence the proposal cites (resolved against the incident's retrieval).
         public var evidence: [Citation] = []
+        /// The incident's triage when the request was made: its cause, why, and the hypotheses weighed.
+        public var triage: Triage? = nil
     }
 
     private struct State {
@@ -36,10 +38,13 @@ public final class ApproverHandler: MessageHandler, Sendable {
         var triages: [String: Triage] = [:]
     }
 
-    /// A triage on the log, as feedback refers to it.
+    /// A triage on the log: what feedback refers to and what people deciding are shown.
     public struct Triage: Sendable, Hashable {
         public var eventID: String
         public var trace: TraceContext
+        public var likelyCause: String?
+        public var chosenBecause: String?
+        public var hypotheses: [Hypothesis] = []
     }
 
     let catalog: ActionCatalog
@@ -215,7 +220,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
                     s.pending[r.requestID] = Pending(incidentID: event.incidentID, request: r,
                                                      causation: event.causationID ?? r.requestID, trace: event.trace,
                                                      title: s.titles[event.incidentID] ?? event.incidentID,
-                                                     evidence: cited.compactMap { known[$0] })
+                                                     evidence: cited.compactMap { known[$0] }, triage: s.triages[event.incidentID])
                 }
             case .actionApproved(let a):
                 s.pending[a.requestID] = nil
@@ -230,8 +235,9 @@ public final class ApproverHandler: MessageHandler, Sendable {
             case .approvalExpired(let e):
                 s.pending[e.requestID] = nil
                 s.answered.insert(e.requestID)
-            case .triageProposed:
-                s.triages[event.incidentID] = Triage(eventID: event.eventID, trace: event.trace)
+            case .triageProposed(let t):
+                s.triages[event.incidentID] = Triage(eventID: event.eventID, trace: event.trace, likelyCause: t.likelyCause?.text,
+                                                     chosenBecause: t.chosenBecause, hypotheses: t.hypotheses ?? [])
             default:
                 break
             }

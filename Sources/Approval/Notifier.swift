@@ -75,6 +75,12 @@ public final class Notifier: Sendable {
                 "evidence": .array(p.evidence.map { .object([
                     "chunk_id": .string($0.chunkID), "document_id": .string($0.documentID), "title": .string($0.title),
                     "path": .string($0.path), "section": .string($0.headingPath)]) }),
+                "triage": p.triage.map { t in .object([
+                    "likely_cause": t.likelyCause.map { .string($0) } ?? .null,
+                    "chosen_because": t.chosenBecause.map { .string($0) } ?? .null,
+                    "hypotheses": .array(t.hypotheses.map { .object(["cause": .string($0.cause), "title": .string($0.title),
+                                                                      "status": .string($0.status.rawValue), "score": .number($0.score)]) }),
+                ]) } ?? .null,
                 "page_url": .string(l["page_url"]!), "approve_url": .string(l["approve_url"]!),
                 "reject_url": .string(l["reject_url"]!),
             ])
@@ -91,6 +97,16 @@ public final class Notifier: Sendable {
         DisplayText.terminal(String(s.prefix(limit)), multiline: true)
             .replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// The triage behind a request for Slack: the likely cause, why, and each hypothesis weighed.
+    static func triageText(_ t: ApproverHandler.Triage?) -> String {
+        guard let t else { return "*Likely cause*\nno triage yet" }
+        var out = "*Likely cause*\n\(escape(t.likelyCause ?? "not established", limit: 300))"
+        if let why = t.chosenBecause { out += "\n_\(escape(why, limit: 400))_" }
+        let weighed = t.hypotheses.prefix(4).map { "• \(escape($0.title, limit: 120)): \($0.status.rawValue) (\($0.score))" }
+        if !weighed.isEmpty { out += "\n*Hypotheses*\n" + weighed.joined(separator: "\n") }
+        return out
     }
 
     /// A Slack Block Kit message: summary, parameters, evidence, and Approve /
@@ -114,6 +130,7 @@ public final class Notifier: Sendable {
                     ])]),
                     .object(["type": "section", "text": .object(["type": "mrkdwn",
                                                                  "text": .string("*Why*\n\(escape(p.request.rationale))")])]),
+                    .object(["type": "section", "text": .object(["type": "mrkdwn", "text": .string(triageText(p.triage))])]),
                     .object(["type": "context", "elements": .array([.object(["type": "mrkdwn",
                                                                              "text": .string(evidence.isEmpty ? "No evidence cited." : "*Evidence*\n\(evidence)")])])]),
                     .object(["type": "actions", "block_id": .string("aiops:\(p.request.requestID)"), "elements": .array([

@@ -64,6 +64,37 @@ struct ApproverAPITests {
         await producer.close()
     }
 
+    @Test func peopleDecidingSeeTheTriageItsCauseAndTheHypothesesWeighed() async throws {
+        let handler = try approver()
+        let incident = "inc-00000000000000000001"
+        var t = TriageProposed(steps: [], likelyCause: .init(text: "Pool exhausted after a scale-up", confidence: 0.8, citations: []),
+                               runbook: nil, unknowns: [], rejectedSteps: [], observations: [])
+        t.chosenBecause = "the diagnostics showed 48 pending threads"
+        t.hypotheses = [Hypothesis(cause: "postmortems/pool", title: "Pool exhausted", status: .supported, score: 6,
+                                   evidenceFor: ["pending threads"], evidenceAgainst: [], citations: [], observations: []),
+                        Hypothesis(cause: "postmortems/leak", title: "Connections <@U123> leaked", status: .refuted, score: 0,
+                                   evidenceFor: [], evidenceAgainst: ["no idle sessions"], citations: [], observations: [])]
+        handler.observe(.derived(incidentID: incident, producer: "reasoner", causationID: "c", step: "triage", trace: .newRoot(),
+                                 payload: .triageProposed(t)))
+        let p = proposal("kubectl.rollout-restart", ["namespace": "payments", "deployment": "payments-api"], incident: incident)
+        for e in handler.react(to: p) { handler.observe(e) }
+        let pending = try #require(handler.pending(p.eventID))
+        #expect(pending.triage?.hypotheses.count == 2)
+
+        let slack = "\(Notifier.slackMessage(.approvalRequested(pending), publicURL: "https://aiops.example"))"
+        #expect(slack.contains("Likely cause") && slack.contains("Pool exhausted after a scale-up") && slack.contains("supported (6"))
+        #expect(!slack.contains("<@U123>"), "untrusted titles cannot mention anyone")
+        let app = buildApproverApplication(handler: handler, directory: directory, producer: try TestKafka.producer(),
+                                           topics: try TestKafka.topics(), host: "127.0.0.1", port: 0, logger: TestKafka.logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/approvals", method: .get, headers: [.authorization: "Bearer viewer-token"]) { r in
+                let body = String(buffer: r.body)
+                #expect(body.contains("\"chosen_because\":\"the diagnostics showed 48 pending threads\""), "\(body)")
+                #expect(body.contains("\"status\":\"refuted\""))
+            }
+        }
+    }
+
     @Test func peopleSayWhetherATriageWasRightAndItIsOnTheLogUnderTheirName() async throws {
         let topics = try TestKafka.topics()
         let producer = try TestKafka.producer()
