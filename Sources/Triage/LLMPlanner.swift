@@ -160,10 +160,35 @@ public struct LLMPlanner: TriagePlanner {
             steps.append(.init(text: String(text.prefix(1_000)), citations: Self.strings(s["citations"])))
         }
         var cause: TriageProposed.Cause?
+        var cited: [Int] = []
+        var because: String?
         if let c = args["likely_cause"], let text = c["text"]?.stringValue {
             var confidence = 0.5
             if case .number(let n)? = c["confidence"] { confidence = min(1, max(0, n)) }
             cause = .init(text: String(text.prefix(1_000)), confidence: confidence, citations: Self.strings(c["citations"]))
+            if case .array(let obs)? = c["observations"] {
+                for o in obs {
+                    switch o {
+                    case .number(let n) where n.rounded() == n && n >= 1 && n < 1_000: cited.append(Int(n))
+                    case .string(let s) where Int(s.replacingOccurrences(of: "step ", with: "")) != nil:
+                        cited.append(Int(s.replacingOccurrences(of: "step ", with: ""))!)
+                    default: return .failure(Refusal(message: "likely_cause.observations are step numbers"))
+                    }
+                }
+            }
+            because = c["because"]?.stringValue.map { String($0.prefix(1_000)) }
+        }
+        // A cause must rest on what was observed: the steps whose output supports it, when any step printed something.
+        let executed = context.history.enumerated().compactMap { i, step -> Int? in
+            if case .executed = step.outcome { i + 1 } else { nil }
+        }
+        if cause != nil && !executed.isEmpty {
+            guard !cited.isEmpty else {
+                return .failure(Refusal(message: "likely_cause.observations must list the step numbers whose output supports the cause (steps with output: \(executed.map(String.init).joined(separator: ", ")))"))
+            }
+            if let bad = cited.first(where: { !executed.contains($0) }) {
+                return .failure(Refusal(message: "likely_cause.observations: step \(bad) has no output (steps with output: \(executed.map(String.init).joined(separator: ", ")))"))
+            }
         }
         var mitigation: Candidate?
         if let m = args["mitigation"], case .object(let mo) = m {
@@ -178,8 +203,21 @@ public struct LLMPlanner: TriagePlanner {
         }
         var unknowns = Self.strings(args["unknowns"]).map { String($0.prefix(500)) }
         if let why = context.concludeReason { unknowns.insert(why, at: 0) }
-        return .success((TriageProposed(steps: steps, likelyCause: cause, runbook: args["runbook"]?.stringValue,
-                                        unknowns: unknowns, rejectedSteps: [], observations: []), mitigation))
+        var t = TriageProposed(steps: steps, likelyCause: cause, runbook: args["runbook"]?.stringValue,
+                               unknowns: unknowns, rejectedSteps: [], observations: [])
+        // The record keeps the built-in test of the candidates beside the model's reading of the same outputs.
+        t.hypotheses = Self.hypotheses(context).hypotheses
+        if cause != nil {
+            let steps = cited.map { "step \($0) (\(context.history[$0 - 1].requestID))" }.joined(separator: ", ")
+            t.chosenBecause = (because.map { "\($0); " } ?? "") + (steps.isEmpty ? "no diagnostic output" : "observed in \(steps)")
+        }
+        return .success((t, mitigation))
+    }
+
+    /// The built-in hypothesis test on this context: what the model is shown and what the record keeps.
+    static func hypotheses(_ c: PlanningContext) -> HypothesisTest.Outcome {
+        let alertText = ([c.title] + c.labels.values + c.annotations.values).joined(separator: "\n")
+        return HypothesisTest.run(retrieval: c.retrieval, observations: BuiltinPlanner.observations(c.history), alertText: alertText)
     }
 
     static func strings(_ v: JSONValue?) -> [String] {
@@ -259,6 +297,16 @@ public struct LLMPlanner: TriagePlanner {
             case .unknown(let why): out += "outcome unknown: \(why.prefix(300))\n"
             }
         }
+        let tested = Self.hypotheses(c)
+        if !tested.hypotheses.isEmpty {
+            out += "\nThe similar past incidents as candidate causes, tested against the outputs above (confirm or overturn this; cite the steps whose output decides):\n"
+            for h in tested.hypotheses {
+                out += "- \(h.cause) (\(String(h.title.prefix(200)))): \(h.status.rawValue), score \(h.score)"
+                if !h.evidenceFor.isEmpty { out += "; for: \(String(h.evidenceFor.joined(separator: "; ").prefix(400)))" }
+                if !h.evidenceAgainst.isEmpty { out += "; against: \(String(h.evidenceAgainst.joined(separator: "; ").prefix(400)))" }
+                out += "\n"
+            }
+        }
         if c.diagnosticsAllowed {
             out += "\nDecide the next step: one diagnostic tool, or \(Self.triageTool) if you can answer the questions."
         } else {
@@ -307,11 +355,14 @@ public struct LLMPlanner: TriagePlanner {
                 "type": "object", "required": .array(["text", "citations"]),
                 "properties": .object(["text": .object(["type": "string"]), "citations": cited]),
             ])]),
-            "likely_cause": .object(["type": "object", "required": .array(["text", "confidence", "citations"]),
+            "likely_cause": .object(["type": "object", "required": .array(["text", "confidence", "citations", "observations"]),
                                      "properties": .object([
                                         "text": .object(["type": "string"]),
                                         "confidence": .object(["type": "number", "minimum": 0, "maximum": 1]),
-                                        "citations": cited])]),
+                                        "citations": cited,
+                                        "observations": .object(["type": "array", "items": .object(["type": "integer"]),
+                                                                 "description": "the step numbers whose output supports this cause"]),
+                                        "because": .object(["type": "string", "description": "why this cause and not the other candidates"])])]),
             "runbook": .object(["type": "string", "description": "chunk id of the runbook section to follow"]),
             "unknowns": .object(["type": "array", "items": .object(["type": "string"])]),
             "mitigation": .object(["type": "object", "description": "one destructive catalog tool for a human to approve",

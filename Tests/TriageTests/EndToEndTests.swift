@@ -63,7 +63,7 @@ struct EndToEndTests {
                 return ScriptedLLM.toolCall("propose_triage", .object([
                     "steps": [.object(["text": "Confirm the pool is exhausted (pending 37, idle 0)", "citations": [.string(runbook)]])],
                     "likely_cause": .object(["text": "database connection pool exhaustion, as on 2025-01-14", "confidence": .number(0.8),
-                                             "citations": [.string(postmortem)]]),
+                                             "citations": [.string(postmortem)], "observations": [1]]),
                     "runbook": .string(runbook), "unknowns": ["what changed the pool size"],
                     "mitigation": .object(["action": "ops.restart", "parameters": .object(["namespace": "payments", "deployment": "payments-api"]),
                                            "rationale": "release the leaked connections", "citations": [.string(runbook)]]),
