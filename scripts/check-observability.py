@@ -8,10 +8,13 @@ Run after `scripts/stack.sh up --detach` (scripts/test.sh does):
 3. A load through the stack: the example alerts through Alertmanager, then
    every dashboard panel's query must return data (not empty, not NaN) from
    the stack's Prometheus.
-4. A consumer stopped (SIGSTOP on the executor): a second Prometheus with the
-   same rules, their `for:` shortened to seconds, must fire
-   AIOpsConsumerGroupStopped; the alert goes through the stack's Alertmanager
-   into aiops itself, whose retrieval must cite runbooks/aiops-consumer-stopped
+4. A consumer stopped (SIGSTOP on the embedder, then a corpus record it does
+   not consume): a second Prometheus with the same rules, their `for:`
+   shortened to seconds, must fire AIOpsConsumerGroupStopped; the alert goes
+   through the stack's Alertmanager into aiops itself, whose retrieval must
+   cite runbooks/aiops-consumer-stopped first, and whose triage must pick the
+   past incident "embedder frozen" over "embeddings server unreachable" from
+   the values the stack's Prometheus returns for their Signals
    (examples/ops-handbook and docs/ops-handbook are synced into the corpus first).
 
 Exit status 0 when every check passed; each failure is printed.
@@ -163,14 +166,16 @@ def scrape_targets(prom_url):
 
 def check_alert_into_aiops(e):
     am, prom = e["ALERTMANAGER_URL"], e["PROMETHEUS_URL"]
-    executor = stack_pid("executor")
-    if executor is None:
-        return fail("the stack's executor is not running")
+    embedder = stack_pid("embedder")
+    if embedder is None:
+        return fail("the stack's embedder is not running")
     work = tempfile.mkdtemp(prefix="aiops-obs-")
     port = free_port()
     rules = os.path.join(work, "aiops-rules.yaml")
     with open(os.path.join(ROOT, "deploy/prometheus/aiops-rules.yaml")) as f:
-        open(rules, "w").write(re.sub(r"for: \d+m", "for: 10s", f.read()))
+        # A service label of this run's own: its own Alertmanager group, so its own incident in aiops.
+        run_id = os.urandom(3).hex()
+        open(rules, "w").write(re.sub(r"for: \d+m", "for: 10s", f.read()).replace("service: aiops}", f"service: aiops-check-{run_id}}}"))
     with open(os.path.join(work, "prometheus.yml"), "w") as f:
         f.write("global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s}\n")
         f.write(f"alerting: {{alertmanagers: [{{static_configs: [{{targets: [\"{am.split('//')[1]}\"]}}]}}]}}\n")
@@ -181,39 +186,78 @@ def check_alert_into_aiops(e):
                              f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{port}",
                              "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fast_url = f"http://127.0.0.1:{port}"
-    os.kill(executor, signal.SIGSTOP)
+    # A handbook of one page, synced while the embedder is frozen: a record its group does not consume.
+    handbook = os.path.join(work, "handbook")
+    os.makedirs(os.path.join(handbook, "runbooks"))
+    open(os.path.join(handbook, "runbooks", "obs-check.md"), "w").write(
+        "---\nid: runbooks/obs-check\nkind: runbook\ntitle: Observability check page\n---\n# Observability check page\n\nWritten by scripts/check-observability.py.\n")
+    # Everything synced so far is indexed (docs/ops-handbook's postmortems are the evidence below).
+    caught_up = wait("embedder", lambda: any(float(x["value"][1]) == 0 for x in
+                                             query(prom, 'aiops_consumer_group_lag{group="aiops-embedder"}')), timeout=240, every=3)
+    if not caught_up:
+        return fail("the embedder did not catch up with the corpus within 240 s")
+    os.kill(embedder, signal.SIGSTOP)
     try:
-        # Something for the stopped group to fall behind on.
-        time.sleep(3)
-        starts = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        post_alerts(am, os.path.join(ROOT, "examples/alerts/postgres-connections.json"), starts)
+        r = run([AIOPS, "corpus", "sync", handbook], env={**os.environ, **e})
+        if r.returncode != 0:
+            return fail("aiops corpus sync (while the embedder is stopped): " + r.stderr)
         firing = wait("alert", lambda: [a for a in get_json(fast_url + "/api/v1/alerts")["data"]["alerts"]
                                          if a["labels"]["alertname"] == "AIOpsConsumerGroupStopped"
-                                         and a["labels"].get("group") == "aiops-executor" and a["state"] == "firing"],
+                                         and a["labels"].get("group") == "aiops-embedder" and a["state"] == "firing"],
                       timeout=180)
         if not firing:
-            return fail("AIOpsConsumerGroupStopped{group=\"aiops-executor\"} did not fire within 180 s of SIGSTOP")
-        ok("AIOpsConsumerGroupStopped fired for aiops-executor in Prometheus")
+            return fail("AIOpsConsumerGroupStopped{group=\"aiops-embedder\"} did not fire within 180 s of SIGSTOP")
+        ok("AIOpsConsumerGroupStopped fired for aiops-embedder in Prometheus")
+
+        def incident():
+            for inc in incidents(e):
+                events = replay(e, inc["id"]) if "AIOpsConsumerGroupStopped" in json.dumps(inc) else []
+                if f"aiops-check-{run_id}" in json.dumps(events[:2]):
+                    return inc["id"], events
+            return None
 
         def retrieved():
-            for inc in incidents(e):
-                if "AIOpsConsumerGroupStopped" not in json.dumps(inc):
-                    continue
-                for ev in replay(e, inc["id"]):
-                    p = ev.get("payload", {})
-                    if ev.get("type") == "RetrievalCompleted" and p.get("alertname") == "AIOpsConsumerGroupStopped":
-                        return inc["id"], [r.get("document_id") for r in p.get("runbooks", [])]
+            got = incident()
+            if not got:
+                return None
+            for ev in got[1]:
+                p = ev.get("payload", {})
+                if ev.get("type") == "RetrievalCompleted" and p.get("alertname") == "AIOpsConsumerGroupStopped":
+                    return got[0], [r.get("document_id") for r in p.get("runbooks", [])]
             return None
         got = wait("retrieval", retrieved, timeout=120)
         if not got:
             return fail("AIOpsConsumerGroupStopped did not reach aiops (no incident with its retrieval)")
-        incident, runbooks = got
+        inc, runbooks = got
         if runbooks[:1] == ["runbooks/aiops-consumer-stopped"]:
-            ok(f"aiops incident {incident}: retrieval cites runbooks/aiops-consumer-stopped first ({runbooks})")
+            ok(f"aiops incident {inc}: retrieval cites runbooks/aiops-consumer-stopped first ({runbooks})")
         else:
-            fail(f"aiops incident {incident}: retrieval cites {runbooks}, not runbooks/aiops-consumer-stopped first")
+            fail(f"aiops incident {inc}: retrieval cites {runbooks}, not runbooks/aiops-consumer-stopped first")
+
+        # aiops triages its own alert on the stack's Prometheus: the values decide between two past causes.
+        def triaged():
+            got = incident()
+            for ev in (got[1] if got else []):
+                if ev.get("type") == "TriageProposed":
+                    return ev["payload"]
+            return None
+        t = wait("triage", triaged, timeout=120)
+        if not t:
+            return fail(f"aiops incident {inc}: no triage")
+        hs = t.get("hypotheses") or []
+        first = hs[0] if hs else {}
+        if first.get("cause") == "postmortems/2026-09-14-aiops-embedder-frozen" and first.get("status") == "supported":
+            ok(f"aiops incident {inc}: triage decided by measured values: {first.get('evidence_for')}; "
+               + "; ".join(f"{h['cause']} {h['status']}" for h in hs[1:]))
+        else:
+            fail(f"aiops incident {inc}: the triage did not pick the frozen embedder from the measurements: "
+                 + json.dumps([{k: h.get(k) for k in ("cause", "status", "score", "evidence_for", "evidence_against")} for h in hs]))
     finally:
-        os.kill(executor, signal.SIGCONT)
+        os.kill(embedder, signal.SIGCONT)
+        # The check page leaves the corpus again.
+        shutil.rmtree(os.path.join(handbook, "runbooks"), ignore_errors=True)
+        os.makedirs(os.path.join(handbook, "runbooks"), exist_ok=True)
+        run([AIOPS, "corpus", "sync", handbook], env={**os.environ, **e})
         fast.terminate()
         fast.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)

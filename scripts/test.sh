@@ -27,7 +27,8 @@ rm -rf .build/chaos
     --work-dir .build/chaos) 2>&1 | tee .build/chaos-output.txt
 chaos=${PIPESTATUS[0]}
 # The pipeline's own monitoring on the stack: promtool on the rules, every dashboard query
-# answered by its Prometheus under load, a stopped consumer alerting into aiops itself.
+# answered by its Prometheus under load, a stopped consumer alerting into aiops itself, which
+# triages it from what its Prometheus measures.
 python3 scripts/check-observability.py 2>&1 | tee .build/observability-output.txt
 observability=${PIPESTATUS[0]}
 set -e
