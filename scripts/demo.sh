@@ -55,6 +55,37 @@ for _ in $(seq 1 100); do
     sleep 0.3
 done
 
+echo "== aiops triaging its own alert, decided by what its Prometheus measures"
+# Freeze the embedder and give it a record it cannot consume: its consumer group stops (the exporter
+# reports STOPPED), and aiops is alerted as Prometheus would alert it after the rule's 5 minutes.
+EMBEDDER_PID="$(pgrep -f "$ROOT/.build/[^ ]*/embedder\$" | head -1)"
+kill -STOP "$EMBEDDER_PID"
+trap 'kill -CONT "$EMBEDDER_PID" 2>/dev/null; scripts/stack.sh down >/dev/null' EXIT
+PAGE_DIR="$(mktemp -d)"
+mkdir -p "$PAGE_DIR/runbooks"
+printf -- '---\nid: runbooks/demo-page\nkind: runbook\ntitle: Demo page\n---\n# Demo page\n' > "$PAGE_DIR/runbooks/demo-page.md"
+"$AIOPS" corpus sync "$PAGE_DIR" >/dev/null
+for _ in $(seq 1 90); do
+    curl -fsS "$PROMETHEUS_URL/api/v1/query" --data-urlencode \
+        'query=max(aiops_consumer_group_status{group="aiops-embedder",status="STOPPED"}) == 1' | grep -q '"value"' && break
+    sleep 1
+done
+EXPR='aiops_consumer_group_status{status="STOPPED"} == 1'
+GEN="$PROMETHEUS_URL/graph?g0.expr=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$EXPR")"
+curl -fsS -XPOST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" --data-binary @- >/dev/null <<JSON
+[{"labels": {"alertname": "AIOpsConsumerGroupStopped", "group": "aiops-embedder", "service": "aiops", "severity": "critical"},
+  "annotations": {"summary": "aiops consumer group aiops-embedder stopped consuming",
+                  "description": "aiops-embedder has committed nothing while records wait on its topic."},
+  "startsAt": "$(now)", "generatorURL": "$GEN"}]
+JSON
+for _ in $(seq 1 120); do
+    SELF="$("$AIOPS" incidents --json | python3 -c 'import json, sys; print(next((i["id"] for i in json.load(sys.stdin) if "AIOpsConsumerGroupStopped" in i["title"] or "aiops-embedder" in i["title"]), ""))')"
+    [[ -n "$SELF" ]] && "$AIOPS" replay --json "$SELF" | grep -q '"type":"TriageProposed"' && break
+    sleep 0.5
+done
+kill -CONT "$EMBEDDER_PID"
+rm -rf "$PAGE_DIR/runbooks" && mkdir -p "$PAGE_DIR/runbooks" && "$AIOPS" corpus sync "$PAGE_DIR" >/dev/null
+
 echo
 echo "== aiops incidents"
 "$AIOPS" incidents

@@ -51,6 +51,11 @@ esac
 
 if $detach; then
     mkdir -p "$STACK_DIR"
+    # A stack that is up stays up, with its pid, ready file and log (a second `up` would only clobber them).
+    if [[ -f "$STACK_DIR/supervisor.pid" ]] && kill -0 "$(cat "$STACK_DIR/supervisor.pid")" 2>/dev/null \
+        && [[ -f "$STACK_DIR/ready" ]]; then
+        echo "stack: already up (logs in $STACK_DIR/stack.log)"; cat "$STACK_DIR/env"; exit 0
+    fi
     rm -f "$STACK_DIR/ready"
     nohup "$0" up > "$STACK_DIR/stack.log" 2>&1 &
     echo $! > "$STACK_DIR/supervisor.pid"

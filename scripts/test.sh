@@ -17,7 +17,7 @@ set -e
 
 # The chaos run needs PostgreSQL and the embeddings server: the running stack's, or one started here.
 started=false
-if [[ ! -f .stack/ready ]] || ! (source .stack/env && curl -fsS -o /dev/null "$EMBEDDINGS_URL/models"); then
+if [[ ! -f .stack/ready ]] || ! (source .stack/env && curl -fsS --retry 5 --retry-all-errors -o /dev/null "$EMBEDDINGS_URL/models"); then
     scripts/stack.sh up --detach >/dev/null
     started=true
 fi
