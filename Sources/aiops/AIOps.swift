@@ -51,6 +51,7 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "Re-drive the incident's alert and recorded diagnostics through today's retriever and reasoner; print what changed.")
     var rerun = false
     @Option(help: "With --rerun: the last N incidents instead of one, summarised (exit 1 if any changed).") var last: Int?
+    @Option(help: "With --rerun: the incidents opened in the last DURATION (30m, 24h, 7d) instead of one.") var since: String?
     @Option(help: "With --rerun: the planner (builtin, llm).") var planner = "builtin"
     @Option(help: "With --rerun: the actions catalog.") var catalog = "examples/actions/catalog.yaml"
 
@@ -90,10 +91,19 @@ struct Replay: AsyncParsableCommand {
         if let incidentID {
             guard let s = fold.sorted.first(where: { $0.id == incidentID }) else { throw ValidationError("no events for incident \(incidentID)") }
             states = [s]
-        } else if let last {
-            states = Array(fold.sorted.prefix(max(1, last)))
+        } else if last != nil || since != nil {
+            var recent = fold.sorted
+            if let since {
+                guard let unit = since.last, let n = Double(since.dropLast()), n > 0,
+                      let seconds = ["s": 1.0, "m": 60, "h": 3_600, "d": 86_400][String(unit)] else {
+                    throw ValidationError("--since is a number and a unit: 30m, 24h, 7d")
+                }
+                let cutoff = Date().addingTimeInterval(-n * seconds)
+                recent = recent.filter { ($0.openedAt ?? .distantPast) >= cutoff }
+            }
+            states = Array(recent.prefix(max(1, last ?? Int.max)))
         } else {
-            throw ValidationError("--rerun needs an incident id or --last N")
+            throw ValidationError("--rerun needs an incident id, --last N or --since DURATION")
         }
         let (store, embeddings) = try index.store()
         let catalog = try ActionCatalog.load(path: self.catalog)
