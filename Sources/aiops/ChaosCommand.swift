@@ -147,6 +147,16 @@ struct Chaos: AsyncParsableCommand {
         var events: [IncidentEvent] = []
         let authenticator = RecordAuthenticator(keyring: keys.keyring, topics: topics)
         let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "aiops-chaos")
+        // A log the broker already truncated (the mock keeps at most 5 MB per partition) cannot be judged:
+        // its missing head would read as lost alerts and unapproved actions.
+        let marks = try await KafkaOffsets(configuration: kafka, logger: logger).watermarks(topic: topics.incidents)
+        let truncated = marks.filter { $0.value.low > 0 }.sorted { $0.key < $1.key }
+        if !truncated.isEmpty {
+            say("the broker dropped the head of \(topics.incidents) (low watermarks: "
+                + truncated.map { "partition \($0.key) from \($0.value.low)" }.joined(separator: ", ")
+                + "): the log cannot be checked; the mock cluster keeps 5 MB per partition — run fewer alerts")
+            throw ExitCode(2)
+        }
         try await IncidentLogReader.forEachEvent(authenticator: authenticator, configuration: kafka, logger: logger) { events.append($0) }
         let letters = try await KafkaTopicReader(topic: topics.deadLetter, configuration: kafka, logger: logger).readToEnd()
             .compactMap { try? JSONDecoder().decode(DeadLetter.self, from: Data($0.value)) }
