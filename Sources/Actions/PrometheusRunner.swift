@@ -7,7 +7,7 @@ import HTTPClient
 /// and max values (at most `maxSeries`, highest last value first) and a
 /// one-line summary — so that people, planners and hypothesis checks read
 /// figures, not a raw dump.
-enum PrometheusRunner {
+public enum PrometheusRunner {
     static let maxSeries = 20
 
     struct Observation: Encodable {
@@ -112,7 +112,8 @@ enum PrometheusRunner {
                            summary: summary)
     }
 
-    static func format(_ v: Double) -> String {
+    /// A measured value as people write it: no trailing `.0`, at most four significant digits otherwise.
+    public static func format(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.4g", v)
     }
 }

@@ -87,11 +87,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
                     // One consumer span for the batch, linked to the span that wrote each record; the handler
                     // opens a span per record it acts on, in that record's trace.
                     let output = try await Spans.run("process \(batch[0].topic)", kind: .consumer, parent: nil) { a in
-                        a["messaging.system"] = "kafka"
-                        a["messaging.operation.type"] = "process"
-                        a["messaging.operation.name"] = "process"
-                        a["messaging.destination.name"] = batch[0].topic
-                        a["messaging.consumer.group.name"] = group
+                        processAttributes(&a, topic: batch[0].topic)
                         a["messaging.batch.message_count"] = batch.count
                     } _: { span in
                         for m in batch { Spans.link(span, to: m.header("traceparent")?.stringValue.flatMap { TraceContext(header: $0) }) }
@@ -170,11 +166,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         }
         // A consumer span per record, the child of the span that wrote it (messaging conventions).
         try await Spans.run("process \(message.topic)", kind: .consumer, parent: event?.trace) { attributes in
-            attributes["messaging.system"] = "kafka"
-            attributes["messaging.operation.type"] = "process"
-            attributes["messaging.operation.name"] = "process"
-            attributes["messaging.destination.name"] = message.topic
-            attributes["messaging.consumer.group.name"] = group
+            processAttributes(&attributes, topic: message.topic)
             attributes["messaging.destination.partition.id"] = "\(message.partition)"
             attributes["messaging.kafka.offset"] = Int(message.offset)
             if let event {
@@ -185,6 +177,15 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
         } _: { span in
             try await handle(message, start: start, storingOffset: storingOffset, span: span)
         }
+    }
+
+    /// What every consumer span of this loop says (OTel messaging conventions).
+    private func processAttributes(_ a: inout SpanAttributes, topic: String) {
+        a["messaging.system"] = "kafka"
+        a["messaging.operation.type"] = "process"
+        a["messaging.operation.name"] = "process"
+        a["messaging.destination.name"] = topic
+        a["messaging.consumer.group.name"] = group
     }
 
     private func handle(_ message: KafkaConsumerMessage, start: ContinuousClock.Instant, storingOffset: Bool,

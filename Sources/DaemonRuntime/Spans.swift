@@ -18,9 +18,7 @@ public enum Spans {
             // Already in a span of this trace (the record's consumer span): nest under it.
             context = inside
         } else if let parent {
-            var carrier = ["traceparent": parent.traceparent]
-            carrier["tracestate"] = parent.tracestate
-            InstrumentationSystem.instrument.extract(carrier, into: &context, using: HeaderCarrier())
+            context = Self.context(of: parent)
         }
         return try await withSpan(name, context: context, ofKind: kind) { span in
             attributes(&span.attributes)
@@ -31,11 +29,16 @@ public enum Spans {
     /// Links `span` to the span that wrote a record (a batch is processed in one span, linked to each).
     public static func link(_ span: any Span, to trace: TraceContext?) {
         guard TraceExport.isEnabled, let trace else { return }
+        span.addLink(SpanLink(context: context(of: trace), attributes: [:]))
+    }
+
+    /// A context holding `trace` as the remote parent (W3C propagation).
+    static func context(of trace: TraceContext) -> ServiceContext {
         var context = ServiceContext.topLevel
         var carrier = ["traceparent": trace.traceparent]
         carrier["tracestate"] = trace.tracestate
         InstrumentationSystem.instrument.extract(carrier, into: &context, using: HeaderCarrier())
-        span.addLink(SpanLink(context: context, attributes: [:]))
+        return context
     }
 
     /// The W3C context of `span`.

@@ -22,6 +22,11 @@ public struct Citation: Sendable, Hashable, Codable {
 
     public static let maxText = 4_000
 
+    /// The document a chunk id (`<document id>#<n>`) belongs to; a document id stays as it is.
+    public static func documentID(ofChunk chunkID: String) -> String {
+        String(chunkID.split(separator: "#").first ?? Substring(chunkID))
+    }
+
     public init(documentID: String, title: String, path: String, kind: String, chunkID: String, headingPath: String,
                 lineStart: Int, lineEnd: Int, score: Double, vectorRank: Int?, textRank: Int?, similarity: Double?,
                 boosts: [String], text: String? = nil) {

@@ -14,14 +14,14 @@ public enum IncidentRerun {
         let first = state.alerts.values.sorted { ($0.startsAt, $0.fingerprint) < ($1.startsAt, $1.fingerprint) }.first
         let labels = first?.labels ?? state.opened?.labels
         guard let labels, !labels.isEmpty else { return nil }
+        var executed: [String: [ActionExecuted]] = [:]
+        for e in state.events { if case .actionExecuted(let x) = e.payload { executed[x.requestID, default: []].append(x) } }
         var recordings: [TriageScenario.Recording] = []
         for e in state.events {
             guard case .actionProposed(let p) = e.payload else { continue }
-            for o in state.events {
-                if case .actionExecuted(let x) = o.payload, x.requestID == e.eventID {
-                    recordings.append(.init(action: p.action, when: p.parameters, exit: x.exitStatus, output: x.output,
-                                            durationMs: x.durationMs))
-                }
+            for x in executed[e.eventID] ?? [] {
+                recordings.append(.init(action: p.action, when: p.parameters, exit: x.exitStatus, output: x.output,
+                                        durationMs: x.durationMs))
             }
         }
         return TriageScenario(name: state.id, subset: "rerun",
@@ -141,5 +141,5 @@ public enum IncidentRerun {
         (t.hypotheses?.first { $0.status == .supported }?.cause ?? t.likelyCause?.citations.first).map(document)
     }
 
-    static func document(_ chunk: String) -> String { String(chunk.split(separator: "#").first ?? Substring(chunk)) }
+    static func document(_ chunk: String) -> String { Citation.documentID(ofChunk: chunk) }
 }

@@ -53,7 +53,7 @@ public struct MTTTReport: Sendable {
                 guard case .triageProposed(let t) = e.payload else { return nil }
                 return t.hypotheses?.first { $0.status == .supported }?.cause ?? t.likelyCause?.citations.first
             }.first
-            let type = cause.flatMap { c in types[c] ?? types[String(c.split(separator: "#").first ?? "")] } ?? "unknown"
+            let type = cause.flatMap { c in types[Citation.documentID(ofChunk: c)] } ?? "unknown"
             var r = byKey[key(service, type)] ?? Row(service: service, type: type)
             r.incidents += 1
             if let t = reached[.triaged] {

@@ -85,7 +85,7 @@ public struct TriageTrajectory: Sendable {
         events.compactMap { e in if case .actionProposed(let p) = e.payload { (e, p) } else { nil } }
     }
 
-    static func document(_ chunk: String) -> String { String(chunk.split(separator: "#").first ?? Substring(chunk)) }
+    static func document(_ chunk: String) -> String { Citation.documentID(ofChunk: chunk) }
 
     /// The agent's cause: the document its likely cause cites first (nil: it claimed none).
     public var cause: String? { triage?.likelyCause?.citations.first.map(Self.document) }

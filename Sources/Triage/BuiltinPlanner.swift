@@ -78,7 +78,7 @@ public struct BuiltinPlanner: TriagePlanner {
         return destructive.first { !sectionsAbout.isDisjoint(with: $0.citations) }
     }
 
-    static func document(_ chunkID: String) -> String { String(chunkID.split(separator: "#").first ?? Substring(chunkID)) }
+    static func document(_ chunkID: String) -> String { Citation.documentID(ofChunk: chunkID) }
 
     /// What the diagnostics printed, for testing the candidate causes.
     static func observations(_ history: [PlanningContext.Step]) -> [HypothesisTest.Observation] {
@@ -92,8 +92,7 @@ public struct BuiltinPlanner: TriagePlanner {
     /// query is exactly `{expr}`) and the alert carries its expression: the first diagnostic, what fired and how
     /// it moved.
     func alertSeries(_ context: PlanningContext) -> Candidate? {
-        guard let expr = context.alertExpression,
-              let a = catalog.actions.values.sorted(by: { $0.id < $1.id }).first(where: { $0.runner == .prometheus && $0.query == "{expr}" }),
+        guard let expr = context.alertExpression, let a = prometheusAction(query: "{expr}"),
               let prepared = try? catalog.prepare(a.id, parameters: ["expr": expr]) else { return nil }
         let window = a.rangeMinutes.map { ", last \($0) minutes" } ?? ""
         return Candidate(action: a.id, parameters: prepared.parameters, risk: prepared.definition.risk,
@@ -104,8 +103,7 @@ public struct BuiltinPlanner: TriagePlanner {
     /// the retrieval's order: the checks that tell the candidates apart, run before the runbooks' diagnostics. Needs
     /// the catalog's signal query (a `prometheus` action whose query is exactly `{signal}`).
     func signalChecks(_ context: PlanningContext) -> [Candidate] {
-        guard let a = catalog.actions.values.sorted(by: { $0.id < $1.id }).first(where: { $0.runner == .prometheus && $0.query == "{signal}" })
-        else { return [] }
+        guard let a = prometheusAction(query: "{signal}") else { return [] }
         var out: [Candidate] = []
         var seen: Set<String> = []
         for s in context.sections where s.kind == "postmortem" && s.headingPath.lowercased().contains("signal") {
@@ -117,6 +115,11 @@ public struct BuiltinPlanner: TriagePlanner {
             }
         }
         return out
+    }
+
+    /// The catalog's `prometheus` action whose query is exactly `query` (the first by id).
+    func prometheusAction(query: String) -> ActionDefinition? {
+        catalog.actions.values.sorted { $0.id < $1.id }.first { $0.runner == .prometheus && $0.query == query }
     }
 
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {

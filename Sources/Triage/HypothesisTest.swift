@@ -1,3 +1,4 @@
+import Actions
 import Foundation
 import IncidentLog
 
@@ -35,19 +36,20 @@ public enum HypothesisTest {
         public var above: Bool
         public var threshold: Double
         public func holds(_ v: Double) -> Bool { above ? v > threshold : v < threshold }
-        public var text: String { "\(query) \(above ? "above" : "below") \(ReadableNumber.format(threshold))" }
+        public var text: String { "\(query) \(above ? "above" : "below") \(PrometheusRunner.format(threshold))" }
     }
 
     /// The signals declared in a section's text.
     public static func signals(in text: String) -> [Signal] {
-        let re = try! NSRegularExpression(pattern: #"^\s*[-*]\s*`([^`\n]{1,2000})`\s+(above|below)\s+(-?[0-9]+(?:\.[0-9]+)?)"#,
-                                          options: [.anchorsMatchLines])
-        return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
+        signalLine.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
             guard let q = Range(m.range(at: 1), in: text), let op = Range(m.range(at: 2), in: text),
                   let n = Range(m.range(at: 3), in: text), let v = Double(text[n]) else { return nil }
             return Signal(query: String(text[q]), above: text[op] == "above", threshold: v)
         }
     }
+
+    static let signalLine = try! NSRegularExpression(
+        pattern: #"^\s*[-*]\s*`([^`\n]{1,2000})`\s+(above|below)\s+(-?[0-9]+(?:\.[0-9]+)?)"#, options: [.anchorsMatchLines])
 
     /// A `prometheus` action's observation: its query and the highest last value of its series (nil: no series).
     static func measured(_ output: String) -> (query: String, value: Double?)? {
@@ -94,14 +96,14 @@ public enum HypothesisTest {
                 // A measurement: it counts only against the signals a candidate declared, never as words.
                 if let m = measured(o.output) {
                     guard let signal = declared.first(where: { $0.query == m.query }) else { continue }
-                    let shown = m.value.map(ReadableNumber.format) ?? "no series"
+                    let shown = m.value.map(PrometheusRunner.format) ?? "no series"
                     if let v = m.value, signal.holds(v) {
                         score += signalWeight
-                        evidence.append("\(o.action): \(m.query) = \(shown) (\(signal.above ? "above" : "below") \(ReadableNumber.format(signal.threshold)))")
+                        evidence.append("\(o.action): \(m.query) = \(shown) (\(signal.above ? "above" : "below") \(PrometheusRunner.format(signal.threshold)))")
                         matchedRequests.append(o.requestID)
                         for s in signalSections { matchedSections.insert(s.chunkID) }
                     } else {
-                        against.append("\(o.action): \(m.query) = \(shown), not \(signal.above ? "above" : "below") \(ReadableNumber.format(signal.threshold))")
+                        against.append("\(o.action): \(m.query) = \(shown), not \(signal.above ? "above" : "below") \(PrometheusRunner.format(signal.threshold))")
                     }
                     continue
                 }
@@ -189,9 +191,3 @@ public enum HypothesisTest {
     ]
 }
 
-/// Numbers as people write them: no trailing `.0`, at most four significant digits otherwise.
-enum ReadableNumber {
-    static func format(_ v: Double) -> String {
-        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.4g", v)
-    }
-}
