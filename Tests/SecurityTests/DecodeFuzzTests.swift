@@ -11,7 +11,9 @@ import Triage
 
 /// Arbitrary bytes and mutated valid events through every daemon's
 /// authenticate → decode → handle path. A record either is rejected with a
-/// reason or handled; nothing traps, and nothing destructive runs.
+/// reason or handled; nothing traps, and the only destructive run is the one
+/// a human genuinely approved (a mutation outside the approval's signed
+/// fields, e.g. the trace or causation id, leaves it a valid approval), once.
 @Suite("decode-and-handle fuzzing")
 struct DecodeFuzzTests {
     /// A deterministic generator (SplitMix64), so a failure replays.
@@ -93,7 +95,7 @@ struct DecodeFuzzTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let marker = dir.appendingPathComponent("runs").path
         let script = dir.appendingPathComponent("restart.sh").path
-        try "#!/bin/sh\necho ran >> \(marker)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho \"$1 $2\" >> \(marker)\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         let catalog = try ActionCatalog.load(yaml: """
             actions:
@@ -111,8 +113,9 @@ struct DecodeFuzzTests {
         ]
         let auth = TestKeys.authenticator(topics)
         let seeds = try Self.seeds(incident).map { try IncidentEventCodec.encode($0, topics: topics) }
-        var rng = Rng(state: 20261129)
+        var rng = Rng(state: UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? 20261129)
         var accepted = 0, rejected = 0
+        var ranBy: [String] = []
         for i in 0..<3_000 {
             let seed = seeds[i % seeds.count]
             var value = seed.value
@@ -125,10 +128,26 @@ struct DecodeFuzzTests {
                                          headers: out.headers)
             guard (try? auth.check(m)) != nil else { rejected += 1; continue }
             accepted += 1
+            let before = (try? String(contentsOfFile: marker, encoding: .utf8))?.count ?? 0
             for h in handlers { _ = try? await h.handle(m) }
+            if ((try? String(contentsOfFile: marker, encoding: .utf8))?.count ?? 0) != before {
+                ranBy.append(String(decoding: value, as: UTF8.self))
+            }
         }
         #expect(rejected > 0 && accepted > 0, "accepted \(accepted), rejected \(rejected)")
-        #expect(!FileManager.default.fileExists(atPath: marker), "no mutated record got a destructive action run")
+        let runs = ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").split(separator: "\n")
+        print("fuzz: accepted \(accepted), rejected \(rejected), destructive runs \(runs.count)")
+        #expect(runs.count <= 1, "a destructive action ran at most once: \(runs), started by \(ranBy)")
+        #expect(runs.allSatisfy { $0 == "payments payments-api" }, "only the approved action ran: \(runs), started by \(ranBy)")
+        // What started it must decode as the genuine approval: same request, action and parameters, valid signature.
+        for record in ranBy {
+            let event = try? JSONDecoder().decode(IncidentEvent.self, from: Data(record.utf8))
+            guard case .actionApproved(let a)? = event?.payload else {
+                Issue.record("something other than an approval started a run: \(record)"); continue
+            }
+            #expect(a.requestID == TestIDs.request("fuzz") && a.action == "ops.restart" && event?.incidentID == incident
+                    && a.hasValidSignature(incidentID: incident, keyring: TestKeys.keyring), "\(record)")
+        }
         await producer.close()
     }
 }
