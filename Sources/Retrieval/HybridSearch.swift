@@ -65,7 +65,7 @@ public struct HybridSearch: Sendable {
     }
 
     /// The candidate documents and their signals.
-    func candidates(_ q: SearchQuery, queryVector: [Float], mode: SearchMode) async throws -> [RetrievalScoring.Candidate] {
+    public func candidates(_ q: SearchQuery, queryVector: [Float], mode: SearchMode) async throws -> [RetrievalScoring.Candidate] {
         // The query vector is a bound parameter (not a joined value) so the HNSW index serves the ORDER BY.
         // The full-text query that finds candidates is built from the alert text's own lexemes (never tsquery
         // syntax from the input), leaving out lexemes that ANALYZE found in more than $5 of chunks: OR-ing common
@@ -133,13 +133,15 @@ public struct HybridSearch: Sendable {
             let docTF = (r[10].flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
             let chunkTFs = (r[11].flatMap { try? JSONDecoder().decode([ChunkTF].self, from: Data($0.utf8)) }) ?? []
             let docLength = Double(r[9] ?? "0") ?? 0
-            return RetrievalScoring.Candidate(
+            var candidate = RetrievalScoring.Candidate(
                 documentID: id, title: r[1] ?? "", path: r[2] ?? "", kind: r[3] ?? "", chunkID: chunk, headingPath: r[5] ?? "",
                 lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1, chunkSimilarity: Double(r[8] ?? "0") ?? 0,
                 titleSimilarity: r[12].flatMap(Double.init),
                 chunkText: chunkTFs.map { stats.bm25($0.tf, length: $0.length, average: stats.averageChunkLength, lexemes) }.max() ?? 0,
                 documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, lexemes),
                 coverage: stats.coverage(docTF, lexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
+            candidate.length = docLength
+            return candidate
         }
     }
 

@@ -28,6 +28,8 @@ struct RetrievalEval: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.") var json = false
     @Flag(help: "Skip the whole-document baselines (faster while iterating).") var noBaselines = false
     @Option(help: "Candidates per retriever (default: the retriever's).") var candidates: Int?
+    @Option(help: "Write every case's candidate documents and their signals here as JSON (to study or tune the scoring).")
+    var dumpCandidates: String?
 
     func run() async throws {
         struct Suite: Decodable { var cases: [RetrievalCase] }
@@ -44,6 +46,7 @@ struct RetrievalEval: AsyncParsableCommand {
         let baselines = noBaselines ? nil : try await EvalBaselines(documents: documents, embeddings: embeddings)
 
         var scores: [EvalScore] = []
+        var dump: [CandidateDump] = []
         for c in cases {
             let query = IncidentQuery.from(labels: c.alert.labels, annotations: c.alert.annotations ?? [:], title: nil,
                                            service: c.alert.labels["service"], generatorURL: c.generatorURL)
@@ -56,6 +59,13 @@ struct RetrievalEval: AsyncParsableCommand {
                 q.limit = 10
                 ranked[mode.rawValue] = try await search.search(q, queryVector: vector, mode: mode, floor: false).map(\.documentID)
             }
+            if dumpCandidates != nil {
+                var q = query
+                q.kinds = kinds
+                let signals = try await search.candidates(q, queryVector: vector, mode: .hybrid)
+                dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, alertName: query.alertName,
+                                          components: query.components, services: query.services, candidates: signals))
+            }
             let r = try await retriever.run(query)
             let pipeline = c.set == "runbooks" ? r.runbooks : c.set == "postmortems" ? r.postmortems : r.postmortems + r.runbooks
             ranked["pipeline"] = pipeline.map(\.documentID)
@@ -65,9 +75,26 @@ struct RetrievalEval: AsyncParsableCommand {
             }
             scores.append(EvalScore(case: c, ranked: ranked))
         }
+        if let dumpCandidates {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(dump).write(to: URL(fileURLWithPath: dumpCandidates))
+        }
         let report = EvalReport(scores: scores, documents: documents.count)
         if json { print(report.json()) } else { report.print(verbose: verbose) }
     }
+}
+
+/// One case's candidates as the scoring sees them (`--dump-candidates`).
+struct CandidateDump: Encodable {
+    var name: String
+    var wording: String
+    var set: String?
+    var expect: [String]
+    var alertName: String?
+    var components: [String]
+    var services: [String]
+    var candidates: [RetrievalScoring.Candidate]
 }
 
 /// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.

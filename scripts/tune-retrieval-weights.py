@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Study RetrievalScoring's weights on held-out halves of an eval.
+
+    aiops eval retrieval .eval/public/suite.yaml --no-baselines --dump-candidates /tmp/cands.json
+    scripts/tune-retrieval-weights.py /tmp/cands.json --kind runbook [--splits 6]
+
+Re-scores the dumped candidates the way Sources/Retrieval/RetrievalScoring.swift
+does (per-kind z-scores of the continuous signals, weighted, plus the
+alert-name, component and service boosts; floor off), then for each random
+50/50 split tunes the weights on one half by coordinate search and prints
+recall@1 / recall@5 / MRR of the current and the tuned weights on the other
+half. It only advises: the weights live in RetrievalScoring.Weights, and
+`aiops eval retrieval` prints the real figures. Keep this in step with
+RetrievalScoring.rank when that changes.
+"""
+import argparse, copy, json, math, random, re
+
+CURRENT = {
+    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3),
+    "postmortem": dict(cv=0.7, tv=0.5, ct=0, dt=2.5, an=2, co=0.5, sv=0.3),
+}
+GRID = {"cv": [0, 0.5, 1, 1.5, 2], "tv": [0, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
+        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3]}
+
+
+def normalized(s):
+    return "".join(ch for ch in s.lower() if ch.isalnum())
+
+
+def names(c):
+    stem = c["path"].split("/")[-1].replace(".md", "")
+    return {normalized(x) for x in [stem, c["title"]] + c["alerts"]}
+
+
+def path_words(p):
+    return {w for w in re.split(r"[^a-z0-9]+", p.lower().replace(".md", "")) if w}
+
+
+def zscores(xs):
+    mean = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / len(xs))
+    return [0.0] * len(xs) if sd < 1e-9 else [(x - mean) / sd for x in xs]
+
+
+def ranked(case, w):
+    cands = case["candidates"]
+    titles = [c["titleSimilarity"] for c in cands if c.get("titleSimilarity") is not None]
+    mean_title = sum(titles) / max(1, len(titles))
+    zv = zscores([c["chunkSimilarity"] for c in cands])
+    zt = zscores([c["titleSimilarity"] if c.get("titleSimilarity") is not None else mean_title for c in cands])
+    zc = zscores([math.log1p(c["chunkText"]) for c in cands])
+    zd = zscores([math.log1p(c["documentText"]) for c in cands])
+    name = normalized(case.get("alertName") or "")
+    components = set(case["components"])
+    services = {s.lower() for s in case["services"]}
+    scored = []
+    for i, c in enumerate(cands):
+        s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i]
+        if name and name in names(c):
+            s += w["an"]
+        if components and components & path_words(c["path"]):
+            s += w["co"]
+        if services and any(x.lower() in services for x in c["services"]):
+            s += w["sv"]
+        scored.append((-s, c["documentID"]))
+    return [d for _, d in sorted(scored)]
+
+
+def metrics(cases, w):
+    r1 = r5 = rr = 0.0
+    for case in cases:
+        order = ranked(case, w)
+        pos = next((i for i, d in enumerate(order) if d in case["expect"]), None)
+        if pos is not None:
+            r1 += pos == 0
+            r5 += pos < 5
+            rr += 1 / (pos + 1)
+    n = max(1, len(cases))
+    return r1 / n, r5 / n, rr / n
+
+
+def hard(case):
+    return case["wording"] in ("inhouse", "symptom", "unlike")
+
+
+def objective(cases, w):
+    # Hard wordings (names that match no document) weigh as much as the easy ones.
+    a = [c for c in cases if hard(c)]
+    b = [c for c in cases if not hard(c)]
+    m1, m2 = metrics(a, w), metrics(b, w)
+    return m1[2] + m2[2] + 0.5 * (m1[1] + m2[1])
+
+
+def tune(cases, start):
+    w, best = dict(start), objective(cases, start)
+    for _ in range(2):
+        for key, values in GRID.items():
+            for v in values:
+                trial = dict(w, **{key: v})
+                o = objective(cases, trial)
+                if o > best + 1e-9:
+                    best, w = o, trial
+    return w
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dump")
+    ap.add_argument("--kind", default="runbook", choices=["runbook", "postmortem"])
+    ap.add_argument("--splits", type=int, default=6)
+    args = ap.parse_args()
+    cases = []
+    for case in json.load(open(args.dump)):
+        if not case["expect"]:
+            continue
+        case = copy.deepcopy(case)
+        case["candidates"] = [c for c in case["candidates"] if c["kind"] == args.kind]
+        if case["expect"][0].split("/")[0] == args.kind + "s" and case["candidates"]:
+            cases.append(case)
+    print(f"{len(cases)} cases of kind {args.kind}; current weights {CURRENT[args.kind]}")
+    print("all cases, current: R@1 %.2f R@5 %.2f MRR %.3f" % metrics(cases, CURRENT[args.kind]))
+    rng = random.Random(1)
+    for split in range(args.splits):
+        order = cases[:]
+        rng.shuffle(order)
+        train, test = order[: len(order) // 2], order[len(order) // 2:]
+        w = tune(train, CURRENT[args.kind])
+        t = [c for c in test if hard(c)]
+        print(f"split {split}: held-out hard wording current %.2f/%.2f/%.3f tuned %.2f/%.2f/%.3f; tuned {w}"
+              % (metrics(t, CURRENT[args.kind]) + metrics(t, w)))
+
+
+if __name__ == "__main__":
+    main()
