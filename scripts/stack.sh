@@ -155,6 +155,9 @@ KEYS="$STACK_DIR/keys"
 [[ -f "$KEYS/trusted-keys.json" ]] || "$BIN/aiops" keys generate --dir "$KEYS" >/dev/null
 export AIOPS_TRUSTED_KEYS_FILE="$KEYS/trusted-keys.json"
 key() { echo "$KEYS/$1.key.json"; }
+# Start-up snapshots (docs/operations.md): a fresh mock broker holds a fresh log, so they start empty too.
+export AIOPS_STATE_DIR="$STACK_DIR/state"
+rm -rf "$AIOPS_STATE_DIR"
 AIOPS_SIGNING_KEY_FILE="$(key alert-ingestor)" INGESTOR_PORT="$INGESTOR_PORT" start alert-ingestor "$BIN/alert-ingestor"
 AIOPS_SIGNING_KEY_FILE="$(key embedder)" EMBEDDER_PORT="${EMBEDDER_PORT:-9096}" start embedder "$BIN/embedder"
 AIOPS_SIGNING_KEY_FILE="$(key retriever)" RETRIEVER_PORT="${RETRIEVER_PORT:-9097}" start retriever "$BIN/retriever"

@@ -10,10 +10,12 @@ public struct ApproverConfiguration: DaemonConfiguration {
     static let policy = Setting("APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml", "what runs without a human")
     static let approvers = Setting("APPROVERS_FILE", "required: YAML of approvers (`name`, `token_sha256`, `roles`, `slack_user_id`)")
     static let slackSecret = Setting("SLACK_SIGNING_SECRET", secret: true, "the Slack app's signing secret (Approve/Reject buttons)")
-    public static let settings = CommonConfiguration.settings + consumer.all
+    public static let settings = CommonConfiguration.settings + SnapshotConfiguration.settings + consumer.all
         + [catalog, policy, approvers, slackSecret] + NotificationConfiguration.settings
 
     public var common: CommonConfiguration
+    /// Start-up snapshots (off unless AIOPS_STATE_DIR is set).
+    public var snapshot = SnapshotConfiguration(directory: nil)
     /// The consumer group, and the address of the API, the page and the operational endpoints.
     public var endpoint: ConsumerEndpoint
     public var catalogPath: String
@@ -24,6 +26,7 @@ public struct ApproverConfiguration: DaemonConfiguration {
 
     public init(_ src: ConfigSource) throws {
         common = try CommonConfiguration(service: Self.daemon, src)
+        snapshot = try SnapshotConfiguration(src)
         endpoint = try Self.consumer.read(src)
         catalogPath = try src.string(Self.catalog)
         policyPath = try src.string(Self.policy)

@@ -22,14 +22,16 @@ public func buildApprover(_ configuration: ApproverConfiguration, registry: Prom
     let handler = ApproverHandler(catalog: catalog, policy: policy, signingKey: configuration.common.key,
                                   topics: topics, logger: logger)
     // Rebuild pending approvals and rate-limit windows from the log before answering anything.
-    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: kafka, logger: logger) { handler.observe($0) }
+    let snapshots = configuration.snapshot.store(daemon: ApproverConfiguration.daemon, key: configuration.common.key)
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: kafka, snapshot: snapshots,
+                                             logger: logger) { handler.observe($0) }
     let producer = try configuration.common.producer(logger: logger)
     let slack = configuration.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0) }
     let decisions = DecisionRecorder(handler: handler, producer: producer, topics: topics, logger: logger)
     let api = buildApproverApplication(handler: handler, decisions: decisions, directory: directory, producer: producer, topics: topics,
                                        host: configuration.endpoint.host, port: configuration.endpoint.port, slack: slack,
                                        registry: registry, logger: logger)
-    var extra: [any Service] = [ExpiryService(decisions: decisions)]
+    var extra: [any Service] = [ExpiryService(decisions: decisions)] + configuration.snapshot.services(snapshots, configuration.common, logger: logger)
     if configuration.notifications.isEnabled {
         // Its own consumer group: people are told about what is in the log, at least once.
         let notifier = NotificationHandler(approver: handler,

@@ -15,12 +15,14 @@ public func buildExecutor(_ configuration: ExecutorConfiguration, registry: Prom
     let topics = configuration.common.topics
     let producer = try configuration.common.producer(logger: logger)
     let ledger = ExecutionLedger()
-    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger) {
+    let snapshots = configuration.snapshot.store(daemon: ExecutorConfiguration.daemon, key: configuration.common.key)
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka,
+                                             snapshot: snapshots, logger: logger) {
         ledger.apply($0)
     }
     let handler = ExecutorHandler(catalog: catalog, keyring: configuration.common.keyring, policy: policy, producer: producer,
                                   topics: topics, ledger: ledger, concurrency: configuration.concurrency, logger: logger)
     return try ConsumerDaemon(name: ExecutorConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
                               topic: topics.incidents, handler: handler, producer: producer)
-        .services(registry: registry, logger: logger)
+        .services(registry: registry, logger: logger) + configuration.snapshot.services(snapshots, configuration.common, logger: logger)
 }

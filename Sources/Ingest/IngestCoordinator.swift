@@ -48,11 +48,12 @@ public actor IngestCoordinator {
 
     /// Rebuilds the state from the incident log (every event this ingestor wrote).
     public static func rebuildState(authenticator: RecordAuthenticator, configuration: KafkaConfiguration,
-                                    logger: Logger) async throws -> IngestState {
+                                    snapshot: SnapshotStore? = nil, logger: Logger) async throws -> IngestState {
         var state = IngestState()
         var groups: [String: String] = [:]
         var count = 0
-        try await IncidentLogReader.forEachEvent(authenticator: authenticator, configuration: configuration, logger: logger) { event in
+        try await IncidentLogReader.forEachEvent(authenticator: authenticator, configuration: configuration, snapshot: snapshot,
+                                                 logger: logger) { event in
             guard event.producer == IngestPlanner.producer else { return }
             state.apply(event, groupOf: &groups)
             count += 1

@@ -23,11 +23,13 @@ public struct IngestorConfiguration: DaemonConfiguration {
     static let correlateBy = Setting("INGESTOR_CORRELATE_BY", flag: "correlate-by", default: "",
                                      "comma-separated labels that split an Alertmanager group into incidents (e.g. `alertname`); empty: one incident per group, as Alertmanager's `group_by` declares")
 
-    public static let settings = CommonConfiguration.settings + [
+    public static let settings = CommonConfiguration.settings + SnapshotConfiguration.settings + [
         host, port, bearerToken, basicAuthUser, basicAuthPassword, maxBodyBytes, deliveryTimeout, retryAfter, correlateBy,
     ]
 
     public var common: CommonConfiguration
+    /// Start-up snapshots (off unless AIOPS_STATE_DIR is set).
+    public var snapshot = SnapshotConfiguration(directory: nil)
     public var host = "127.0.0.1"
     public var port = 9095
     public var bearerToken: String?
@@ -39,10 +41,13 @@ public struct IngestorConfiguration: DaemonConfiguration {
     public var correlation = Correlation()
 
     /// The defaults with the given Kafka, topics and keys (tests and tools).
-    public init(common: CommonConfiguration) { self.common = common }
+    public init(common: CommonConfiguration) {
+        self.common = common
+    }
 
     public init(_ src: ConfigSource) throws {
         common = try CommonConfiguration(service: Self.daemon, src)
+        snapshot = try SnapshotConfiguration(src)
         host = try src.string(Self.host)
         port = try src.int(Self.port)
         bearerToken = try src.optional(Self.bearerToken)

@@ -22,7 +22,9 @@ public func buildReasoner(_ configuration: ReasonerConfiguration, registry: Prom
     let topics = configuration.common.topics
     let handler = ReasonerHandler(planner: planner, catalog: catalog, topics: topics, bounds: configuration.bounds,
                                   logger: logger)
-    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, logger: logger) {
+    let snapshots = configuration.snapshot.store(daemon: ReasonerConfiguration.daemon, key: configuration.common.key)
+    try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka,
+                                             snapshot: snapshots, logger: logger) {
         _ = handler.observe($0)
     }
     let producer = try configuration.common.producer(logger: logger)
@@ -30,5 +32,5 @@ public func buildReasoner(_ configuration: ReasonerConfiguration, registry: Prom
                                 topic: topics.incidents, handler: handler, producer: producer)
     // One lane per incident (the record key): incidents are independent, events of one incident stay in order.
     daemon.lanes = Lanes(limit: configuration.concurrency)
-    return try daemon.services(registry: registry, logger: logger)
+    return try daemon.services(registry: registry, logger: logger) + configuration.snapshot.services(snapshots, configuration.common, logger: logger)
 }

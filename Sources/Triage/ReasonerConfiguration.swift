@@ -15,12 +15,14 @@ public struct ReasonerConfiguration: DaemonConfiguration {
     static let diagnostics = Setting("REASONER_DIAGNOSTICS", default: "true", "propose read-only diagnostics before the triage")
     static let concurrency = Setting("REASONER_CONCURRENCY", default: "16",
                                      "incidents planned side by side (one slow planner call holds up only its own incident); 1: one record at a time")
-    public static let settings = CommonConfiguration.settings + consumer.all
+    public static let settings = CommonConfiguration.settings + SnapshotConfiguration.settings + consumer.all
         + [catalog, planner, maxIterations, maxWall, maxTokens, noProgress, diagnostics, concurrency] + LLMConfiguration.settings
 
     public enum PlannerKind: String, Sendable { case builtin, llm }
 
     public var common: CommonConfiguration
+    /// Start-up snapshots (off unless AIOPS_STATE_DIR is set).
+    public var snapshot = SnapshotConfiguration(directory: nil)
     public var endpoint: ConsumerEndpoint
     public var catalogPath: String
     public var planner: PlannerKind
@@ -30,6 +32,7 @@ public struct ReasonerConfiguration: DaemonConfiguration {
 
     public init(_ src: ConfigSource) throws {
         common = try CommonConfiguration(service: Self.daemon, src)
+        snapshot = try SnapshotConfiguration(src)
         endpoint = try Self.consumer.read(src)
         catalogPath = try src.string(Self.catalog)
         let kind = try src.string(Self.planner)

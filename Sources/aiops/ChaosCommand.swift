@@ -38,6 +38,8 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "Actions catalog.") var catalog = "examples/actions/catalog.yaml"
     @Option(help: "Approval policy.") var policy = "examples/actions/approval-policy.yaml"
     @Option(help: "Directory for keys and daemon logs (default: a new temporary one).") var workDir: String?
+    @Option(help: "Partitions of the incident log (the mock broker keeps at most 5 MB per partition: a 2,000-alert run needs more than the default).")
+    var partitions: Int?
     @Flag(help: "Keep the run's database afterwards.") var keepDatabase = false
     @Flag(help: "Only the JSON line.") var json = false
 
@@ -57,7 +59,9 @@ struct Chaos: AsyncParsableCommand {
         let logger = cliLogger("chaos")
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
         let topics = TopicSet()
-        for t in topics.descriptors { try cluster.createTopic(t.name, partitions: t.partitions) }
+        for t in topics.descriptors {
+            try cluster.createTopic(t.name, partitions: t.name == topics.incidents ? partitions ?? t.partitions : t.partitions)
+        }
         let keys = try KeySet.generate()
         for (producer, key) in keys.keys { try key.fileData().write(to: dir.appendingPathComponent("\(producer).key.json")) }
         try keys.keyring.fileData().write(to: dir.appendingPathComponent("trusted-keys.json"))
@@ -75,6 +79,9 @@ struct Chaos: AsyncParsableCommand {
                     "ACTIONS_CATALOG": URL(fileURLWithPath: catalog).path, "APPROVAL_POLICY": URL(fileURLWithPath: policy).path,
                     "APPROVERS_FILE": dir.appendingPathComponent("approvers.yaml").path]
         base["KAFKA_DELIVERY_TIMEOUT_MS"] = "5000"
+        // Every kill is also a restart from a start-up snapshot plus the log after it (taken every few seconds).
+        base["AIOPS_STATE_DIR"] = dir.appendingPathComponent("state").path
+        base["AIOPS_SNAPSHOT_INTERVAL_SECONDS"] = "5"
         let portVariables = ["alert-ingestor": "INGESTOR_PORT", "embedder": "EMBEDDER_PORT", "retriever": "RETRIEVER_PORT",
                              "reasoner": "REASONER_PORT", "approver": "APPROVER_PORT", "executor": "EXECUTOR_PORT"]
         var daemons: [ChaosSupervisor.Daemon] = []

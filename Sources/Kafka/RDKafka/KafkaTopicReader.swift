@@ -15,8 +15,12 @@ public final class KafkaTopicReader: @unchecked Sendable {
     public let topic: String
     public let partitions: Int
 
+    /// Where each partition starts: `from` (a snapshot's next offsets) where given, else the beginning.
+    private let start: [Int32: Int64]
+
     public init(topic: String, configuration: KafkaConfiguration, logger: Logger,
-                metadataTimeout: Duration = .seconds(10)) throws {
+                metadataTimeout: Duration = .seconds(10), from start: [Int32: Int64] = [:]) throws {
+        self.start = start
         self.topic = topic
         var props = configuration.baseProperties()
         props["group.id"] = "aiops-reader-\(UUID().uuidString)"
@@ -32,22 +36,45 @@ public final class KafkaTopicReader: @unchecked Sendable {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for p in 0..<partitions {
-            rd_kafka_topic_partition_list_add(list, topic, Int32(p)).pointee.offset = AIOPS_RD_KAFKA_OFFSET_BEGINNING
+            rd_kafka_topic_partition_list_add(list, topic, Int32(p)).pointee.offset = start[Int32(p)] ?? AIOPS_RD_KAFKA_OFFSET_BEGINNING
         }
         try check(rd_kafka_assign(client.handle, list), .subscription, "assign \(topic)")
     }
 
     /// All records currently in the topic, in partition-then-offset order per partition.
     public func readToEnd(timeout: Duration = .seconds(30)) async throws -> [KafkaConsumerMessage] {
+        try await readToEndWithPositions(timeout: timeout).records
+    }
+
+    /// The partitions' (low, high) watermarks now.
+    public func watermarks() async throws -> [Int32: (low: Int64, high: Int64)] {
         let client = self.client
         let topic = self.topic
         let partitions = self.partitions
+        return try await onQueue {
+            var out: [Int32: (low: Int64, high: Int64)] = [:]
+            for p in 0..<Int32(partitions) { out[p] = try client.watermarks(topic: topic, partition: p, timeoutMs: 10_000) }
+            return out
+        }
+    }
+
+    /// The records from where each partition starts to the end of the log as it is now, and the next
+    /// offset of every partition after them (where a later read continues).
+    public func readToEndWithPositions(timeout: Duration = .seconds(30)) async throws
+        -> (records: [KafkaConsumerMessage], next: [Int32: Int64]) {
+        let client = self.client
+        let topic = self.topic
+        let partitions = self.partitions
+        let start = self.start
         let deadline = ContinuousClock.now + timeout
         return try await onQueue {
             var ends: [Int32: Int64] = [:]
+            var next: [Int32: Int64] = [:]
             for p in 0..<Int32(partitions) {
                 let (low, high) = try client.watermarks(topic: topic, partition: p, timeoutMs: 10_000)
-                if high > low { ends[p] = high }
+                let from = max(low, start[p] ?? low)
+                next[p] = from
+                if high > from { ends[p] = high }
             }
             var out: [KafkaConsumerMessage] = []
             while !ends.isEmpty {
@@ -59,9 +86,10 @@ public final class KafkaTopicReader: @unchecked Sendable {
                 guard m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
                 let msg = makeConsumerMessage(m)
                 out.append(msg)
+                next[msg.partition] = msg.offset + 1
                 if let end = ends[msg.partition], msg.offset + 1 >= end { ends[msg.partition] = nil }
             }
-            return out
+            return (out, next)
         }
     }
 
