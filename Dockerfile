@@ -13,7 +13,8 @@ RUN swift build -c release --static-swift-stdlib \
 FROM debian:bookworm-slim
 # kubectl for the catalog's kubectl runner: install your cluster's version into the image or mount it.
 RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 libpq5 libcurl4 ca-certificates \
-    && rm -rf /var/lib/apt/lists/* && useradd --uid 10001 --no-create-home aiops
+    && rm -rf /var/lib/apt/lists/* && useradd --uid 10001 --no-create-home aiops \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/aiops
 COPY --from=build /out/ /usr/local/bin/
 COPY topics /usr/share/aiops/topics
 COPY examples/actions /usr/share/aiops/actions

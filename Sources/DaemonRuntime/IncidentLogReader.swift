@@ -5,47 +5,60 @@ import Logging
 
 /// Reads the incident log to its current end: how daemons rebuild their state before acting.
 public enum IncidentLogReader {
-    /// Calls `body` for every event `authenticator` accepts, in log order per incident; returns how many
+    /// Calls `body` for every event `authenticator` accepts, in log order per partition; returns how many
     /// there were. Rejected records (forged, malformed) are skipped and counted in the log, never folded in.
+    /// The log streams by in batches: memory holds the daemon's state, not the log.
     ///
     /// With a `snapshot` store, the events of the last snapshot are folded first and only the log after it is
     /// read; then a new snapshot is written at the end just read. A snapshot this daemon cannot trust (not
-    /// signed by its key, torn, another topic, offsets beyond the log's end — the topic was recreated) is
-    /// set aside with a warning and the whole log is read.
+    /// signed by its key, torn, another topic, not ending on the record the log holds there — the topic was
+    /// recreated, truncated or repartitioned) is set aside with a warning and the whole log is read.
     @discardableResult
     public static func forEachEvent(authenticator: RecordAuthenticator, configuration: KafkaConfiguration,
                                     snapshot store: SnapshotStore? = nil, logger: Logger,
                                     _ body: (IncidentEvent) -> Void) async throws -> Int {
-        let (snapshot, tail, next, rejected) = try await readTail(authenticator: authenticator, configuration: configuration,
-                                                                   store: store, logger: logger)
-        let last = next.lastRecords
-        for e in snapshot?.events ?? [] { body(e) }
-        for e in tail { body(e) }
-        if rejected > 0 { logger.warning("skipped records of the incident log that are not facts", metadata: ["rejected": "\(rejected)"]) }
-        if let store {
-            let folded = (snapshot?.folded ?? 0) + tail.count
+        var retainer = store.map { LogSnapshot.Retainer(retain: $0.retain) }
+        var count = 0
+        let read = try await stream(authenticator: authenticator, configuration: configuration, store: store, logger: logger) { e, line in
+            body(e)
+            try retainer?.append(e, line: line)
+            count += 1
+        }
+        if read.rejected > 0 {
+            logger.warning("skipped records of the incident log that are not facts", metadata: ["rejected": "\(read.rejected)"])
+        }
+        if let store, var retainer {
+            retainer.prune()
+            let folded = (read.snapshot?.folded ?? 0) + count - read.fromSnapshot
             do {
-                try store.save(LogSnapshot(topic: authenticator.topics.incidents, offsets: next.offsets, lastRecords: last,
-                                           events: (snapshot?.events ?? []) + tail, folded: folded))
+                try store.save(header: .init(topic: authenticator.topics.incidents, offsets: read.position.offsets,
+                                             lastRecords: read.position.lastRecords, folded: folded), lines: retainer.lines)
             } catch {
                 logger.warning("could not write the start-up snapshot; the next start reads more of the log",
                                metadata: ["path": "\(store.path)", "error": "\(error)"])
             }
-            logger.info("state rebuilt", metadata: ["from_snapshot": "\(snapshot?.events.count ?? 0)", "tail": "\(tail.count)",
-                                                    "stands_for": "\(folded)"])
+            logger.info("state rebuilt", metadata: ["from_snapshot": "\(read.fromSnapshot)", "tail": "\(count - read.fromSnapshot)",
+                                                    "stands_for": "\(folded)", "kept": "\(retainer.lines.count)"])
         }
-        return (snapshot?.events.count ?? 0) + tail.count
+        return count
     }
 
     /// Brings `store`'s snapshot up to the log's current end without folding anything (the running daemon's
     /// state is its own): what keeps a long-running daemon's next start short.
     public static func refresh(_ store: SnapshotStore, authenticator: RecordAuthenticator, configuration: KafkaConfiguration,
                                logger: Logger) async throws {
-        let (snapshot, tail, next, _) = try await readTail(authenticator: authenticator, configuration: configuration,
-                                                            store: store, logger: logger)
-        guard !tail.isEmpty || snapshot == nil else { return }
-        try store.save(LogSnapshot(topic: authenticator.topics.incidents, offsets: next.offsets, lastRecords: next.lastRecords,
-                                   events: (snapshot?.events ?? []) + tail, folded: (snapshot?.folded ?? 0) + tail.count))
+        var retainer = LogSnapshot.Retainer(retain: store.retain)
+        var count = 0
+        let read = try await stream(authenticator: authenticator, configuration: configuration, store: store, logger: logger) {
+            try retainer.append($0, line: $1)
+            count += 1
+        }
+        let tail = count - read.fromSnapshot
+        guard tail > 0 || read.snapshot == nil else { return }
+        retainer.prune()
+        try store.save(header: .init(topic: authenticator.topics.incidents, offsets: read.position.offsets,
+                                     lastRecords: read.position.lastRecords, folded: (read.snapshot?.folded ?? 0) + tail),
+                       lines: retainer.lines)
     }
 
     /// Where a read ended: the next offset per partition and the digest of the record just before it.
@@ -54,62 +67,88 @@ public enum IncidentLogReader {
         var lastRecords: [Int32: String] = [:]
     }
 
-    /// The trusted snapshot (if any), the authenticated events after it, where the read ended, and how many
-    /// records were refused.
-    static func readTail(authenticator: RecordAuthenticator, configuration: KafkaConfiguration, store: SnapshotStore?,
-                         logger: Logger) async throws -> (LogSnapshot?, [IncidentEvent], Position, Int) {
+    struct Read {
+        var snapshot: LogSnapshot.Header?
+        var fromSnapshot = 0
+        var position: Position
+        var rejected: Int
+    }
+
+    /// Hands `body` the trusted snapshot's events, then every authenticated event after it, each with its JSON line.
+    static func stream(authenticator: RecordAuthenticator, configuration: KafkaConfiguration, store: SnapshotStore?,
+                       logger: Logger, _ body: (IncidentEvent, [UInt8]) throws -> Void) async throws -> Read {
         let topic = authenticator.topics.incidents
-        var snapshot: LogSnapshot?
-        do { snapshot = try store?.load() } catch {
+        var snapshot: LogSnapshot.Header?
+        var lines: [Data] = []
+        do { (snapshot, lines) = try store?.loadLines() ?? (nil, []) } catch {
             logger.warning("start-up snapshot set aside; reading the whole log", metadata: ["error": "\(error)"])
         }
         if let s = snapshot, s.topic != topic {
             logger.warning("start-up snapshot is of another topic; reading the whole log", metadata: ["topic": "\(s.topic)"])
             snapshot = nil
         }
-        if let s = snapshot, let read = try await read(topic, from: s, authenticator: authenticator, configuration: configuration,
-                                                        logger: logger) {
-            return (s, read.0, read.1, read.2)
+        if let s = snapshot {
+            // Start one record early on each partition: that record must be the one the snapshot ended on.
+            let reader = try KafkaTopicReader(topic: topic, configuration: configuration, logger: logger,
+                                              from: s.offsets.mapValues { max(0, $0 - 1) })
+            let marks = try await reader.watermarks()
+            let fits = marks.count == s.offsets.count
+                && s.offsets.allSatisfy { p, o in marks[p].map { o <= $0.high && (o == 0 || o - 1 >= $0.low) } ?? false }
+            if fits, let tail = try await tail(reader, after: s, authenticator: authenticator) {
+                // Decoded one line at a time: a snapshot that does not decode is set aside before anything is folded.
+                var events: [IncidentEvent] = []
+                do { events = try lines.map { try JSONDecoder().decode(IncidentEvent.self, from: $0) } } catch {
+                    logger.warning("start-up snapshot set aside (an event does not decode); reading the whole log",
+                                   metadata: ["error": "\(error)"])
+                    return try await stream(authenticator: authenticator, configuration: configuration, store: nil, logger: logger, body)
+                }
+                for (e, line) in zip(events, lines) { try body(e, Array(line)) }
+                events = []
+                var position = tail.position
+                for (e, line) in tail.events { try body(e, line) }
+                for (p, d) in s.lastRecords where position.lastRecords[p] == nil { position.lastRecords[p] = d }
+                return Read(snapshot: s, fromSnapshot: lines.count, position: position, rejected: tail.rejected)
+            }
+            logger.warning("start-up snapshot does not fit the log (recreated, truncated or repartitioned); reading the whole log")
         }
-        if snapshot != nil { logger.warning("start-up snapshot does not fit the log (recreated or truncated); reading the whole log") }
-        let (records, next) = try await KafkaTopicReader(topic: topic, configuration: configuration, logger: logger)
-            .readToEndWithPositions()
-        let (tail, position, rejected) = authenticated(records, next: next, authenticator: authenticator)
-        return (nil, tail, position, rejected)
-    }
-
-    /// The log after `snapshot`, starting one record early on each partition to check that record is the one the
-    /// snapshot ended on; nil when it is not (the topic was recreated, truncated or repartitioned).
-    static func read(_ topic: String, from snapshot: LogSnapshot, authenticator: RecordAuthenticator,
-                     configuration: KafkaConfiguration, logger: Logger) async throws -> ([IncidentEvent], Position, Int)? {
-        let from = snapshot.offsets.mapValues { max(0, $0 - 1) }
-        let reader = try KafkaTopicReader(topic: topic, configuration: configuration, logger: logger, from: from)
-        let marks = try await reader.watermarks()
-        guard marks.count == snapshot.offsets.count,
-              snapshot.offsets.allSatisfy({ p, o in marks[p].map { o <= $0.high && (o == 0 || o - 1 >= $0.low) } ?? false })
-        else { return nil }
-        var (records, next) = try await reader.readToEndWithPositions()
-        for (p, o) in snapshot.offsets where o > 0 {
-            guard let i = records.firstIndex(where: { $0.partition == p }), records[i].offset == o - 1,
-                  LogSnapshot.digest(records[i].value) == snapshot.lastRecords[p] else { return nil }
-            records.remove(at: i)
-        }
-        for (p, o) in snapshot.offsets where next[p].map({ $0 < o }) ?? true { next[p] = o }
-        var (tail, position, rejected) = authenticated(records, next: next, authenticator: authenticator)
-        for (p, d) in snapshot.lastRecords where position.lastRecords[p] == nil { position.lastRecords[p] = d }
-        return (tail, position, rejected)
-    }
-
-    static func authenticated(_ records: [KafkaConsumerMessage], next: [Int32: Int64], authenticator: RecordAuthenticator)
-        -> ([IncidentEvent], Position, Int) {
-        var tail: [IncidentEvent] = []
-        var position = Position(offsets: next)
+        let reader = try KafkaTopicReader(topic: topic, configuration: configuration, logger: logger)
+        var position = Position()
         var rejected = 0
-        for m in records {
-            position.lastRecords[m.partition] = LogSnapshot.digest(m.value)
-            guard let e = try? authenticator.check(m) else { rejected += 1; continue }
-            tail.append(e)
+        position.offsets = try await reader.readToEnd(batch: 5_000) { records in
+            for m in records {
+                position.lastRecords[m.partition] = LogSnapshot.digest(m.value)
+                guard let e = try? authenticator.check(m) else { rejected += 1; continue }
+                try body(e, m.value)
+            }
         }
-        return (tail, position, rejected)
+        return Read(snapshot: nil, position: position, rejected: rejected)
+    }
+
+    /// The authenticated events after `snapshot` (bounded by how far the log moved on since it was taken);
+    /// nil when the record before a partition's offset is not the one the snapshot ended on.
+    static func tail(_ reader: KafkaTopicReader, after snapshot: LogSnapshot.Header, authenticator: RecordAuthenticator)
+        async throws -> (events: [(IncidentEvent, [UInt8])], position: Position, rejected: Int)? {
+        var unchecked = Set(snapshot.offsets.filter { $0.value > 0 }.keys)
+        var fits = true
+        var events: [(IncidentEvent, [UInt8])] = []
+        var position = Position()
+        var rejected = 0
+        var next = try await reader.readToEnd(batch: 5_000) { records in
+            for m in records where fits {
+                if unchecked.contains(m.partition) {
+                    unchecked.remove(m.partition)
+                    fits = m.offset == snapshot.offsets[m.partition]! - 1
+                        && LogSnapshot.digest(m.value) == snapshot.lastRecords[m.partition]
+                    continue
+                }
+                position.lastRecords[m.partition] = LogSnapshot.digest(m.value)
+                guard let e = try? authenticator.check(m) else { rejected += 1; continue }
+                events.append((e, m.value))
+            }
+        }
+        guard fits, unchecked.isEmpty else { return nil }
+        for (p, o) in snapshot.offsets where next[p].map({ $0 < o }) ?? true { next[p] = o }
+        position.offsets = next
+        return (events, position, rejected)
     }
 }

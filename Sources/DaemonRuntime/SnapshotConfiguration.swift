@@ -7,7 +7,7 @@ public struct SnapshotConfiguration: Sendable {
     public static let stateDir = Setting(
         "AIOPS_STATE_DIR", flag: "state-dir", default: "",
         "directory for this daemon's start-up snapshot (signed with its key; keep it as private as the key); empty: read the whole log on every start")
-    public static let retainHours = Setting("AIOPS_SNAPSHOT_RETAIN_HOURS", default: "168",
+    public static let retainHours = Setting("AIOPS_SNAPSHOT_RETAIN_HOURS", default: "24",
                                             "hours a resolved incident stays in the snapshot (late feedback and duplicates)")
     public static let interval = Setting("AIOPS_SNAPSHOT_INTERVAL_SECONDS", default: "300",
                                          "how often a running daemon brings its snapshot up to the log's end")
@@ -26,7 +26,7 @@ public struct SnapshotConfiguration: Sendable {
         guard intervalSeconds >= 1 else { throw ConfigError("AIOPS_SNAPSHOT_INTERVAL_SECONDS must be at least 1, not \(intervalSeconds)") }
     }
 
-    public init(directory: String?, retainHours: Double = 168, intervalSeconds: Double = 300) {
+    public init(directory: String?, retainHours: Double = 24, intervalSeconds: Double = 300) {
         self.directory = directory
         self.retainHours = retainHours
         self.intervalSeconds = intervalSeconds

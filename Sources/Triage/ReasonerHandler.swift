@@ -39,7 +39,15 @@ public final class ReasonerHandler: MessageHandler, Sendable {
         states.withLock { s in
             var state = s[event.incidentID] ?? IncidentState(id: event.incidentID)
             state.apply(event)
-            s[event.incidentID] = state
+            if case .incidentResolved = event.payload {
+                // Nothing is decided for a resolved incident again: keep only that it is resolved, not its history
+                // (memory stays with the open incidents however long the daemon runs).
+                var resolved = IncidentState(id: event.incidentID)
+                resolved.apply(event)
+                s[event.incidentID] = resolved
+            } else {
+                s[event.incidentID] = state
+            }
             return state
         }
     }

@@ -6,5 +6,5 @@ import ArgumentParser
 struct AIOpsBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aiops bench", abstract: "Benchmarks that print figures.",
-        subcommands: [IngestBench.self, RetrievalBench.self, IndexBench.self, TriageBench.self, OTLPSink.self])
+        subcommands: [IngestBench.self, RetrievalBench.self, IndexBench.self, TriageBench.self, StartupBench.self, OTLPSink.self])
 }

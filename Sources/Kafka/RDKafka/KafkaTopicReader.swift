@@ -62,12 +62,21 @@ public final class KafkaTopicReader: @unchecked Sendable {
     /// offset of every partition after them (where a later read continues).
     public func readToEndWithPositions(timeout: Duration = .seconds(30)) async throws
         -> (records: [KafkaConsumerMessage], next: [Int32: Int64]) {
+        var out: [KafkaConsumerMessage] = []
+        let next = try await readToEnd(batch: 10_000, stall: timeout) { out += $0 }
+        return (out, next)
+    }
+
+    /// Reads from where each partition starts to the end of the log as it is now, handing `body` up to `batch`
+    /// records at a time (memory stays bounded however long the log); returns the next offset of every partition.
+    /// Fails when no record arrives for `stall` while some are still due.
+    public func readToEnd(batch: Int, stall: Duration = .seconds(30),
+                          _ body: ([KafkaConsumerMessage]) async throws -> Void) async throws -> [Int32: Int64] {
         let client = self.client
         let topic = self.topic
         let partitions = self.partitions
         let start = self.start
-        let deadline = ContinuousClock.now + timeout
-        return try await onQueue {
+        var (ends, next) = try await onQueue {
             var ends: [Int32: Int64] = [:]
             var next: [Int32: Int64] = [:]
             for p in 0..<Int32(partitions) {
@@ -76,21 +85,33 @@ public final class KafkaTopicReader: @unchecked Sendable {
                 next[p] = from
                 if high > from { ends[p] = high }
             }
-            var out: [KafkaConsumerMessage] = []
-            while !ends.isEmpty {
-                guard ContinuousClock.now < deadline else {
-                    throw KafkaError(.timedOut, "reading \(topic) to its end")
-                }
-                guard let m = rd_kafka_consumer_poll(client.handle, 100) else { continue }
-                defer { rd_kafka_message_destroy(m) }
-                guard m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-                let msg = makeConsumerMessage(m)
-                out.append(msg)
-                next[msg.partition] = msg.offset + 1
-                if let end = ends[msg.partition], msg.offset + 1 >= end { ends[msg.partition] = nil }
-            }
-            return (out, next)
+            return (ends, next)
         }
+        while !ends.isEmpty {
+            let (chunk, e, n) = try await onQueue { [ends, next] in
+                var ends = ends, next = next
+                var out: [KafkaConsumerMessage] = []
+                var deadline = ContinuousClock.now + stall
+                while !ends.isEmpty, out.count < batch {
+                    guard ContinuousClock.now < deadline else {
+                        throw KafkaError(.timedOut, "reading \(topic) to its end: nothing for \(stall)")
+                    }
+                    guard let m = rd_kafka_consumer_poll(client.handle, 100) else { continue }
+                    defer { rd_kafka_message_destroy(m) }
+                    guard m.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                    let msg = makeConsumerMessage(m)
+                    deadline = ContinuousClock.now + stall
+                    out.append(msg)
+                    next[msg.partition] = msg.offset + 1
+                    if let end = ends[msg.partition], msg.offset + 1 >= end { ends[msg.partition] = nil }
+                }
+                return (out, ends, next)
+            }
+            ends = e
+            next = n
+            try await body(chunk)
+        }
+        return next
     }
 
     /// The next record, or nil if none arrived within `timeout`.
