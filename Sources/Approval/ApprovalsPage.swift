@@ -14,7 +14,7 @@ enum ApprovalsPage {
         <link rel="stylesheet" href="/approvals.css">
         </head>
         <body>
-        <header><h1>Pending approvals</h1><span id="who"></span></header>
+        <header><h1>Pending approvals</h1><nav><a href="/incidents">Incidents</a></nav></header>
         <form id="login" hidden>
           <label>API token <input id="token" type="password" autocomplete="off" required></label>
           <button type="submit">Sign in</button>
@@ -35,6 +35,7 @@ enum ApprovalsPage {
             <button class="approve">Approve</button> <button class="reject">Reject</button>
           </article>
         </template>
+        <script src="/common.js"></script>
         <script src="/approvals.js"></script>
         </body>
         </html>
@@ -53,13 +54,17 @@ enum ApprovalsPage {
         .approve { background: #1f883d; color: white; border: 0; padding: 0.3rem 0.8rem; border-radius: 4px; }
         .reject { background: #cf222e; color: white; border: 0; padding: 0.3rem 0.8rem; border-radius: 4px; }
         input.reason { width: 24rem; max-width: 100%; }
+        .status-open { color: #cf222e; } .status-resolved { color: #1f883d; }
+        table.incidents { border-collapse: collapse; width: 100%; }
+        table.incidents td, table.incidents th { text-align: left; padding: 0.25rem 0.5rem; border-bottom: 1px solid #d0d7de; }
+        ol.timeline { font-family: ui-monospace, monospace; font-size: 0.85rem; }
+        pre.output, blockquote.section { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; margin: 0.25rem 0; }
+        .feedback button { margin-right: 0.4rem; }
         """
 
-    static let script = """
+    /// What both pages share: the token, the API call, and how untrusted text is shown.
+    static let common = """
         "use strict";
-        const status = document.getElementById("status");
-        const list = document.getElementById("list");
-        const login = document.getElementById("login");
         function token() { return sessionStorage.getItem("aiops-token"); }
         async function api(method, path, body) {
           const r = await fetch(path, { method, headers: { "Authorization": "Bearer " + token(),
@@ -77,6 +82,13 @@ enum ApprovalsPage {
               c => "<U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ">");
         }
         function text(el, sel, value) { el.querySelector(sel).textContent = shown(value); }
+        """
+
+    static let script = """
+        "use strict";
+        const status = document.getElementById("status");
+        const list = document.getElementById("list");
+        const login = document.getElementById("login");
         async function refresh() {
           if (!token()) { login.hidden = false; return; }
           login.hidden = true;

@@ -22,7 +22,9 @@ import Yams
 /// - `POST /api/v1/incidents/{incident_id}/feedback` with `{"verdict": "correct|wrong_cause|missing_evidence|irrelevant_citation",
 ///   "right_cause": "...", "right_document": "...", "note": "..."}`: a TriageFeedback on the incident's latest triage
 /// - `POST /slack/interactions`: Slack's interactivity callback (Approve / Reject buttons), v0 signatures
-/// - `GET /approvals`: the web page (static; it uses the API with the token you give it)
+/// - `GET /api/v1/incidents`: open and recently resolved incidents; `GET /api/v1/incidents/{incident_id}`: one incident's
+///   timeline, triages with each citation's section text, diagnostics and their outputs, approvals waiting, feedback
+/// - `GET /approvals`, `GET /incidents`: the web pages (static; they use the API with the token you give them)
 public func buildApproverApplication(handler: ApproverHandler, decisions: DecisionRecorder? = nil, directory: ApproverDirectory,
                                      producer: KafkaProducer, topics: TopicSet, host: String, port: Int, slack: SlackSignatureVerifier? = nil,
                                      slackResponsePrefix: String = "https://hooks.slack.com/",
@@ -77,6 +79,18 @@ public func buildApproverApplication(handler: ApproverHandler, decisions: Decisi
             }
             return await decisions.record(id, by: who.name, approve: verb == "approve", reason: reason, via: "api")
         }
+    }
+    router.get("/api/v1/incidents") { request, _ in
+        guard authenticate(request) != nil else { return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token") }
+        return jsonResponse(.ok, handler.incidents.list().map(IncidentView.row))
+    }
+    router.get("/api/v1/incidents/:id") { request, context in
+        guard authenticate(request) != nil else { return errorResponse(.unauthorized, code: "unauthorized", "missing or unknown bearer token") }
+        let id = context.parameters.get("id") ?? ""
+        guard let state = handler.incidents.incident(id) else {
+            return errorResponse(.notFound, code: "not_found", "no open or recent incident \(id)")
+        }
+        return jsonResponse(.ok, IncidentView(state))
     }
     // What a person says of a triage: any known person (approver or viewer) may; the name goes into the event.
     router.post("/api/v1/incidents/:id/feedback") { request, context in
@@ -157,6 +171,9 @@ public func buildApproverApplication(handler: ApproverHandler, decisions: Decisi
     router.get("/approvals") { _, _ in page(ApprovalsPage.html, "text/html; charset=utf-8") }
     router.get("/approvals.js") { _, _ in page(ApprovalsPage.script, "text/javascript; charset=utf-8") }
     router.get("/approvals.css") { _, _ in page(ApprovalsPage.css, "text/css; charset=utf-8") }
+    router.get("/common.js") { _, _ in page(ApprovalsPage.common, "text/javascript; charset=utf-8") }
+    router.get("/incidents") { _, _ in page(IncidentsPage.html, "text/html; charset=utf-8") }
+    router.get("/incidents.js") { _, _ in page(IncidentsPage.script, "text/javascript; charset=utf-8") }
     return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "approver"),
                        logger: logger)
 }

@@ -54,6 +54,9 @@ public final class ApproverHandler: MessageHandler, Sendable {
     let logger: Logger
     private let state = Mutex(State())
 
+    /// The open and recently resolved incidents, as the incident page shows them.
+    public let incidents = IncidentViews()
+
     public init(catalog: ActionCatalog, policy: ApprovalPolicy, signingKey: ProducerKey, topics: TopicSet, logger: Logger) {
         self.catalog = catalog
         self.policy = policy
@@ -198,6 +201,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
 
     /// Keeps pending requests, answers and rate-limit windows in step with the log.
     public func observe(_ event: IncidentEvent) {
+        incidents.observe(event)
         state.withLock { s in
             switch event.payload {
             case .incidentOpened(let o):
