@@ -2,7 +2,8 @@ import Foundation
 import IncidentLog
 
 /// `aiops replay INCIDENT --rerun`: the incident's recorded inputs — its first
-/// alert, and what each read-only diagnostic printed at the time — driven
+/// alert, what each diagnostic and action printed at the time, and what people
+/// decided on the steps that waited for them — driven
 /// again through today's retriever and reasoner (in process: nothing is
 /// written to the log), each diagnostic answered from its recording when the
 /// agent asks the same action with the same parameters, a call that was never
@@ -16,18 +17,32 @@ public enum IncidentRerun {
         guard let labels, !labels.isEmpty else { return nil }
         var executed: [String: [ActionExecuted]] = [:]
         for e in state.events { if case .actionExecuted(let x) = e.payload { executed[x.requestID, default: []].append(x) } }
+        var decided: [String: (approved: Bool, by: String, reason: String?)] = [:]
+        for e in state.events {
+            switch e.payload {
+            case .actionApproved(let a) where a.approver.kind == .human: decided[a.requestID] = (true, a.approver.name, a.reason)
+            case .actionRejected(let r): decided[r.requestID] = (false, r.approver.name, r.reason)
+            default: break
+            }
+        }
         var recordings: [TriageScenario.Recording] = []
+        var decisions: [TriageScenario.Decision] = []
         for e in state.events {
             guard case .actionProposed(let p) = e.payload else { continue }
             for x in executed[e.eventID] ?? [] {
                 recordings.append(.init(action: p.action, when: p.parameters, exit: x.exitStatus, output: x.output,
                                         durationMs: x.durationMs))
             }
+            if let d = decided[e.eventID] {
+                decisions.append(.init(action: p.action, when: p.parameters, approved: d.approved, by: d.by, reason: d.reason))
+            }
         }
-        return TriageScenario(name: state.id, subset: "rerun",
-                              alert: .init(labels: labels, annotations: first?.annotations ?? state.opened?.annotations,
-                                           generatorURL: first?.generatorURL),
-                              diagnostics: recordings, expect: .init())
+        var s = TriageScenario(name: state.id, subset: "rerun",
+                               alert: .init(labels: labels, annotations: first?.annotations ?? state.opened?.annotations,
+                                            generatorURL: first?.generatorURL),
+                               diagnostics: recordings, expect: .init())
+        s.decisions = decisions.isEmpty ? nil : decisions
+        return s
     }
 
     /// An incident someone corrected (`TriageFeedback` with a right cause or document) as an eval scenario: its alert,

@@ -38,10 +38,15 @@ public enum TriageRun {
                 case .triageProposed:
                     if ttt == nil { ttt = (ContinuousClock.now - start).inMilliseconds + Double(recordedMs) }
                 case .actionProposed(let p):
-                    // What the approval policy runs by itself; a destructive step waits for a human: the eval ends there.
-                    guard (try? catalog.action(p.action).risk) == .readOnly else { continue }
+                    // What the approval policy runs by itself; a destructive step waits for a human: the run ends there,
+                    // unless the scenario recorded what a person decided on this very step (a rerun of a real incident).
+                    let decision = s.decision(for: p.action, parameters: p.parameters)
+                    guard (try? catalog.action(p.action).risk) == .readOnly || decision != nil else { continue }
                     let outcome: IncidentEventPayload
-                    if let r = s.recording(for: p.action, parameters: p.parameters) {
+                    if let d = decision, !d.approved {
+                        outcome = .actionRejected(ActionRejected(requestID: o.eventID, action: p.action,
+                                                                 approver: Approver(name: d.by, kind: .human), reason: d.reason ?? ""))
+                    } else if let r = s.recording(for: p.action, parameters: p.parameters) {
                         recordedMs += r.durationMs ?? 0
                         outcome = .actionExecuted(ActionExecuted(requestID: o.eventID, action: p.action, exitStatus: r.exit ?? 0,
                                                                  durationMs: r.durationMs ?? 0, output: r.output, truncated: false,
@@ -52,7 +57,8 @@ public enum TriageRun {
                         outcome = .actionFailed(ActionFailed(requestID: o.eventID, action: p.action,
                                                              error: "no recording of \(call) in this scenario"))
                     }
-                    let answer = IncidentEvent.derived(incidentID: o.incidentID, producer: "executor", causationID: o.eventID,
+                    let producer = if case .actionRejected = outcome { "approver" } else { "executor" }
+                    let answer = IncidentEvent.derived(incidentID: o.incidentID, producer: producer, causationID: o.eventID,
                                                        step: "outcome", trace: o.trace.child(), payload: outcome)
                     log.append(answer)
                     queue.append(answer)

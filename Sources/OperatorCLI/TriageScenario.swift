@@ -26,6 +26,17 @@ public struct TriageScenario: Codable, Sendable {
             self.action = action; self.when = when; self.exit = exit; self.output = output; self.durationMs = durationMs
         }
     }
+    /// What a person decided on a step that waits for a human (recorded on the log, re-driven by `--rerun`).
+    public struct Decision: Codable, Sendable {
+        public var action: String
+        public var when: [String: String]
+        public var approved: Bool
+        public var by: String
+        public var reason: String?
+        public init(action: String, when: [String: String], approved: Bool, by: String, reason: String?) {
+            self.action = action; self.when = when; self.approved = approved; self.by = by; self.reason = reason
+        }
+    }
     public struct Expectation: Codable, Sendable {
         /// The postmortem whose cause this is; nil: no document covers it (the triage must not claim a cause).
         public var cause: String?
@@ -47,10 +58,17 @@ public struct TriageScenario: Codable, Sendable {
     public var pair: String?
     public var alert: Alert
     public var diagnostics: [Recording]?
+    /// Human decisions on destructive steps, by action and parameters; without one the step waits (and the run ends there).
+    public var decisions: [Decision]?
     public var expect: Expectation
 
     public init(name: String, subset: String, pair: String? = nil, alert: Alert, diagnostics: [Recording]?, expect: Expectation) {
         self.name = name; self.subset = subset; self.pair = pair; self.alert = alert; self.diagnostics = diagnostics; self.expect = expect
+    }
+
+    /// The recorded decision on `action` with exactly these `parameters`, if a person made one.
+    public func decision(for action: String, parameters: [String: String]) -> Decision? {
+        (decisions ?? []).last { $0.action == action && $0.when == parameters }
     }
 
     /// The recording for `action` called with `parameters`: the most specific `when` that matches.

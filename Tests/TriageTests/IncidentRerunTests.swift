@@ -61,3 +61,63 @@ struct IncidentRerunTests {
         #expect(!score.causeAt1)
     }
 }
+
+extension IncidentRerunTests {
+    /// The recorded incident, ending with a destructive step waiting, then what a person decided on it and what
+    /// followed (the reasoner's answer to it), as the log holds them.
+    static func decided(_ f: ReasonerFixture, approved: Bool) async throws -> (log: [IncidentEvent], step: ActionProposed) {
+        let opened = ReasonerFixture.opened()
+        var log = try await PostmortemDraftTests.incident(f, opened: opened)
+        let waiting = try #require(log.last { e in
+            if case .actionProposed(let p) = e.payload { (try? f.catalog.action(p.action).risk) == .destructive } else { false }
+        }, "the recorded incident ends with a destructive step waiting for a human")
+        guard case .actionProposed(let step) = waiting.payload else { throw CancellationError() }
+        func answer(_ producer: String, _ payload: IncidentEventPayload) -> IncidentEvent {
+            .derived(incidentID: opened.incidentID, producer: producer, causationID: waiting.eventID, step: "outcome",
+                     trace: waiting.trace.child(), payload: payload)
+        }
+        var answers: [IncidentEvent] = []
+        if approved {
+            answers.append(answer("approver", .actionApproved(try ActionApproved(
+                requestID: waiting.eventID, action: step.action, parameters: step.parameters, risk: "destructive",
+                approver: Approver(name: "alice", kind: .human), reason: "go", issuedAt: Date(), validFor: 600)
+                .signed(incidentID: opened.incidentID, key: TestKeys.key("approver")))))
+            answers.append(answer("executor", .actionExecuted(ActionExecuted(
+                requestID: waiting.eventID, action: step.action, exitStatus: 0, durationMs: 900,
+                output: "deployment.apps/payments-api restarted", truncated: false, timedOut: false))))
+        } else {
+            answers.append(answer("approver", .actionRejected(ActionRejected(
+                requestID: waiting.eventID, action: step.action, approver: Approver(name: "alice", kind: .human),
+                reason: "not during the sale"))))
+        }
+        for a in answers {
+            log.append(a)
+            log += try await f.reasoner.react(to: a)
+        }
+        return (log, step)
+    }
+
+    @Test(arguments: [false, true])
+    func aHumanDecisionIsReDrivenThroughTodaysAgent(approved: Bool) async throws {
+        let f = try await ReasonerFixture(name: "rerun-decided-\(approved)")
+        let (log, step) = try await Self.decided(f, approved: approved)
+        let incident = log[0].incidentID
+        let scenario = try #require(IncidentRerun.scenario(IncidentState(id: incident, events: log)))
+        let d = try #require(scenario.decisions?.first)
+        #expect(d.action == step.action && d.when == step.parameters && d.approved == approved && d.by == "alice")
+
+        let rerun = try await TriageRun.run(scenario, run: "decided", retriever: f.retriever,
+                                            planner: BuiltinPlanner(catalog: f.catalog), catalog: f.catalog)
+        let redriven = rerun.events.contains { e in
+            switch e.payload {
+            case .actionRejected(let r): !approved && r.approver.name == "alice" && r.reason == "not during the sale"
+            case .actionExecuted(let x): approved && x.action == step.action && x.output == "deployment.apps/payments-api restarted"
+            default: false
+            }
+        }
+        #expect(redriven, "the recorded decision (and, approved, what the action printed) is given to today's agent")
+        #expect(rerun.unrecorded.isEmpty, "\(rerun.unrecorded)")
+        let diff = IncidentRerun.diff(recorded: log, rerun: rerun.events, alertname: "PaymentsAPIHighLatency", unrecorded: rerun.unrecorded)
+        #expect(diff.unchanged, "today's agent does with the same decision what it did then: \(diff.text)")
+    }
+}
