@@ -21,7 +21,7 @@ public enum IncidentLogReader {
         var count = 0
         let read = try await stream(authenticator: authenticator, configuration: configuration, store: store, logger: logger) { e, line in
             body(e)
-            try retainer?.append(e, line: line)
+            if store?.keeps(e) ?? false { try retainer?.append(e, line: line) }
             count += 1
         }
         if read.rejected > 0 {
@@ -50,7 +50,7 @@ public enum IncidentLogReader {
         var retainer = LogSnapshot.Retainer(retain: store.retain)
         var count = 0
         let read = try await stream(authenticator: authenticator, configuration: configuration, store: store, logger: logger) {
-            try retainer.append($0, line: $1)
+            if store.keeps($0) { try retainer.append($0, line: $1) }
             count += 1
         }
         let tail = count - read.fromSnapshot

@@ -98,11 +98,14 @@ public struct SnapshotStore: Sendable {
     public let key: ProducerKey
     /// Seconds a resolved incident stays in the snapshot.
     public let retain: TimeInterval
+    /// The events this daemon's fold reads (the others need not be kept: its state is the same without them).
+    public let keeps: @Sendable (IncidentEvent) -> Bool
 
-    public init(path: String, key: ProducerKey, retain: TimeInterval) {
+    public init(path: String, key: ProducerKey, retain: TimeInterval, keeps: @escaping @Sendable (IncidentEvent) -> Bool = { _ in true }) {
         self.path = path
         self.key = key
         self.retain = retain
+        self.keeps = keeps
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -146,7 +149,7 @@ public struct SnapshotStore: Sendable {
     /// Writes `snapshot` (its events pruned to the retention) in place of the old one, atomically.
     public func save(_ snapshot: LogSnapshot) throws {
         var retainer = LogSnapshot.Retainer(retain: retain)
-        for e in snapshot.events { try retainer.append(e) }
+        for e in snapshot.events where keeps(e) { try retainer.append(e) }
         retainer.prune()
         try save(header: snapshot.header, lines: retainer.lines)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentLog
 import Logging
 import ServiceLifecycle
 
@@ -40,7 +41,14 @@ public struct SnapshotConfiguration: Sendable {
     }
 
     /// `daemon`'s store, nil when snapshots are off.
-    public func store(daemon: String, key: ProducerKey) -> SnapshotStore? {
-        directory.map { SnapshotStore(path: "\($0)/\(daemon).snapshot", key: key, retain: retainHours * 3600) }
+    /// `keeps`: the events the daemon's fold reads (the resolution of an incident is always kept: it is what evicts).
+    public func store(daemon: String, key: ProducerKey, keeps: @escaping @Sendable (IncidentEvent) -> Bool = { _ in true })
+        -> SnapshotStore? {
+        directory.map {
+            SnapshotStore(path: "\($0)/\(daemon).snapshot", key: key, retain: retainHours * 3600) { e in
+                if case .incidentResolved = e.payload { return true }
+                return keeps(e)
+            }
+        }
     }
 }

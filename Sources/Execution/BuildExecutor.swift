@@ -15,7 +15,10 @@ public func buildExecutor(_ configuration: ExecutorConfiguration, registry: Prom
     let topics = configuration.common.topics
     let producer = try configuration.common.producer(logger: logger)
     let ledger = ExecutionLedger()
-    let snapshots = configuration.snapshot.store(daemon: ExecutorConfiguration.daemon, key: configuration.common.key)
+    // The ledger reads what ran and what was closed, nothing else.
+    let snapshots = configuration.snapshot.store(daemon: ExecutorConfiguration.daemon, key: configuration.common.key) {
+        ExecutionLedger.reads($0)
+    }
     try await IncidentLogReader.forEachEvent(authenticator: configuration.common.authenticator, configuration: configuration.common.kafka,
                                              snapshot: snapshots, logger: logger) {
         ledger.apply($0)

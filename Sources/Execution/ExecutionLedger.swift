@@ -17,6 +17,14 @@ public final class ExecutionLedger: Sendable {
 
     public init() {}
 
+    /// Whether `apply` reads this event.
+    public static func reads(_ event: IncidentEvent) -> Bool {
+        switch event.payload {
+        case .actionStarted, .actionExecuted, .actionFailed, .actionOutcomeUnknown, .actionRejected, .approvalExpired: true
+        default: false
+        }
+    }
+
     public func apply(_ event: IncidentEvent) {
         switch event.payload {
         case .actionStarted(let p): entries.withLock { $0[p.requestID, default: Entry()].started = true }

@@ -11,7 +11,10 @@ public func buildIngestor(_ configuration: IngestorConfiguration, registry: Prom
     let producer = try configuration.common.producer(configuration.producerConfiguration, logger: logger)
     Observability.attachKafkaStatistics(producer: producer, service: IngestorConfiguration.daemon)
     // Rebuild before serving: a restarted ingestor must not reopen what is open.
-    let snapshots = configuration.snapshot.store(daemon: IngestorConfiguration.daemon, key: configuration.common.key)
+    // The ingestor folds only what it wrote itself.
+    let snapshots = configuration.snapshot.store(daemon: IngestorConfiguration.daemon, key: configuration.common.key) {
+        $0.producer == IngestPlanner.producer
+    }
     let state = try await IngestCoordinator.rebuildState(
         authenticator: configuration.common.authenticator, configuration: configuration.common.kafka, snapshot: snapshots, logger: logger)
     let coordinator = IngestCoordinator(producer: producer, topics: configuration.topics, state: state,

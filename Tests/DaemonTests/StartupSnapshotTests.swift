@@ -114,4 +114,17 @@ struct StartupSnapshotTests {
         try store.save(beyond)
         #expect(try await Self.fold(topics, store).count == 6)
     }
+
+    @Test func aDaemonKeepsOnlyWhatItsFoldReadsAndTheResolutions() async throws {
+        let topics = try TestKafka.topics()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(UUID().uuidString)").path
+        let config = SnapshotConfiguration(directory: dir, retainHours: 1)
+        let store = try #require(config.store(daemon: "executor", key: TestKeys.key("executor")) { e in
+            if case .alertResolved = e.payload { false } else { true }
+        })
+        try await Self.append([Self.event("inc-a", 1, at: Date()), Self.event("inc-a", 2, at: Date(), resolved: true)], topics)
+        #expect(try await Self.fold(topics, store).count == 2, "the first start folds everything")
+        let kept = try #require(try store.load()).events.map(\.type)
+        #expect(kept == ["IncidentResolved"], "only what the fold reads, and the resolution that evicts: \(kept)")
+    }
 }
