@@ -63,7 +63,7 @@ class Browser:
             raise PageError(f"page script failed: {r['exceptionDetails'].get('exception', {}).get('description')}")
         return r["result"].get("value")
 
-    def until(self, expression, what, seconds=20):
+    def until(self, expression, what, seconds=60):
         deadline = time.time() + seconds
         while time.time() < deadline:
             try:

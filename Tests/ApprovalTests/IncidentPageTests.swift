@@ -82,9 +82,16 @@ struct IncidentPageTests {
             browse.standardOutput = out
             browse.standardError = err
             try browse.run()
-            let printed = out.fileHandleForReading.readDataToEndOfFile()
-            let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            browse.waitUntilExit()
+            // Off the cooperative pool: blocking reads there would starve every other test's tasks.
+            let (printed, errBytes) = await withCheckedContinuation { (c: CheckedContinuation<(Data, Data), Never>) in
+                Thread.detachNewThread {
+                    let o = out.fileHandleForReading.readDataToEndOfFile()
+                    let e = err.fileHandleForReading.readDataToEndOfFile()
+                    browse.waitUntilExit()
+                    c.resume(returning: (o, e))
+                }
+            }
+            let complaint = String(decoding: errBytes, as: UTF8.self)
             try #require(browse.terminationStatus == 0, "the browser session failed: \(complaint)")
             let seen = try JSONDecoder().decode(JSONValue.self, from: printed)
             #expect(seen["title"]?.stringValue == Self.hostileTitle, "the alert's title is shown as text")

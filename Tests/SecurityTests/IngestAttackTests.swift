@@ -77,7 +77,8 @@ struct IngestAttackTests {
             #expect(answer.status == 400, "\(name): \(answer.text)")
             let error = try JSONDecoder().decode(ErrorEnvelope.self, from: Data(answer.body)).error
             #expect(error.message.contains("limit"), "\(name): the answer names the limit: \(error.message)")
-            #expect(elapsed < .milliseconds(100), "\(name) answered in \(elapsed)")
+            // Unbounded, these take seconds and gigabytes; the bound leaves room for a loaded CI machine.
+            #expect(elapsed < .milliseconds(500), "\(name) answered in \(elapsed)")
         }
         #expect(ingestor.peakRSSMB < 100, "peak RSS \(ingestor.peakRSSMB) MB")
         // Still serving.
@@ -167,7 +168,7 @@ struct IngestAttackTests {
 
         // The approvals page: its own script's `shown` run where a JavaScript engine is at hand.
         if let node = findExecutable(["node", "nodejs"]) {
-            let script = ApprovalsPage.script
+            let script = ApprovalsPage.common
             let start = try #require(script.range(of: "function shown(value) {"))
             let end = try #require(script.range(of: "function text(", range: start.upperBound..<script.endIndex))
             let function = String(script[start.lowerBound..<end.lowerBound])
