@@ -186,11 +186,13 @@ def check_alert_into_aiops(e):
                              f"--storage.tsdb.path={work}/data", f"--web.listen-address=127.0.0.1:{port}",
                              "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fast_url = f"http://127.0.0.1:{port}"
-    # A handbook of one page, synced while the embedder is frozen: a record its group does not consume.
+    # A handbook of one page, synced while the embedder is frozen: a record its group does not consume. Its text
+    # is new on every run, so a stack that ran this check before still has something to embed.
     handbook = os.path.join(work, "handbook")
     os.makedirs(os.path.join(handbook, "runbooks"))
     open(os.path.join(handbook, "runbooks", "obs-check.md"), "w").write(
-        "---\nid: runbooks/obs-check\nkind: runbook\ntitle: Observability check page\n---\n# Observability check page\n\nWritten by scripts/check-observability.py.\n")
+        "---\nid: runbooks/obs-check\nkind: runbook\ntitle: Observability check page\n---\n# Observability check page\n\n"
+        f"Written by scripts/check-observability.py at {time.time():.0f}.\n")
     # Everything synced so far is indexed (docs/ops-handbook's postmortems are the evidence below).
     caught_up = wait("embedder", lambda: any(float(x["value"][1]) == 0 for x in
                                              query(prom, 'aiops_consumer_group_lag{group="aiops-embedder"}')), timeout=240, every=3)
