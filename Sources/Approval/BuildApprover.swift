@@ -31,7 +31,10 @@ public func buildApprover(_ configuration: ApproverConfiguration, registry: Prom
     let api = buildApproverApplication(handler: handler, decisions: decisions, directory: directory, producer: producer, topics: topics,
                                        host: configuration.endpoint.host, port: configuration.endpoint.port, slack: slack,
                                        registry: registry, logger: logger)
-    var extra: [any Service] = [ExpiryService(decisions: decisions)] + configuration.snapshot.services(snapshots, configuration.common, logger: logger)
+    // Pending approvals past their deadline expire through the one writer of decisions (an expiry never races a
+    // human decision; a failed write is tried again next time).
+    var extra: [any Service] = [PeriodicService(every: .seconds(5)) { _ = await decisions.expireDue() }]
+        + configuration.snapshot.services(snapshots, configuration.common, logger: logger)
     if configuration.notifications.isEnabled {
         // Its own consumer group: people are told about what is in the log, at least once.
         let notifier = NotificationHandler(approver: handler,

@@ -33,11 +33,20 @@ public struct SnapshotConfiguration: Sendable {
         self.intervalSeconds = intervalSeconds
     }
 
-    /// What keeps `store`'s snapshot fresh while the daemon runs (nothing when snapshots are off).
+    /// What keeps `store`'s snapshot close to the log's end while the daemon runs, so its next start reads a short
+    /// tail however long it ran (nothing when snapshots are off). It reads the log on its own: the live state is
+    /// never touched.
     public func services(_ store: SnapshotStore?, _ common: CommonConfiguration, logger: Logger) -> [any Service] {
         guard let store else { return [] }
-        return [SnapshotService(store: store, authenticator: common.authenticator, kafka: common.kafka,
-                                interval: .milliseconds(Int64(intervalSeconds * 1000)), logger: logger)]
+        let authenticator = common.authenticator, kafka = common.kafka
+        return [PeriodicService(every: .milliseconds(Int64(intervalSeconds * 1000))) {
+            do {
+                try await IncidentLogReader.refresh(store, authenticator: authenticator, configuration: kafka, logger: logger)
+            } catch {
+                // The previous snapshot stays valid: the next start reads a longer tail, nothing is lost.
+                logger.warning("snapshot refresh failed; trying again next interval", metadata: ["error": "\(error)"])
+            }
+        }]
     }
 
     /// `daemon`'s store, nil when snapshots are off.
