@@ -40,14 +40,6 @@ public struct LogSnapshot: Sendable {
         SHA256.hash(data: value).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// `events` without the incidents resolved more than `retain` seconds before the newest event.
-    public static func retained(_ events: [IncidentEvent], retain: TimeInterval) throws -> [IncidentEvent] {
-        var r = Retainer(retain: retain)
-        for e in events { try r.append(e) }
-        r.prune()
-        return try r.lines.map { try JSONDecoder().decode(IncidentEvent.self, from: Data($0)) }
-    }
-
     /// Events in log order, as their JSON lines, dropping an incident's once the log has moved `retain` seconds
     /// past its resolution: what a snapshot keeps, gathered while the log streams by. It holds bytes, not
     /// decoded events, so its memory is about the snapshot's size.

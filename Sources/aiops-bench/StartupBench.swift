@@ -101,8 +101,8 @@ struct StartupBench: AsyncParsableCommand {
         let started = ContinuousClock.now
         try p.run()
         defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
-        let client = try HTTPClientForBench()
-        while !(await client.ready("http://127.0.0.1:\(port)/readyz")) {
+        let client = try HTTPClient()
+        while (try? await client.request("GET", "http://127.0.0.1:\(port)/readyz", timeout: .milliseconds(500)))?.status != 200 {
             guard p.isRunning else { throw ValidationError("\(name) exited with status \(p.terminationStatus) before it was ready") }
             guard ContinuousClock.now - started < .seconds(900) else { throw ValidationError("\(name) not ready in 900 s") }
             try await Task.sleep(for: .milliseconds(20))
@@ -182,14 +182,5 @@ struct BenchSigner: KafkaRecordSigner {
             guard let s = signers[producer] else { throw ValidationError("no key for \(producer)") }
             return try s.sign([m])[0]
         }
-    }
-}
-
-/// `/readyz` polling without the library client's retries.
-struct HTTPClientForBench {
-    let client: HTTPClient
-    init() throws { client = try HTTPClient() }
-    func ready(_ url: String) async -> Bool {
-        (try? await client.request("GET", url, timeout: .milliseconds(500)))?.status == 200
     }
 }

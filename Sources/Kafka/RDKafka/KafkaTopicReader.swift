@@ -43,7 +43,9 @@ public final class KafkaTopicReader: @unchecked Sendable {
 
     /// All records currently in the topic, in partition-then-offset order per partition.
     public func readToEnd(timeout: Duration = .seconds(30)) async throws -> [KafkaConsumerMessage] {
-        try await readToEndWithPositions(timeout: timeout).records
+        var out: [KafkaConsumerMessage] = []
+        _ = try await readToEnd(batch: 10_000, stall: timeout) { out += $0 }
+        return out
     }
 
     /// The partitions' (low, high) watermarks now.
@@ -56,15 +58,6 @@ public final class KafkaTopicReader: @unchecked Sendable {
             for p in 0..<Int32(partitions) { out[p] = try client.watermarks(topic: topic, partition: p, timeoutMs: 10_000) }
             return out
         }
-    }
-
-    /// The records from where each partition starts to the end of the log as it is now, and the next
-    /// offset of every partition after them (where a later read continues).
-    public func readToEndWithPositions(timeout: Duration = .seconds(30)) async throws
-        -> (records: [KafkaConsumerMessage], next: [Int32: Int64]) {
-        var out: [KafkaConsumerMessage] = []
-        let next = try await readToEnd(batch: 10_000, stall: timeout) { out += $0 }
-        return (out, next)
     }
 
     /// Reads from where each partition starts to the end of the log as it is now, handing `body` up to `batch`
