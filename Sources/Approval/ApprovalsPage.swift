@@ -4,22 +4,34 @@
 /// reason. Untrusted text is only ever set as `textContent`, and the page is
 /// served with a Content-Security-Policy that allows no inline script.
 enum ApprovalsPage {
-    static let html = """
+    /// What both pages are made of: the head, a header linking to the other page, the sign-in form, the status
+    /// line, then `body`, the shared script and the page's own.
+    static func frame(title: String, heading: String, link: (href: String, text: String), body: String, script: String) -> String {
+        """
         <!doctype html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>aiops — pending approvals</title>
+        <title>aiops — \(title)</title>
         <link rel="stylesheet" href="/approvals.css">
         </head>
         <body>
-        <header><h1>Pending approvals</h1><nav><a href="/incidents">Incidents</a></nav></header>
+        <header><h1>\(heading)</h1><nav><a href="\(link.href)">\(link.text)</a></nav></header>
         <form id="login" hidden>
           <label>API token <input id="token" type="password" autocomplete="off" required></label>
           <button type="submit">Sign in</button>
         </form>
         <p id="status" role="status"></p>
+        \(body)
+        <script src="/common.js"></script>
+        <script src="\(script)"></script>
+        </body>
+        </html>
+        """
+    }
+
+    static let html = frame(title: "pending approvals", heading: "Pending approvals", link: ("/incidents", "Incidents"), body: """
         <main id="list"></main>
         <template id="card">
           <article class="card">
@@ -35,11 +47,7 @@ enum ApprovalsPage {
             <button class="approve">Approve</button> <button class="reject">Reject</button>
           </article>
         </template>
-        <script src="/common.js"></script>
-        <script src="/approvals.js"></script>
-        </body>
-        </html>
-        """
+        """, script: "/approvals.js")
 
     static let css = """
         body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; color: #1b1f24; }
@@ -82,13 +90,25 @@ enum ApprovalsPage {
               c => "<U+" + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") + ">");
         }
         function text(el, sel, value) { el.querySelector(sel).textContent = shown(value); }
+        const status = document.getElementById("status");
+        const login = document.getElementById("login");
+        // The token typed in is kept in this tab's sessionStorage only; then the page shows itself.
+        function onSignIn(show) {
+          login.addEventListener("submit", (ev) => {
+            ev.preventDefault();
+            sessionStorage.setItem("aiops-token", document.getElementById("token").value);
+            show();
+          });
+        }
+        // An API error about the token: forget it and ask again.
+        function forgetRefusedToken(e) {
+          if (String(e.message).includes("token")) { sessionStorage.removeItem("aiops-token"); login.hidden = false; }
+        }
         """
 
     static let script = """
         "use strict";
-        const status = document.getElementById("status");
         const list = document.getElementById("list");
-        const login = document.getElementById("login");
         async function refresh() {
           if (!token()) { login.hidden = false; return; }
           login.hidden = true;
@@ -96,7 +116,7 @@ enum ApprovalsPage {
           try { rows = await api("GET", "/api/v1/approvals"); }
           catch (e) {
             status.textContent = "Could not list approvals: " + e.message;
-            if (String(e.message).includes("token")) { sessionStorage.removeItem("aiops-token"); login.hidden = false; }
+            forgetRefusedToken(e);
             return;
           }
           status.textContent = rows.length ? rows.length + " pending" : "Nothing waits for approval.";
@@ -146,11 +166,7 @@ enum ApprovalsPage {
           }
           if (location.hash) { document.getElementById(location.hash.slice(1))?.scrollIntoView(); }
         }
-        login.addEventListener("submit", (ev) => {
-          ev.preventDefault();
-          sessionStorage.setItem("aiops-token", document.getElementById("token").value);
-          refresh();
-        });
+        onSignIn(refresh);
         refresh();
         setInterval(() => { if (!document.activeElement?.classList.contains("reason")) { refresh(); } }, 15000);
         """

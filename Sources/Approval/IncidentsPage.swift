@@ -6,22 +6,7 @@
 /// (`POST /api/v1/incidents/{id}/feedback`). Untrusted text only ever becomes
 /// `textContent`.
 enum IncidentsPage {
-    static let html = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>aiops — incidents</title>
-        <link rel="stylesheet" href="/approvals.css">
-        </head>
-        <body>
-        <header><h1>Incidents</h1><nav><a href="/approvals">Pending approvals</a></nav></header>
-        <form id="login" hidden>
-          <label>API token <input id="token" type="password" autocomplete="off" required></label>
-          <button type="submit">Sign in</button>
-        </form>
-        <p id="status" role="status"></p>
+    static let html = ApprovalsPage.frame(title: "incidents", heading: "Incidents", link: ("/approvals", "Pending approvals"), body: """
         <table class="incidents" id="list" hidden>
           <thead><tr><th>Incident</th><th>Status</th><th>Service</th><th>Opened</th><th>Triage</th><th>Waiting</th></tr></thead>
           <tbody></tbody>
@@ -47,16 +32,10 @@ enum IncidentsPage {
           <h3>Timeline</h3>
           <ol class="timeline" id="timeline"></ol>
         </section>
-        <script src="/common.js"></script>
-        <script src="/incidents.js"></script>
-        </body>
-        </html>
-        """
+        """, script: "/incidents.js")
 
     static let script = """
         "use strict";
-        const status = document.getElementById("status");
-        const login = document.getElementById("login");
         const list = document.getElementById("list");
         const detail = document.getElementById("incident");
         function el(tag, value, cls) { const e = document.createElement(tag); if (value !== undefined) { e.textContent = shown(value); } if (cls) { e.className = cls; } return e; }
@@ -127,7 +106,7 @@ enum IncidentsPage {
           try { if (location.hash.length > 1) { await showIncident(decodeURIComponent(location.hash.slice(1))); } else { await showList(); } }
           catch (e) {
             status.textContent = "Could not load: " + e.message;
-            if (String(e.message).includes("token")) { sessionStorage.removeItem("aiops-token"); login.hidden = false; }
+            forgetRefusedToken(e);
           }
         }
         for (const b of document.querySelectorAll(".feedback button")) {
@@ -146,11 +125,7 @@ enum IncidentsPage {
             status.textContent = shown(said);
           });
         }
-        login.addEventListener("submit", (ev) => {
-          ev.preventDefault();
-          sessionStorage.setItem("aiops-token", document.getElementById("token").value);
-          route();
-        });
+        onSignIn(route);
         window.addEventListener("hashchange", route);
         route();
         """
