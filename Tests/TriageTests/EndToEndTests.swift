@@ -47,9 +47,8 @@ struct EndToEndTests {
             r.path == "/healthz" ? (503, Array(#"{"status":"degraded","db_pool":"exhausted"}"#.utf8)) : (404, [])
         }
         let model = try await ScriptedLLM { index, request in
-            let evidence = ScriptedLLM.evidence(in: request)
-            let runbook = evidence.first { $0.hasPrefix("runbooks/payments-latency-db-pool") } ?? "missing"
-            let postmortem = evidence.first { $0.hasPrefix("postmortems/2025-01-14-payments-db-pool-exhaustion") } ?? "missing"
+            let runbook = ScriptedLLM.cited("runbooks/payments-latency-db-pool", in: request)
+            let postmortem = ScriptedLLM.cited("postmortems/2025-01-14-payments-db-pool-exhaustion", in: request)
             switch index {
             case 0:
                 return ScriptedLLM.toolCall("http_health", .object([

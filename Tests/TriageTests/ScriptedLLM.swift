@@ -67,6 +67,19 @@ final class ScriptedLLM: Sendable {
         return out
     }
 
+    /// The first chunk the prompt offers as evidence whose id starts with `prefix` ("missing" when none: the
+    /// model then cites something the reasoner refuses, and the test says so).
+    static func cited(_ prefix: String, in request: JSONValue) -> String {
+        evidence(in: request).first { $0.hasPrefix(prefix) } ?? "missing"
+    }
+
+    /// The model asks for the payments-api logs of the last 15 minutes, citing `runbook`.
+    static func paymentsLogs(because rationale: String, citing runbook: String) -> JSONValue {
+        toolCall("kubectl_logs", .object([
+            "parameters": .object(["namespace": "payments", "deployment": "payments-api", "since": "15m"]),
+            "rationale": .string(rationale), "citations": [.string(runbook)]]))
+    }
+
     static func userMessage(_ request: JSONValue) -> String? {
         guard case .array(let messages)? = request["messages"] else { return nil }
         return messages.first { $0["role"]?.stringValue == "user" }?["content"]?.stringValue
