@@ -5,11 +5,12 @@ import Logging
 import Postgres
 
 /// Hybrid retrieval in one SQL round trip: candidate documents of each kind
-/// from the vector index (best chunks), from full-text search over chunks and
-/// over whole documents; then, for every candidate, its signals (best chunk
-/// similarity, title similarity, chunk and document text rank, how many of the
-/// query's distinctive words it holds). `RetrievalScoring` weighs them and
-/// says whether anything is similar at all.
+/// from the vector index (best chunks), from full-text search over whole
+/// documents, and the documents the alert's runbook link names; then, for
+/// every candidate, its signals (best chunk similarity, title similarity, chunk
+/// and document text rank, how many of the query's distinctive words it
+/// holds). `RetrievalScoring` weighs them and says whether anything is similar
+/// at all.
 public struct HybridSearch: Sendable {
     public struct Tuning: Sendable {
         /// Candidates from each retriever (chunks by vector, documents by text), per kind.
@@ -95,7 +96,16 @@ public struct HybridSearch: Sendable {
                     ORDER BY ts_rank(d.tsv, q.t, 1) DESC LIMIT $4) f),
             -- Full-text candidates come from whole documents: ranking matching chunks as well cost two thirds of
             -- the search at 100k chunks and found no document the other two lists missed (docs/retrieval.md).
-            cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts),
+            -- The documents the alert's runbook link names (by file name, or folder name for a README), whatever
+            -- their similarity; RunbookLink decides which of them the link really means.
+            linked AS (
+                SELECT d.id AS document_id FROM documents d
+                WHERE cardinality($8::text[]) > 0 AND d.kind IN (SELECT kind FROM kinds)
+                  AND regexp_replace(lower(substring(regexp_replace(d.path,
+                          '(/(readme|index|_index))?\\.(md|markdown|html|htm|adoc|asciidoc|rst|txt)$', '', 'i')
+                          from '[^/]*$')), '[^a-z0-9]', '', 'g') = ANY($8::text[])
+                LIMIT 16),
+            cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
             best AS (
                 SELECT DISTINCT ON (c.document_id) c.document_id, c.id, c.heading_path, c.line_start, c.line_end,
                        1 - (c.embedding <=> $1::vector) AS sim
@@ -124,7 +134,8 @@ public struct HybridSearch: Sendable {
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
-                                             mode != .text ? "true" : "false", mode != .vector ? "true" : "false"])
+                                             mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
+                                             pgArray(Array(Set(q.links.flatMap(\.keys))).sorted())])
         }
         let stats = try await lexemeStatistics()
         return rows.rows.compactMap { r in

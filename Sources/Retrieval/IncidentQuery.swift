@@ -10,6 +10,7 @@ import Foundation
 /// - label values that name a component (`job`, `container`, `type`, `groupname`,
 ///   `device`, `reason`…), while labels that only identify an instance or a place
 ///   (`instance`, `pod`, `endpoint`, `prometheus`, `fqdn`, `region`…) are left out;
+/// - the runbook the alert links to (`runbook_url`, `runbook`…; `RunbookLink`);
 /// - the metric names of the rule's expression, from `generatorURL` (an in-house
 ///   alert name matches no document, but `pg_replication_lag` does), with the
 ///   values of its equality matchers.
@@ -59,7 +60,7 @@ public enum IncidentQuery {
         for c in components + matcherValues { words.formUnion(Self.words(c)) }
         for m in metrics { if let first = Self.words(m).first { words.insert(first) } }
         return SearchQuery(text: text, alertName: labels["alertname"], services: services,
-                           components: words.subtracting(genericWords).sorted())
+                           components: words.subtracting(genericWords).sorted(), links: RunbookLink.links(in: annotations))
     }
 
     /// Words too generic to say which component a document is about.

@@ -7,7 +7,8 @@ import IncidentLog
 /// Signals per candidate document: the cosine similarity of its best chunk,
 /// of its title (and file name), the full-text rank of its best chunk and of
 /// the whole document, an exact alert-name match (file name, title or front
-/// matter), and whether its path names the component the alert is about.
+/// matter), whether its path names the component the alert is about, and
+/// whether it is the runbook the alert links to (`runbook_url`).
 /// Each continuous signal is standardized over the candidates of the same kind
 /// (a z-score), so no signal's raw scale — e5's compressed cosines, ts_rank's
 /// tiny numbers — decides alone, and a document that is best on several
@@ -22,10 +23,14 @@ public struct RetrievalScoring: Sendable {
         public var alertName: Double
         public var component: Double
         public var service: Double
+        /// Added after scaling, in standard deviations: the document the alert's runbook link names was chosen
+        /// by the alert's author, so it comes first whatever the other signals say.
+        public var linked: Double
         public init(chunkVector: Double, titleVector: Double, chunkText: Double, documentText: Double, alertName: Double,
-                    component: Double, service: Double) {
+                    component: Double, service: Double, linked: Double = 10) {
             self.chunkVector = chunkVector; self.titleVector = titleVector; self.chunkText = chunkText
             self.documentText = documentText; self.alertName = alertName; self.component = component; self.service = service
+            self.linked = linked
         }
         /// Runbooks: the best section's meaning, the document's words and its title/file name (a runbook per
         /// alert is named after what it is about). Chosen on the public eval's candidates with held-out halves
@@ -113,6 +118,7 @@ public struct RetrievalScoring: Sendable {
         let components = Set(query.components)
         let services = Set(query.services.map { $0.lowercased() })
         let scale = max(1e-6, w.chunkVector + w.titleVector + w.chunkText + w.documentText)
+        let linked = Self.linked(candidates, by: query.links)
         var scored: [(Candidate, Double, [String])] = []
         for (i, c) in candidates.enumerated() {
             var s = w.chunkVector * zv[i] + w.titleVector * zt[i] + w.chunkText * zc[i] + w.documentText * zd[i]
@@ -121,7 +127,9 @@ public struct RetrievalScoring: Sendable {
             if !components.isEmpty, !components.isDisjoint(with: Self.pathWords(c.path)) { s += w.component; boosts.append("component") }
             if !services.isEmpty, c.services.contains(where: { services.contains($0.lowercased()) }) { s += w.service; boosts.append("service") }
             // On the scale of one standardized signal, so the kinds' lists (weighted differently) merge fairly.
-            scored.append((c, s / scale, boosts))
+            s /= scale
+            if linked.contains(c.documentID) { s += w.linked; boosts.append("linked") }
+            scored.append((c, s, boosts))
         }
         let scores = scored.map(\.1)
         let mean = scores.reduce(0, +) / Double(scores.count)
@@ -136,7 +144,7 @@ public struct RetrievalScoring: Sendable {
         let n = Double(scored.count)
         let reachable = 0.8 * (n - 1) / n.squareRoot()
         let standsOut = scored.count >= 3 && margin >= min(floor.minMargin, reachable)
-        let similar = coverage >= floor.minCoverage || standsOut || top.2.contains("alert")
+        let similar = coverage >= floor.minCoverage || standsOut || top.2.contains("alert") || top.2.contains("linked")
         let vectorOrder = Dictionary(uniqueKeysWithValues: candidates.sorted { $0.chunkSimilarity > $1.chunkSimilarity }
             .enumerated().map { ($0.element.documentID, $0.offset + 1) })
         let textOrder = Dictionary(uniqueKeysWithValues: candidates.filter { $0.chunkText > 0 || $0.documentText > 0 }
@@ -150,6 +158,22 @@ public struct RetrievalScoring: Sendable {
                      boosts: boosts)
         }
         return Ranked(citations: Array(citations), similar: similar, coverage: coverage, margin: margin)
+    }
+
+    /// The candidates the alert's runbook links mean: per link, those whose path agrees with it on the most
+    /// trailing segments; failing any, those its fragment names. A runbook link never means a past incident.
+    static func linked(_ candidates: [Candidate], by links: [RunbookLink]) -> Set<String> {
+        let candidates = candidates.filter { $0.kind != "postmortem" }
+        var out = Set<String>()
+        for link in links {
+            let agreement = candidates.map { link.pathAgreement($0.path) }
+            if let best = agreement.max(), best > 0 {
+                for (c, n) in zip(candidates, agreement) where n == best { out.insert(c.documentID) }
+            } else {
+                for c in candidates where link.fragmentNames(c.path) { out.insert(c.documentID) }
+            }
+        }
+        return out
     }
 
     static func standardized(_ xs: [Double]) -> [Double] {

@@ -16,10 +16,13 @@ public struct SearchQuery: Sendable {
     /// Words naming the component the alert is about (from its labels and metric names), matched against
     /// document paths: `runbooks/gitaly/…` for an alert on `job="gitaly"`.
     public var components: [String]
+    /// The runbooks the alert links to itself (`runbook_url`): the documents they name are always candidates,
+    /// and rank first.
+    public var links: [RunbookLink]
 
     public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
-                limit: Int = 20, candidates: Int? = nil, components: [String] = []) {
+                limit: Int = 20, candidates: Int? = nil, components: [String] = [], links: [RunbookLink] = []) {
         self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
-        self.candidates = candidates; self.components = components
+        self.candidates = candidates; self.components = components; self.links = links
     }
 }

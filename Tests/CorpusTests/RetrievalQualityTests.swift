@@ -77,9 +77,11 @@ enum PlainHandbook {
         }
     }
 
-    static func alert(_ labels: [String: String], summary: String, expr: String? = nil) -> SearchQuery {
+    static func alert(_ labels: [String: String], summary: String, expr: String? = nil, runbookURL: String? = nil) -> SearchQuery {
         let url = expr.map { "http://prometheus:9090/graph?g0.expr=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
-        var q = IncidentQuery.from(labels: labels, annotations: ["summary": summary], title: nil, service: labels["service"],
+        var annotations = ["summary": summary]
+        annotations["runbook_url"] = runbookURL
+        var q = IncidentQuery.from(labels: labels, annotations: annotations, title: nil, service: labels["service"],
                                    generatorURL: url)
         q.kinds = [.runbook]
         return q
@@ -119,6 +121,32 @@ struct RetrievalQualityTests {
             expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#))
         #expect(lag.first?.documentID == "runbooks/kafka/kafkaconsumergrouplag", "\(lag.map(\.documentID))")
     }
+
+    @Test func theRunbookTheAlertLinksToComesFirstWhereverTheLinkPoints() async throws {
+        let f = try await IndexFixture(files: [])
+        try await PlainHandbook.index(f)
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        // Worded like the space near-duplicate, but its author linked the inode runbook (on the upstream site,
+        // lowercased, no extension): the link decides.
+        let inodes = try await search.search(PlainHandbook.alert(
+            ["alertname": "BuildHostDiskAlmostFull", "instance": "ci-7:9100"],
+            summary: "Disk on a build machine will be full by tonight",
+            runbookURL: "https://runbooks.example.dev/runbooks/node/nodefilesystemfilesfillingup/"))
+        #expect(inodes.first?.documentID == "runbooks/node/nodefilesystemfilesfillingup", "\(inodes.map(\.documentID))")
+        #expect(inodes.first?.boosts.contains("linked") == true)
+        // A link to a document nothing in the alert's words would find still brings it, first and similar.
+        let unrelated = try await search.search(PlainHandbook.alert(
+            ["alertname": "CheckoutSlow"], summary: "Checkout pages take long to render",
+            runbookURL: "https://github.com/acme/handbook/blob/main/runbooks/postgres/PostgresReplicationLag.md"))
+        #expect(unrelated.first?.documentID == "runbooks/postgres/postgresreplicationlag", "\(unrelated.map(\.documentID))")
+        // A link into another handbook names nothing here: the ranking is the one without it.
+        let elsewhere = try await search.search(PlainHandbook.alert(
+            ["alertname": "OrdersProcessingBehind", "consumergroup": "orders"], summary: "Orders are processed minutes late",
+            expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#,
+            runbookURL: "https://wiki.example.com/ops/orders-backlog"))
+        #expect(elsewhere.first?.documentID == "runbooks/kafka/kafkaconsumergrouplag", "\(elsewhere.map(\.documentID))")
+        #expect(elsewhere.allSatisfy { !$0.boosts.contains("linked") })
+    }
 }
 
 @Suite("retrieval query and scoring")
@@ -138,6 +166,46 @@ struct RetrievalQueryTests {
         #expect(!q.text.contains("on(") && !q.text.contains(" and "))
         // Anything that is not a Prometheus graph link is ignored.
         #expect(IncidentQuery.from(labels: [:], annotations: [:], title: nil, service: nil, generatorURL: "not a url %%").components.isEmpty)
+    }
+
+    @Test func aRunbookLinkNamesDocumentsByTheEndOfTheirPath() throws {
+        let upstream = try #require(RunbookLink("https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping/"))
+        #expect(upstream.pathAgreement("runbooks/kubernetes/KubePodCrashLooping.md") == 3)
+        #expect(upstream.pathAgreement("runbooks/k8s/kube-pod-crash-looping.md") == 1)
+        #expect(upstream.pathAgreement("runbooks/kubernetes/KubePodNotReady.md") == 0)
+        // A README is named by its folder; a relative path works as well as a URL.
+        let folder = try #require(RunbookLink("docs/gitaly/README.md"))
+        #expect(folder.keys == ["gitaly"])
+        #expect(folder.pathAgreement("runbooks/gitlab/gitaly/readme.md") == 1)
+        let relative = try #require(RunbookLink("docs/redis/clear_anonymous_sessions.md#steps"))
+        #expect(relative.pathAgreement("handbook/redis/clear-anonymous-sessions.md") == 2)
+        // A fragment names a document when the path names none (a playbook split per alert).
+        let anchor = try #require(RunbookLink("https://cortexmetrics.io/docs/operations/playbooks.md#CortexIngesterUnhealthy"))
+        #expect(anchor.keys == ["playbooks", "cortexingesterunhealthy"])
+        #expect(anchor.fragmentNames("runbooks/cortex/CortexIngesterUnhealthy.md"))
+        // Only http(s) and paths; text with spaces is a sentence, not a link.
+        #expect(RunbookLink("javascript:alert(1)") == nil)
+        #expect(RunbookLink("see the wiki page") == nil)
+        #expect(RunbookLink("") == nil)
+        let q = IncidentQuery.from(labels: ["alertname": "X"], annotations: ["runbook_url": "https://x/r/NodeDown.md",
+                                                                           "playbook": "ops/node-down.md", "summary": "s"],
+                                   title: nil, service: nil)
+        #expect(q.links.count == 2 && !q.text.contains("https"), "links are match values, not query text")
+
+        func c(_ path: String, sim: Double) -> RetrievalScoring.Candidate {
+            .init(documentID: path, title: path, path: path, kind: "runbook", chunkID: "\(path)#0", headingPath: path,
+                  lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: 0.8, chunkText: sim * 10, documentText: sim * 10,
+                  coverage: 0.01, alerts: [], services: [])
+        }
+        // Of two files with the linked name, the one agreeing on the folder too; far behind on every other signal.
+        let candidates = [c("runbooks/general/troubleshooting.md", sim: 0.9), c("runbooks/node/x/nodedown.md", sim: 0.5),
+                          c("runbooks/other/nodedown.md", sim: 0.6), c("runbooks/a.md", sim: 0.85), c("runbooks/b.md", sim: 0.8)]
+        var linked = SearchQuery(text: "x", limit: 5)
+        linked.links = [try #require(RunbookLink("https://handbook.example/runbooks/node/x/NodeDown"))]
+        let ranked = RetrievalScoring().rank(candidates, query: linked, mode: .hybrid)
+        #expect(ranked.citations.first?.documentID == "runbooks/node/x/nodedown.md")
+        #expect(ranked.citations.filter { $0.boosts.contains("linked") }.count == 1)
+        #expect(ranked.similar)
     }
 
     @Test func aDocumentBestOnSeveralSignalsWinsAndNothingStandingOutIsNotSimilar() {
