@@ -1,3 +1,4 @@
+import Foundation
 import DaemonRuntime
 import IncidentLog
 import Kafka
@@ -19,6 +20,8 @@ public struct ExporterConfiguration: Sendable {
     /// Time between offset samples; a group's status is judged over the last `window` samples.
     public var interval: Duration = .seconds(15)
     public var window = 5
+    /// Seconds a resolved incident's state stays in the log's fold after the log moves past its resolution.
+    public var retain: TimeInterval = 24 * 3600
 
     public init(kafka: KafkaConfiguration, topics: TopicSet, keyring: Keyring) {
         self.kafka = kafka

@@ -16,7 +16,7 @@ struct LogService: Service, CustomStringConvertible {
 
     func run() async throws {
         let reader = try KafkaTopicReader(topic: configuration.topics.incidents, configuration: configuration.kafka, logger: logger)
-        var fold = LogMetrics()
+        var fold = LogMetrics(retain: configuration.retain)
         var published = Published()
         let ttt = Timer(label: "aiops_time_to_triage_seconds", preferredDisplayUnit: .seconds)
         // Per incident, from its opening: the first human decision and the first mitigation that ran.

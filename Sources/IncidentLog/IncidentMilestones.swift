@@ -21,9 +21,9 @@ public struct IncidentMilestones: Sendable {
 
     private var opened: [String: Date] = [:]
     private var started: [String: Date] = [:]
-    private var reached: Set<String> = []
-    /// Approved requests' risk, to tell a mitigation from a diagnostic.
-    private var risks: [String: String] = [:]
+    private var reached: [String: Set<Milestone>] = [:]
+    /// Approved requests' risk per incident, to tell a mitigation from a diagnostic.
+    private var risks: [String: [String: String]] = [:]
 
     public init() {}
 
@@ -38,11 +38,11 @@ public struct IncidentMilestones: Sendable {
         case .triageProposed:
             return reach(.triaged, e)
         case .actionApproved(let a):
-            risks[a.requestID] = a.risk
+            risks[id, default: [:]][a.requestID] = a.risk
             if a.approver.kind == .human { return reach(.decided, e) }
         case .actionRejected:
             return reach(.decided, e)
-        case .actionExecuted(let x) where x.exitStatus == 0 && !x.timedOut && risks[x.requestID] == "destructive":
+        case .actionExecuted(let x) where x.exitStatus == 0 && !x.timedOut && risks[id]?[x.requestID] == "destructive":
             return reach(.mitigated, e)
         default:
             break
@@ -51,8 +51,16 @@ public struct IncidentMilestones: Sendable {
     }
 
     private mutating func reach(_ m: Milestone, _ e: IncidentEvent) -> [Reached] {
-        guard let start = opened[e.incidentID], reached.insert("\(e.incidentID)|\(m.rawValue)").inserted else { return [] }
+        guard let start = opened[e.incidentID], reached[e.incidentID, default: []].insert(m).inserted else { return [] }
         return [Reached(incidentID: e.incidentID, milestone: m, sinceOpened: max(0, e.occurredAt.timeIntervalSince(start)),
                         sinceStart: started[e.incidentID].map { max(0, e.occurredAt.timeIntervalSince($0)) })]
+    }
+
+    /// Drops what is kept of an incident (a long-running fold forgets incidents resolved long ago).
+    public mutating func forget(_ incident: String) {
+        opened[incident] = nil
+        started[incident] = nil
+        reached[incident] = nil
+        risks[incident] = nil
     }
 }

@@ -21,6 +21,8 @@ struct Exporter: AsyncParsableCommand {
     var groups = ExporterConfiguration.defaultGroups.joined(separator: ",")
     @Option(help: "Seconds between offset samples.") var interval = 15.0
     @Option(help: "Samples a group's status is judged over (OK, STALLED, STOPPED).") var window = 5
+    @Option(help: "Hours a resolved incident's state is kept after the log moves past its resolution (AIOPS_SNAPSHOT_RETAIN_HOURS, 24).")
+    var retainHours: Double?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -36,6 +38,9 @@ struct Exporter: AsyncParsableCommand {
         configuration.groups = groups.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         configuration.interval = .milliseconds(Int(interval * 1000))
         configuration.window = window
+        let retain = retainHours ?? Double(env["AIOPS_SNAPSHOT_RETAIN_HOURS"] ?? "") ?? 24
+        guard retain >= 0 else { throw ValidationError("--retain-hours must be 0 or more") }
+        configuration.retain = retain * 3600
         logger.notice("aiops exporter on \(host):\(configuration.port)")
         try await DaemonMain.runServiceGroup(buildExporter(configuration, registry: registry, logger: logger), logger: logger)
     }

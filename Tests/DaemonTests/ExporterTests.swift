@@ -56,6 +56,32 @@ struct ExporterTests {
         #expect(fold.approvalsWaiting == 0)
     }
 
+    @Test func theFoldForgetsIncidentsResolvedLongAgoAndKeepsItsTotals() throws {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var fold = LogMetrics(retain: 3600)
+        let ids = (0..<3).map { _ in EventIDs.incident(source: "alertmanager", parts: [UUID().uuidString]) }
+        for id in ids { fold.apply(Self.opened(id, at: t0)) }
+        // The first is resolved with a request still waiting; the second escalated; the third stays open.
+        fold.apply(Self.event(ids[0], "approver", "ask", at: t0, .approvalRequested(ApprovalRequested(
+            requestID: "rq-1", action: "ops.restart", parameters: [:], risk: "destructive", rationale: "r",
+            expiresAt: "2099-01-01T00:00:00Z"))))
+        fold.apply(Self.event(ids[0], "alert-ingestor", "resolve", at: t0.addingTimeInterval(60), .incidentResolved(IncidentResolved(reason: "ok"))))
+        fold.apply(Self.event(ids[1], "reasoner", "escalate", at: t0, .incidentEscalated(IncidentEscalated(reason: "x", summary: "y"))))
+        #expect(fold.approvalsWaiting == 1)
+        // An hour and more of log later the resolved incident is forgotten: its state, its waiting request; not its count.
+        for n in 0..<10_000 { fold.apply(Self.triage(ids[2], at: t0.addingTimeInterval(7_200), step: "t\(n)@A")) }
+        #expect(fold.keptIncidents == 2)
+        #expect(fold.incidents == ["open": 1, "resolved": 1, "escalated": 1])
+        #expect(fold.approvalsWaiting == 0)
+        #expect(fold.eventsByType["TriageProposed"] == 10_000)
+        // A late event of the forgotten incident is counted, and forgotten in turn once as old.
+        fold.apply(Self.triage(ids[0], at: t0.addingTimeInterval(7_300)))
+        #expect(fold.keptIncidents == 3 && fold.incidents == ["open": 1, "resolved": 1, "escalated": 1])
+        fold.apply(Self.triage(ids[2], at: t0.addingTimeInterval(20_000), step: "late@A"))
+        fold.prune()
+        #expect(fold.keptIncidents == 2)
+    }
+
     @Test func exporterServesOffsetsStatusAndTheFoldOfAuthenticEvents() async throws {
         let topics = try TestKafka.topics()
         let incident = EventIDs.incident(source: "alertmanager", parts: [UUID().uuidString])
