@@ -63,7 +63,8 @@ struct RetrievalEval: AsyncParsableCommand {
                 var q = query
                 q.kinds = kinds
                 let signals = try await search.candidates(q, queryVector: vector, mode: .hybrid)
-                dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, alertName: query.alertName,
+                dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, query: query.text,
+                                          alertName: query.alertName,
                                           components: query.components, services: query.services, candidates: signals))
             }
             let r = try await retriever.run(query)
@@ -91,6 +92,7 @@ struct CandidateDump: Encodable {
     var wording: String
     var set: String?
     var expect: [String]
+    var query: String
     var alertName: String?
     var components: [String]
     var services: [String]
