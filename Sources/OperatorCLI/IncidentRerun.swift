@@ -1,18 +1,38 @@
 import Foundation
 import IncidentLog
 
-/// `aiops replay INCIDENT --rerun`: the incident's recorded inputs — its first
-/// alert, what each diagnostic and action printed at the time, and what people
-/// decided on the steps that waited for them — driven
+/// `aiops replay INCIDENT --rerun`: the incident's recorded inputs — the first
+/// alert of each alert name, what each diagnostic and action printed at the
+/// time, and what people decided on the steps that waited for them — driven
 /// again through today's retriever and reasoner (in process: nothing is
 /// written to the log), each diagnostic answered from its recording when the
 /// agent asks the same action with the same parameters, a call that was never
 /// recorded answered as a failure and flagged, never invented. Then a
 /// step-aligned comparison of the two trajectories.
 public enum IncidentRerun {
-    /// The recorded inputs of an incident as a scenario; nil when it has no alert to replay.
+    /// The recorded inputs of an incident as a scenario (its first alert); nil when it has no alert to replay.
     public static func scenario(_ state: IncidentState) -> TriageScenario? {
-        let first = state.alerts.values.sorted { ($0.startsAt, $0.fingerprint) < ($1.startsAt, $1.fingerprint) }.first
+        scenarios(state).first
+    }
+
+    /// One scenario per problem: each distinct alert name of the incident, from the first alert of that name (the
+    /// system triages each alert name on its own), in the order they started; the incident's opening alert when
+    /// no alert was recorded.
+    public static func scenarios(_ state: IncidentState) -> [TriageScenario] {
+        let alerts = state.alerts.values.sorted { ($0.startsAt, $0.fingerprint) < ($1.startsAt, $1.fingerprint) }
+        var names = Set<String>()
+        let firsts = alerts.filter { names.insert($0.alertname).inserted }
+        if firsts.isEmpty { return scenario(state, alert: nil).map { [$0] } ?? [] }
+        let all = firsts.compactMap { scenario(state, alert: $0) }
+        guard all.count > 1 else { return all }
+        return all.map { s in
+            var s = s
+            s.name = "\(state.id) \(s.alert.labels["alertname"] ?? "")"
+            return s
+        }
+    }
+
+    static func scenario(_ state: IncidentState, alert first: IncidentState.Alert?) -> TriageScenario? {
         let labels = first?.labels ?? state.opened?.labels
         guard let labels, !labels.isEmpty else { return nil }
         var executed: [String: [ActionExecuted]] = [:]

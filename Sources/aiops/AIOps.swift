@@ -111,16 +111,23 @@ struct Replay: AsyncParsableCommand {
         let planner = try TriageEval.planner(planner, catalog: catalog)
         var changed = 0
         for state in states {
-            guard let scenario = IncidentRerun.scenario(state) else {
+            let scenarios = IncidentRerun.scenarios(state)
+            if scenarios.isEmpty {
                 Terminal.say("\(state.id): no alert to replay")
                 continue
             }
-            let t = try await TriageRun.run(scenario, run: "rerun", retriever: retriever, planner: planner, catalog: catalog)
-            let diff = IncidentRerun.diff(recorded: state.events, rerun: t.events, alertname: scenario.alert.labels["alertname"],
-                                          unrecorded: t.unrecorded)
-            if !diff.unchanged { changed += 1 }
             Terminal.say("== \(state.id): \(state.title)")
-            print(diff.text, terminator: "")
+            var different = false
+            // Every alert name of the incident is a problem of its own, with its own evidence and triage.
+            for scenario in scenarios {
+                let t = try await TriageRun.run(scenario, run: "rerun", retriever: retriever, planner: planner, catalog: catalog)
+                let name = scenario.alert.labels["alertname"]
+                let diff = IncidentRerun.diff(recorded: state.events, rerun: t.events, alertname: name, unrecorded: t.unrecorded)
+                if !diff.unchanged { different = true }
+                if scenarios.count > 1 { Terminal.say("-- \(name ?? "(no alert name)")") }
+                print(diff.text, terminator: "")
+            }
+            if different { changed += 1 }
         }
         if states.count > 1 { Terminal.say("\(states.count - changed) of \(states.count) incident(s) unchanged, \(changed) changed") }
         if changed > 0 { throw ExitCode(1) }

@@ -121,3 +121,32 @@ extension IncidentRerunTests {
         #expect(diff.unchanged, "today's agent does with the same decision what it did then: \(diff.text)")
     }
 }
+
+@Suite("aiops replay --rerun: one scenario per problem")
+struct IncidentRerunScenarioTests {
+    @Test func everyAlertNameOfAnIncidentIsReplayedFromItsFirstAlert() {
+        let incident = EventIDs.incident(source: "alertmanager", parts: [UUID().uuidString])
+        func attached(_ name: String, _ fingerprint: String, at: String) -> IncidentEvent {
+            .derived(incidentID: incident, producer: "alert-ingestor", causationID: incident, step: "attach:\(fingerprint)",
+                     trace: .newRoot(), payload: .alertAttached(AlertAttached(
+                        alertID: "a-\(fingerprint)", fingerprint: fingerprint, alertname: name, startsAt: at, generatorURL: nil,
+                        labels: ["alertname": name, "pod": fingerprint], annotations: ["summary": "\(name) on \(fingerprint)"])))
+        }
+        let opened = IncidentEvent.derived(
+            incidentID: incident, producer: "alert-ingestor", causationID: incident, step: "open", trace: .newRoot(),
+            payload: .incidentOpened(IncidentOpened(source: .alertmanager, groupKey: "{}:{namespace=\"shop\"}", title: "shop",
+                                                    severity: "warning", service: nil, receiver: "aiops", externalURL: nil,
+                                                    labels: ["namespace": "shop"], annotations: [:])))
+        let state = IncidentState(id: incident, events: [
+            opened,
+            attached("KubePodCrashLooping", "f2", at: "2026-11-29T10:01:00Z"),
+            attached("NodeFilesystemAlmostFull", "f1", at: "2026-11-29T10:00:00Z"),
+            attached("KubePodCrashLooping", "f3", at: "2026-11-29T10:00:30Z"),
+        ])
+        let scenarios = IncidentRerun.scenarios(state)
+        #expect(scenarios.map { $0.alert.labels["alertname"] } == ["NodeFilesystemAlmostFull", "KubePodCrashLooping"])
+        #expect(scenarios.last?.alert.labels["pod"] == "f3", "the first alert of that name, by when it started")
+        #expect(Set(scenarios.map(\.name)).count == 2)
+        #expect(IncidentRerun.scenario(state)?.alert.labels["alertname"] == "NodeFilesystemAlmostFull")
+    }
+}
