@@ -114,7 +114,7 @@ public func buildApproverApplication(handler: ApproverHandler, decisions: Decisi
         do {
             event = try handler.feedback(incidentID: id, by: who.name, verdict: verdict, rightCause: body.right_cause,
                                          rightDocument: body.right_document, note: body.note)
-        } catch let e as ActionError where e.code == .unknownAction {
+        } catch let e as ApproverError where e.kind == .notFound {
             return errorResponse(.notFound, code: "not_found", e.message)
         } catch {
             return errorResponse(.badRequest, code: "invalid_input", "\(error)")

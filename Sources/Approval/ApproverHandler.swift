@@ -145,11 +145,11 @@ public final class ApproverHandler: MessageHandler, Sendable {
     /// it in only once Kafka has it, so a failed write leaves the request pending.
     public func decision(requestID: String, approver: String, approve: Bool, reason: String, now: Date = Date()) throws -> IncidentEvent {
         guard let p = state.withLock({ $0.pending[requestID] }) else {
-            throw ActionError(.unknownAction, "no pending approval \(requestID)")
+            throw ApproverError(.notFound, "no pending approval \(requestID)")
         }
         // Past its deadline it is the expiry's, not a person's, whatever the clock of the next expiry tick.
         if let deadline = RFC3339.parse(p.request.expiresAt), deadline <= now {
-            throw ActionError(.notAllowed, "the approval request expired at \(p.request.expiresAt)")
+            throw ApproverError(.expired, "the approval request expired at \(p.request.expiresAt)")
         }
         let who = Approver(name: approver, kind: .human)
         let payload: IncidentEventPayload = approve
@@ -189,13 +189,13 @@ public final class ApproverHandler: MessageHandler, Sendable {
     /// Throws when the incident has no triage or the feedback does not fit the log's limits.
     public func feedback(incidentID: String, by who: String, verdict: TriageFeedback.Verdict, rightCause: String?,
                          rightDocument: String?, note: String?, now: Date = Date()) throws -> IncidentEvent {
-        guard let t = triage(of: incidentID) else { throw ActionError(.unknownAction, "no triage for incident \(incidentID)") }
+        guard let t = triage(of: incidentID) else { throw ApproverError(.notFound, "no triage for incident \(incidentID)") }
         let payload = TriageFeedback(triageEventID: t.eventID, verdict: verdict, by: Approver(name: who, kind: .human),
                                      rightCause: rightCause, rightDocument: rightDocument, note: note)
         let event = IncidentEvent.derived(incidentID: incidentID, producer: Self.producer, causationID: t.eventID,
                                           step: "feedback:\(who):\(verdict.rawValue)", trace: t.trace.child(), occurredAt: now,
                                           payload: .triageFeedback(payload))
-        do { try event.validate() } catch { throw ActionError(.invalidParameter, "\(error)") }
+        do { try event.validate() } catch { throw ApproverError(.invalid, "\(error)") }
         return event
     }
 

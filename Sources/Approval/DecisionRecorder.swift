@@ -1,4 +1,3 @@
-import Actions
 import DaemonRuntime
 import Foundation
 import Hummingbird
@@ -53,7 +52,7 @@ public final class DecisionRecorder: Sendable {
         let event: IncidentEvent
         do {
             event = try handler.decision(requestID: id, approver: who, approve: approve, reason: reason)
-        } catch let error as ActionError where error.code == .notAllowed {
+        } catch let error as ApproverError where error.kind == .expired {
             return errorResponse(.conflict, code: "expired", error.message)
         } catch {
             return errorResponse(.notFound, code: "not_found", "no pending approval \(id)")

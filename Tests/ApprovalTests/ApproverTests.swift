@@ -52,7 +52,7 @@ struct ApproverTests {
         #expect(approved.approver == Approver(name: "alice", kind: .human))
         #expect(approved.hasValidSignature(incidentID: p.incidentID, keyring: TestKeys.keyring))
         #expect(a.pending.isEmpty)
-        #expect(throws: ActionError.self) { try a.decide(requestID: p.eventID, approver: "bob", approve: true, reason: "again") }
+        #expect(throws: ApproverError.self) { try a.decide(requestID: p.eventID, approver: "bob", approve: true, reason: "again") }
     }
 
     @Test func rejectionAndExpiry() throws {
@@ -68,7 +68,7 @@ struct ApproverTests {
         let due = a.due(now: Date().addingTimeInterval(901))
         #expect(due.map(\.request.requestID) == [p2.eventID])
         // A person deciding after the deadline is too late, whatever the expiry tick says.
-        #expect(throws: ActionError.self) {
+        #expect(throws: ApproverError.self) {
             try a.decide(requestID: p2.eventID, approver: "alice", approve: true, reason: "late", now: Date().addingTimeInterval(901))
         }
         let expired = due.flatMap { a.expiry(of: $0, now: Date().addingTimeInterval(901)) }
