@@ -40,7 +40,8 @@ public struct CorpusDocument: Sendable, Hashable {
             if i > 0, c.isUppercase, prev.isLowercase || prev.isNumber { spaced.append(" ") }
             spaced.append(c)
         }
-        let name = spaced.lowercased() == "readme" || spaced.lowercased() == "index" ? "" : spaced
+        let trimmed = spaced.trimmingCharacters(in: .whitespaces)
+        let name = ["readme", "index"].contains(trimmed.lowercased()) ? "" : trimmed
         return name.isEmpty || title.lowercased().contains(name.lowercased()) ? title : "\(title) (\(name))"
     }
 

@@ -39,6 +39,19 @@ struct DocumentTests {
         #expect(warnings.count == 1)
     }
 
+    @Test func theTitleTextAddsTheFileNameButNotAFolderPage() {
+        #expect(CorpusDocument.titleText(title: "Pods restart", path: "runbooks/kubernetes/KubePodCrashLooping.md")
+                == "Pods restart (Kube Pod Crash Looping)")
+        // An H1 that is the alert name gets its words too (what an embedding can match "pod crash loop" with).
+        #expect(CorpusDocument.titleText(title: "KubePodCrashLooping", path: "runbooks/KubePodCrashLooping.md")
+                == "KubePodCrashLooping (Kube Pod Crash Looping)")
+        #expect(CorpusDocument.titleText(title: "Kube Pod Crash Looping", path: "runbooks/kube-pod-crash-looping.md")
+                == "Kube Pod Crash Looping")
+        for page in ["README.md", "index.md", "_index.md"] {
+            #expect(CorpusDocument.titleText(title: "Kubernetes", path: "runbooks/kubernetes/\(page)") == "Kubernetes")
+        }
+    }
+
     @Test func brokenYAMLNamesFileAndLine() {
         let text = "---\nkind: runbook\ntitle: [unclosed\nservices: x\n---\n# T\n"
         do {
