@@ -129,7 +129,8 @@ struct IncidentView: Encodable {
         case .alertResolved(let a): return "alert \(a.alertname) resolved"
         case .incidentResolved(let r): return r.reason
         case .retrievalCompleted(let r):
-            return r.found ? "\(r.postmortems.count) similar incident(s), \(r.runbooks.count) runbook(s)" : "nothing similar: \(r.reason ?? "")"
+            return r.found ? "\(r.postmortems.count) similar incident(s), \(r.runbooks.count) runbook(s)"
+                + (r.linkedRunbook.map { "; the alert's own runbook: \($0.documentID)" } ?? "") : "nothing similar: \(r.reason ?? "")"
         case .actionProposed(let a): return "proposes \(a.action) \(params(a.parameters))"
         case .approvalRequested(let r): return "\(r.risk) \(r.action) waits for a human until \(r.expiresAt)"
         case .actionApproved(let a): return "\(a.action) approved by \(a.approver.name) (\(a.approver.kind.rawValue))"

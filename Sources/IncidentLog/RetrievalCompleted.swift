@@ -44,4 +44,7 @@ public struct RetrievalCompleted: Sendable, Hashable, Codable {
 
     /// Everything this retrieval returned: the only things later steps may cite.
     public var citations: [Citation] { postmortems + runbooks + runbookSections + postmortemSections }
+
+    /// The runbook the alert links to itself (its `runbook_url`), when the handbook holds it.
+    public var linkedRunbook: Citation? { runbooks.first { $0.boosts.contains("linked") } }
 }

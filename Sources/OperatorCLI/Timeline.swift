@@ -11,6 +11,7 @@ public enum Timeline {
         case .retrievalCompleted(let p):
             (p.alertname.map { "\($0): " } ?? "") + (p.found
                 ? "\(p.postmortems.count) postmortem(s), \(p.runbooks.count) runbook(s): " + p.citations.prefix(3).map { "\($0.documentID) §\($0.headingPath.split(separator: ">").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")" }.joined(separator: "; ")
+                    + (p.linkedRunbook.map { "; the alert's own runbook: \($0.documentID)" } ?? "")
                 : "nothing found: \(p.reason ?? "")")
         case .actionApproved(let p): "\(p.action) \(p.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) approved by \(p.approver.kind.rawValue) \(p.approver.name)"
         case .actionStarted(let p): "\(p.action) started by \(p.executor)"

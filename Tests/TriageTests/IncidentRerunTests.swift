@@ -150,3 +150,22 @@ struct IncidentRerunScenarioTests {
         #expect(IncidentRerun.scenario(state)?.alert.labels["alertname"] == "NodeFilesystemAlmostFull")
     }
 }
+
+@Suite("the timeline names the alert's own runbook")
+struct TimelineLinkedRunbookTests {
+    @Test func aRunbookTheAlertLinksToIsNamedAsSuch() {
+        func cite(_ id: String, boosts: [String]) -> Citation {
+            Citation(documentID: id, title: id, path: "\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: "Meaning",
+                     lineStart: 1, lineEnd: 3, score: 1, vectorRank: 1, textRank: 1, similarity: 0.9, boosts: boosts)
+        }
+        var r = RetrievalCompleted(query: "q", found: true, reason: nil, model: "m", postmortems: [],
+                                   runbooks: [cite("runbooks/kubernetes/kubepodcrashlooping", boosts: ["linked", "component"]),
+                                              cite("runbooks/general", boosts: [])])
+        r.alertname = "PodRestartingTooOften"
+        let e = IncidentEvent.derived(incidentID: "inc-1", producer: "retriever", causationID: "inc-1", step: "retrieve",
+                                      trace: .newRoot(), payload: .retrievalCompleted(r))
+        #expect(Timeline.summary(e).hasSuffix("the alert's own runbook: runbooks/kubernetes/kubepodcrashlooping"))
+        r.runbooks[0].boosts = ["alert"]
+        #expect(r.linkedRunbook == nil)
+    }
+}
