@@ -167,10 +167,14 @@ public struct RetrievalScoring: Sendable {
         var out = Set<String>()
         for link in links {
             let agreement = candidates.map { link.pathAgreement($0.path) }
-            if let best = agreement.max(), best > 0 {
+            let best = agreement.max() ?? 0
+            let byFragment = candidates.filter { link.fragmentNames($0.path) }
+            // A path agreeing on a folder and a file beats a fragment; a fragment naming a file beats a bare file name
+            // (`…/runbook.md#alert-name-kubepodcrashlooping` means the KubePodCrashLooping runbook, not any runbook.md).
+            if best >= 2 || (best == 1 && byFragment.isEmpty) {
                 for (c, n) in zip(candidates, agreement) where n == best { out.insert(c.documentID) }
             } else {
-                for c in candidates where link.fragmentNames(c.path) { out.insert(c.documentID) }
+                for c in byFragment { out.insert(c.documentID) }
             }
         }
         return out

@@ -11,8 +11,11 @@ import Foundation
 /// paths agree, compared as names are (lowercase letters and digits; the file
 /// extension, and a trailing `README`/`index`, left out). Of several documents
 /// matching, only those agreeing on the most trailing segments count. A
-/// fragment (`playbooks.md#cortexingesterunhealthy`) names a document only when
-/// the path names none: handbooks often split a playbook per alert.
+/// fragment (`playbooks.md#cortexingesterunhealthy`,
+/// `runbook.md#alert-name-kubepodcrashlooping`) names the document it ends with
+/// (handbooks often split a playbook per alert); it gives way to a path that
+/// agrees on a folder and a file, and wins over one that agrees on a file name
+/// alone.
 ///
 /// Untrusted annotation text: it only ever becomes a value compared with paths.
 public struct RunbookLink: Sendable, Hashable {
@@ -70,10 +73,14 @@ public struct RunbookLink: Sendable, Hashable {
         return n
     }
 
-    /// Whether `path` is the document the fragment names.
+    /// Shortest document name a fragment may name by ending with it (`alert-name-kubepodcrashlooping`).
+    public static let minimumFragmentSuffix = 8
+
+    /// Whether `path` is the document the fragment names: the fragment is its name, or ends with a name that is
+    /// not too short to mean something.
     public func fragmentNames(_ path: String) -> Bool {
-        guard let fragment else { return false }
-        return Self.nameSegments(path).last == fragment
+        guard let fragment, let name = Self.nameSegments(path).last else { return false }
+        return fragment == name || (name.count >= Self.minimumFragmentSuffix && fragment.hasSuffix(name))
     }
 
     static let extensions: Set<String> = ["md", "markdown", "html", "htm", "adoc", "asciidoc", "rst", "txt"]

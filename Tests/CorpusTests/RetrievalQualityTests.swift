@@ -139,6 +139,11 @@ struct RetrievalQualityTests {
             ["alertname": "CheckoutSlow"], summary: "Checkout pages take long to render",
             runbookURL: "https://github.com/acme/handbook/blob/main/runbooks/postgres/PostgresReplicationLag.md"))
         #expect(unrelated.first?.documentID == "runbooks/postgres/postgresreplicationlag", "\(unrelated.map(\.documentID))")
+        // An anchor into a single-page runbook of a mixin names the file split out of it here.
+        let anchored = try await search.search(PlainHandbook.alert(
+            ["alertname": "CheckoutSlow"], summary: "Checkout pages take long to render",
+            runbookURL: "https://github.com/acme/mixin/blob/main/runbook.md#alert-name-kafkaconsumergrouplag"))
+        #expect(anchored.first?.documentID == "runbooks/kafka/kafkaconsumergrouplag", "\(anchored.map(\.documentID))")
         // A link into another handbook names nothing here: the ranking is the one without it.
         let elsewhere = try await search.search(PlainHandbook.alert(
             ["alertname": "OrdersProcessingBehind", "consumergroup": "orders"], summary: "Orders are processed minutes late",
@@ -183,6 +188,9 @@ struct RetrievalQueryTests {
         let anchor = try #require(RunbookLink("https://cortexmetrics.io/docs/operations/playbooks.md#CortexIngesterUnhealthy"))
         #expect(anchor.keys == ["playbooks", "cortexingesterunhealthy"])
         #expect(anchor.fragmentNames("runbooks/cortex/CortexIngesterUnhealthy.md"))
+        let mixin = try #require(RunbookLink("https://github.com/acme/mixin/blob/main/runbook.md#alert-name-kubepodcrashlooping"))
+        #expect(mixin.fragmentNames("runbooks/kubernetes/KubePodCrashLooping.md"), "an anchor ending with the name")
+        #expect(!mixin.fragmentNames("runbooks/looping.md"), "too short a name to be meant by the end of an anchor")
         // Only http(s) and paths; text with spaces is a sentence, not a link.
         #expect(RunbookLink("javascript:alert(1)") == nil)
         #expect(RunbookLink("see the wiki page") == nil)
@@ -206,6 +214,20 @@ struct RetrievalQueryTests {
         #expect(ranked.citations.first?.documentID == "runbooks/node/x/nodedown.md")
         #expect(ranked.citations.filter { $0.boosts.contains("linked") }.count == 1)
         #expect(ranked.similar)
+        // An anchor naming a file beats a file that only shares the link's bare file name; a folder and a file beat it.
+        var anchored = SearchQuery(text: "x", limit: 5)
+        anchored.links = [try #require(RunbookLink("https://github.com/acme/mixin/blob/main/runbook.md#alert-name-nodedown"))]
+        let withHub = candidates + [c("runbooks/runbook.md", sim: 0.7)]
+        let byAnchor = RetrievalScoring().rank(withHub, query: anchored, mode: .hybrid).citations.filter { $0.boosts.contains("linked") }
+        #expect(Set(byAnchor.map(\.documentID)) == ["runbooks/node/x/nodedown.md", "runbooks/other/nodedown.md"],
+                "the anchor names the nodedown files; runbook.md only shares the bare file name")
+        anchored.links = [try #require(RunbookLink("https://github.com/acme/mixin/blob/main/runbook.md#alert-name-nodefilesystemfull"))]
+        let full = withHub + [c("runbooks/node/NodeFilesystemFull.md", sim: 0.4)]
+        #expect(RetrievalScoring().rank(full, query: anchored, mode: .hybrid).citations.first?.documentID == "runbooks/node/NodeFilesystemFull.md")
+        anchored.links = [try #require(RunbookLink("https://wiki.example/handbook/node/nodedown.md#alert-name-nodefilesystemfull"))]
+        let node = full + [c("runbooks/handbook/node/nodedown.md", sim: 0.3)]
+        #expect(RetrievalScoring().rank(node, query: anchored, mode: .hybrid).citations.first?.documentID
+                == "runbooks/handbook/node/nodedown.md", "a folder and a file agree: the path, not the anchor")
     }
 
     @Test func aDocumentBestOnSeveralSignalsWinsAndNothingStandingOutIsNotSimilar() {
