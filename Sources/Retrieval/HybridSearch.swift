@@ -99,14 +99,8 @@ public struct HybridSearch: Sendable {
             -- The documents the alert's runbook link names (by file name, or folder name for a README), whatever
             -- their similarity; RunbookLink decides which of them the link really means.
             linked AS (
-                SELECT n.document_id FROM (
-                    SELECT d.id AS document_id, regexp_replace(lower(substring(regexp_replace(d.path,
-                               '(/(readme|index|_index))?\\.(md|markdown|html|htm|adoc|asciidoc|rst|txt)$', '', 'i')
-                               from '[^/]*$')), '[^a-z0-9]', '', 'g') AS name
-                    FROM documents d WHERE cardinality($8::text[]) > 0 AND d.kind IN (SELECT kind FROM kinds)) n
-                WHERE n.name = ANY($8::text[])
-                   OR (length(n.name) >= \(RunbookLink.minimumFragmentSuffix)
-                       AND EXISTS (SELECT 1 FROM unnest($9::text[]) f WHERE f LIKE '%' || n.name))
+                SELECT d.id AS document_id FROM documents d
+                WHERE d.name_key = ANY($8::text[]) AND d.kind IN (SELECT kind FROM kinds)
                 LIMIT 16),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
             best AS (
@@ -138,8 +132,7 @@ public struct HybridSearch: Sendable {
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
                                              mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
-                                             pgArray(Array(Set(q.links.flatMap(\.keys))).sorted()),
-                                             pgArray(Array(Set(q.links.compactMap(\.fragment))).sorted())])
+                                             pgArray(Array(Set(q.links.flatMap(\.keys))).sorted())])
         }
         let stats = try await lexemeStatistics()
         return rows.rows.compactMap { r in

@@ -135,6 +135,15 @@ public actor IndexStore {
             CREATE INDEX documents_tsv_gin ON documents USING gin (tsv);
             CREATE INDEX documents_kind ON documents (kind);
             """),
+            // The name an alert's runbook link is matched by (RunbookLink): the file name, or the folder's for a
+            // README/index page, as lowercase letters and digits; indexed, so a link costs one index lookup.
+            (3, """
+            ALTER TABLE documents ADD COLUMN name_key text GENERATED ALWAYS AS (
+                regexp_replace(lower(substring(regexp_replace(path,
+                    '(/(readme|index|_index))?\\.(md|markdown|html|htm|adoc|asciidoc|rst|txt)$', '', 'i')
+                    from '[^/]*$')), '[^a-z0-9]', '', 'g')) STORED;
+            CREATE INDEX documents_name_key ON documents (name_key);
+            """),
         ]
     }
 

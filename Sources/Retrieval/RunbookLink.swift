@@ -62,8 +62,19 @@ public struct RunbookLink: Sendable, Hashable {
         self.fragment = f
     }
 
-    /// The names a document must have (its file name, or its folder's for a README) to be looked up.
-    public var keys: [String] { [segments.last!] + (fragment.map { [$0] } ?? []) }
+    /// The names a document must have (its file name, or its folder's for a README) to be looked up: the link's
+    /// last segment, and its fragment and every ending of it long enough to name a document.
+    public var keys: [String] {
+        var out = [segments.last!]
+        if let fragment {
+            let chars = Array(fragment.prefix(128))
+            out.append(String(chars))
+            if chars.count > Self.minimumFragmentSuffix {
+                for start in 1...(chars.count - Self.minimumFragmentSuffix) { out.append(String(chars[start...])) }
+            }
+        }
+        return out
+    }
 
     /// How many trailing segments of `path` agree with the link's path (0: it does not name that document).
     public func pathAgreement(_ path: String) -> Int {

@@ -186,7 +186,9 @@ struct RetrievalQueryTests {
         #expect(relative.pathAgreement("handbook/redis/clear-anonymous-sessions.md") == 2)
         // A fragment names a document when the path names none (a playbook split per alert).
         let anchor = try #require(RunbookLink("https://cortexmetrics.io/docs/operations/playbooks.md#CortexIngesterUnhealthy"))
-        #expect(anchor.keys == ["playbooks", "cortexingesterunhealthy"])
+        #expect(anchor.keys.prefix(2) == ["playbooks", "cortexingesterunhealthy"])
+        #expect(anchor.keys.contains("ingesterunhealthy") && anchor.keys.allSatisfy { $0.count >= 8 || $0 == "playbooks" },
+                "every ending of the fragment that could name a document is looked up")
         #expect(anchor.fragmentNames("runbooks/cortex/CortexIngesterUnhealthy.md"))
         let mixin = try #require(RunbookLink("https://github.com/acme/mixin/blob/main/runbook.md#alert-name-kubepodcrashlooping"))
         #expect(mixin.fragmentNames("runbooks/kubernetes/KubePodCrashLooping.md"), "an anchor ending with the name")
