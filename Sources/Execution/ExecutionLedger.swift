@@ -1,3 +1,4 @@
+import Foundation
 import IncidentLog
 import Synchronization
 
@@ -12,10 +13,18 @@ public final class ExecutionLedger: Sendable {
         public var claimed = false
         /// The approver closed the request ("rejected", "expired"): no approval of it may run.
         public var closed: String?
+        /// When it last changed (its last event's time on the log, or the executor's clock).
+        var touched = Date.distantPast
     }
     private let entries = Mutex<[String: Entry]>([:])
+    /// The latest time seen, and how many changes were made.
+    private let newest = Mutex((at: Date.distantPast, updates: 0))
+    /// Seconds an entry is kept after it last changed, nil: for ever. Safe only when no approval can be valid that
+    /// long after its request's last event (BuildExecutor checks the policy against the snapshot's retention,
+    /// which is what it passes here).
+    public let retain: TimeInterval?
 
-    public init() {}
+    public init(retain: TimeInterval? = nil) { self.retain = retain }
 
     /// Whether `apply` reads this event.
     public static func reads(_ event: IncidentEvent) -> Bool {
@@ -26,20 +35,38 @@ public final class ExecutionLedger: Sendable {
     }
 
     public func apply(_ event: IncidentEvent) {
+        let at = event.occurredAt
         switch event.payload {
-        case .actionStarted(let p): entries.withLock { $0[p.requestID, default: Entry()].started = true }
-        case .actionExecuted(let p): finish(p.requestID)
-        case .actionFailed(let p): finish(p.requestID)
-        case .actionOutcomeUnknown(let p): finish(p.requestID)
-        case .actionRejected(let p): entries.withLock { $0[p.requestID, default: Entry()].closed = "rejected" }
-        case .approvalExpired(let p): entries.withLock { $0[p.requestID, default: Entry()].closed = "expired" }
+        case .actionStarted(let p): update(p.requestID, at) { $0.started = true }
+        case .actionExecuted(let p): update(p.requestID, at) { $0.finished = true }
+        case .actionFailed(let p): update(p.requestID, at) { $0.finished = true }
+        case .actionOutcomeUnknown(let p): update(p.requestID, at) { $0.finished = true }
+        case .actionRejected(let p): update(p.requestID, at) { $0.closed = "rejected" }
+        case .approvalExpired(let p): update(p.requestID, at) { $0.closed = "expired" }
         default: break
         }
     }
 
-    public func claim(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].claimed = true } }
-    public func release(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].claimed = false } }
-    public func markStarted(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].started = true } }
-    public func finish(_ requestID: String) { entries.withLock { $0[requestID, default: Entry()].finished = true } }
+    public func claim(_ requestID: String) { update(requestID) { $0.claimed = true } }
+    public func release(_ requestID: String) { update(requestID) { $0.claimed = false } }
+    public func markStarted(_ requestID: String) { update(requestID) { $0.started = true } }
+    public func finish(_ requestID: String) { update(requestID) { $0.finished = true } }
     public func entry(_ requestID: String) -> Entry { entries.withLock { $0[requestID] ?? Entry() } }
+    public var count: Int { entries.withLock { $0.count } }
+
+    private func update(_ requestID: String, _ at: Date = Date(), _ change: (inout Entry) -> Void) {
+        let (latest, n) = newest.withLock { s in
+            s.at = max(s.at, at)
+            s.updates += 1
+            return (s.at, s.updates)
+        }
+        entries.withLock { e in
+            change(&e[requestID, default: Entry()])
+            e[requestID]!.touched = max(e[requestID]!.touched, at)
+            // Every 1,024 changes, the entries no approval can still ask for are forgotten (never one being run).
+            if let retain, n % 1_024 == 0 {
+                e = e.filter { $0.value.claimed || latest.timeIntervalSince($0.value.touched) <= retain }
+            }
+        }
+    }
 }

@@ -97,6 +97,20 @@ struct DaemonBuildTests {
                              port: c.endpoint.port, metric: "aiops_executor_actions_total")
     }
 
+    @Test func anExecutorWhoseSnapshotForgetsSoonerThanAnApprovalLastsDoesNotStart() async throws {
+        var env = try Self.environment("executor")
+        env["EXECUTOR_PORT"] = String(try freeLoopbackPort())
+        env["AIOPS_STATE_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("exec-\(UUID().uuidString)").path
+        env["AIOPS_SNAPSHOT_RETAIN_HOURS"] = "0.25" // 900 s; the example policy: a 900 s wait plus 600 s of validity
+        let c = try ExecutorConfiguration(ConfigSource(environment: env))
+        do {
+            _ = try await buildExecutor(c, registry: nil, logger: TestKafka.logger)
+            Issue.record("the executor started with a snapshot that forgets actions an approval could still ask for")
+        } catch let error as ConfigError {
+            #expect("\(error)".contains("AIOPS_SNAPSHOT_RETAIN_HOURS=0.25") && "\(error)".contains("approval_valid_seconds 600"))
+        }
+    }
+
     @Test func missingRequiredSettingsAreNamed() throws {
         var env = try Self.environment("executor")
         #expect(throws: ConfigError.self, "another daemon's key") {

@@ -40,10 +40,10 @@ struct ExecutorFixture {
     }
 
     func approval(_ action: String, risk: String, target: String = "payments-api", request: String = "req-1",
-                  key signingKey: ProducerKey? = nil, issuedAt: Date = Date()) -> IncidentEvent {
+                  key signingKey: ProducerKey? = nil, issuedAt: Date = Date(), validFor: TimeInterval = 600) -> IncidentEvent {
         let a = try! ActionApproved(requestID: TestIDs.request(request), action: action, parameters: ["target": target], risk: risk,
                                     approver: Approver(name: "alice", kind: .human), reason: "looks right", issuedAt: issuedAt,
-                                    validFor: 600)
+                                    validFor: validFor)
             .signed(incidentID: incident, key: signingKey ?? TestKeys.key("approver"))
         return .derived(incidentID: incident, producer: "approver", causationID: request, step: "approved",
                         trace: .newRoot(), payload: .actionApproved(a))
@@ -111,6 +111,40 @@ struct ExecutorTests {
         }
         #expect(try await f.handler().react(to: tampered).map(\.type) == ["ActionFailed"])
         #expect(f.runs == 0)
+        await f.producer.close()
+    }
+
+    @Test func theLedgerForgetsWhatNoApprovalCanStillAskFor() {
+        let ledger = ExecutionLedger(retain: 3_600)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        func executed(_ request: String, at: Date) -> IncidentEvent {
+            .derived(incidentID: "inc-1", producer: "executor", causationID: request, step: "ran", trace: .newRoot(), occurredAt: at,
+                     payload: .actionExecuted(ActionExecuted(requestID: request, action: "svc.restart", exitStatus: 0, durationMs: 1,
+                                                             output: "", truncated: false, timedOut: false)))
+        }
+        ledger.apply(executed("old", at: t0))
+        ledger.claim("running")
+        // Two hours and 2,048 changes later: the old request is forgotten; the one being run and the recent ones are not.
+        for i in 0..<2_048 { ledger.apply(executed("new-\(i)", at: t0.addingTimeInterval(7_200))) }
+        #expect(!ledger.entry("old").finished)
+        #expect(ledger.entry("running").claimed)
+        #expect(ledger.entry("new-0").finished && ledger.count == 2_049)
+        // Without a retention nothing is forgotten.
+        let forever = ExecutionLedger()
+        forever.apply(executed("old", at: t0))
+        for i in 0..<2_048 { forever.apply(executed("new-\(i)", at: t0.addingTimeInterval(7_200))) }
+        #expect(forever.entry("old").finished)
+    }
+
+    @Test func anApprovalValidLongerThanThePolicyAllowsIsRefused() async throws {
+        let f = try ExecutorFixture()
+        let long = f.approval("svc.restart", risk: "destructive", validFor: 7 * 86_400)
+        let out = try await f.handler().react(to: long)
+        #expect(out.map(\.type) == ["ActionFailed"])
+        if case .actionFailed(let p) = out[0].payload { #expect(p.error.contains("longer than the policy"), "\(p.error)") }
+        #expect(f.runs == 0)
+        #expect(try await f.handler().react(to: f.approval("svc.restart", risk: "destructive", request: "ok")).map(\.type)
+                    .contains("ActionExecuted"), "the policy's own validity runs")
         await f.producer.close()
     }
 
