@@ -27,6 +27,9 @@ public struct SnapshotConfiguration: Sendable {
         guard intervalSeconds >= 1 else { throw ConfigError("AIOPS_SNAPSHOT_INTERVAL_SECONDS must be at least 1, not \(intervalSeconds)") }
     }
 
+    /// Seconds a resolved incident stays in a snapshot; nil when snapshots are off.
+    public var retain: TimeInterval? { directory == nil ? nil : retainHours * 3600 }
+
     public init(directory: String?, retainHours: Double = 24, intervalSeconds: Double = 300) {
         self.directory = directory
         self.retainHours = retainHours

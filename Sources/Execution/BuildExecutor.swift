@@ -14,8 +14,7 @@ public func buildExecutor(_ configuration: ExecutorConfiguration, registry: Prom
     let policy = try ApprovalPolicy.load(path: configuration.policyPath)
     // A snapshot forgets an incident's actions `retain` after its resolution; an approval of one of them must not be
     // valid any longer than that, or a replay of it could run what the executor no longer remembers running.
-    if configuration.snapshot.directory != nil,
-       configuration.snapshot.retainHours * 3600 < policy.approvalTTLSeconds + policy.approvalValidSeconds {
+    if let retain = configuration.snapshot.retain, retain < policy.approvalTTLSeconds + policy.approvalValidSeconds {
         throw ConfigError("AIOPS_SNAPSHOT_RETAIN_HOURS=\(configuration.snapshot.retainHours) is shorter than a request may wait "
                           + "(approval_ttl_seconds \(Int(policy.approvalTTLSeconds))) plus how long its approval is valid "
                           + "(approval_valid_seconds \(Int(policy.approvalValidSeconds))): the executor would forget actions that "
@@ -25,7 +24,7 @@ public func buildExecutor(_ configuration: ExecutorConfiguration, registry: Prom
     let producer = try configuration.common.producer(logger: logger)
     // With snapshots the executor already forgets an incident's actions `retain` after its resolution; it forgets them
     // at run time too, so its memory follows the actions that can still be asked for, not the log's length.
-    let ledger = ExecutionLedger(retain: configuration.snapshot.directory == nil ? nil : configuration.snapshot.retainHours * 3600)
+    let ledger = ExecutionLedger(retain: configuration.snapshot.retain)
     // The ledger reads what ran and what was closed, nothing else.
     let snapshots = configuration.snapshot.store(daemon: ExecutorConfiguration.daemon, key: configuration.common.key) {
         ExecutionLedger.reads($0)

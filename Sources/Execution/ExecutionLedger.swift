@@ -16,9 +16,13 @@ public final class ExecutionLedger: Sendable {
         /// When it last changed (its last event's time on the log, or the executor's clock).
         var touched = Date.distantPast
     }
-    private let entries = Mutex<[String: Entry]>([:])
-    /// The latest time seen, and how many changes were made.
-    private let newest = Mutex((at: Date.distantPast, updates: 0))
+    struct State {
+        var entries: [String: Entry] = [:]
+        /// The latest time seen, and how many changes were made.
+        var newest = Date.distantPast
+        var updates = 0
+    }
+    private let state = Mutex(State())
     /// Seconds an entry is kept after it last changed, nil: for ever. Safe only when no approval can be valid that
     /// long after its request's last event (BuildExecutor checks the policy against the snapshot's retention,
     /// which is what it passes here).
@@ -51,21 +55,19 @@ public final class ExecutionLedger: Sendable {
     public func release(_ requestID: String) { update(requestID) { $0.claimed = false } }
     public func markStarted(_ requestID: String) { update(requestID) { $0.started = true } }
     public func finish(_ requestID: String) { update(requestID) { $0.finished = true } }
-    public func entry(_ requestID: String) -> Entry { entries.withLock { $0[requestID] ?? Entry() } }
-    public var count: Int { entries.withLock { $0.count } }
+    public func entry(_ requestID: String) -> Entry { state.withLock { $0.entries[requestID] ?? Entry() } }
+    public var count: Int { state.withLock { $0.entries.count } }
 
     private func update(_ requestID: String, _ at: Date = Date(), _ change: (inout Entry) -> Void) {
-        let (latest, n) = newest.withLock { s in
-            s.at = max(s.at, at)
+        state.withLock { s in
+            s.newest = max(s.newest, at)
             s.updates += 1
-            return (s.at, s.updates)
-        }
-        entries.withLock { e in
-            change(&e[requestID, default: Entry()])
-            e[requestID]!.touched = max(e[requestID]!.touched, at)
+            change(&s.entries[requestID, default: Entry()])
+            s.entries[requestID]!.touched = max(s.entries[requestID]!.touched, at)
             // Every 1,024 changes, the entries no approval can still ask for are forgotten (never one being run).
-            if let retain, n % 1_024 == 0 {
-                e = e.filter { $0.value.claimed || latest.timeIntervalSince($0.value.touched) <= retain }
+            if let retain, s.updates % 1_024 == 0 {
+                let latest = s.newest
+                s.entries = s.entries.filter { $0.value.claimed || latest.timeIntervalSince($0.value.touched) <= retain }
             }
         }
     }

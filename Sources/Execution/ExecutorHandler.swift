@@ -159,9 +159,8 @@ public struct ExecutorHandler: BatchMessageHandler {
             return refuse("the approval was valid from \(approval.issuedAt) to \(approval.notAfter), not now")
         }
         // What the executor remembers of what ran is sized by the policy's validity (BuildExecutor): a longer one is refused.
-        if let from = RFC3339.parse(approval.issuedAt), let to = RFC3339.parse(approval.notAfter),
-           to.timeIntervalSince(from) > policy.approvalValidSeconds + 1 {
-            return refuse("the approval is valid for \(Int(to.timeIntervalSince(from))) s, longer than the policy's "
+        if let validity = approval.validity, validity > policy.approvalValidSeconds + 1 {
+            return refuse("the approval is valid for \(Int(validity)) s, longer than the policy's "
                           + "approval_valid_seconds \(Int(policy.approvalValidSeconds))")
         }
         if let closed = state.closed { return refuse("the log already says the request was \(closed)") }

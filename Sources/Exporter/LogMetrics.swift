@@ -29,14 +29,12 @@ public struct LogMetrics: Sendable {
         var resolvedAt: Date?
         var seen: Set<String> = []
         var triaged: Set<String> = []
-        /// Its requests waiting for a human.
-        var waiting: Set<String> = []
+        /// Its requests waiting for a human, with when they were asked.
+        var waiting: [String: Date] = [:]
     }
     private var live: [String: Incident] = [:]
     /// Resolved incidents already forgotten.
     private var forgottenResolved = 0
-    /// Requests waiting for a human, with when they were asked.
-    private var waiting: [String: Date] = [:]
     private var milestones = IncidentMilestones()
     private var newest = Date.distantPast
     private var sincePrune = 0
@@ -68,18 +66,16 @@ public struct LogMetrics: Sendable {
                 ttt = max(0, e.occurredAt.timeIntervalSince(start))
             }
         case .actionProposed(let p): countUsage(p.usage)
-        case .approvalRequested(let r):
-            waiting[r.requestID] = e.occurredAt
-            live[id]!.waiting.insert(r.requestID)
+        case .approvalRequested(let r): live[id]!.waiting[r.requestID] = e.occurredAt
         case .actionApproved(let a):
             decisions[a.approver.kind == .human ? "approved_by_human" : "approved_by_policy", default: 0] += 1
-            answered(a.requestID, of: id)
+            live[id]!.waiting[a.requestID] = nil
         case .actionRejected(let r):
             decisions["rejected", default: 0] += 1
-            answered(r.requestID, of: id)
+            live[id]!.waiting[r.requestID] = nil
         case .approvalExpired(let x):
             decisions["expired", default: 0] += 1
-            answered(x.requestID, of: id)
+            live[id]!.waiting[x.requestID] = nil
         case .actionExecuted(let x): outcomes[x.exitStatus == 0 ? "succeeded" : (x.timedOut ? "timed_out" : "failed"), default: 0] += 1
         case .actionFailed: outcomes["refused_or_not_run", default: 0] += 1
         case .actionOutcomeUnknown: outcomes["unknown", default: 0] += 1
@@ -89,11 +85,6 @@ public struct LogMetrics: Sendable {
         sincePrune += 1
         if sincePrune >= 10_000 { prune() }
         return ttt
-    }
-
-    private mutating func answered(_ request: String, of incident: String) {
-        waiting[request] = nil
-        live[incident]?.waiting.remove(request)
     }
 
     private mutating func countUsage(_ u: PlannerUsage?) {
@@ -113,7 +104,6 @@ public struct LogMetrics: Sendable {
         }
         for (id, incident) in old {
             if incident.resolvedAt != nil { forgottenResolved += 1 }
-            for r in incident.waiting { waiting[r] = nil }
             milestones.forget(id)
             live[id] = nil
         }
@@ -131,8 +121,8 @@ public struct LogMetrics: Sendable {
         return ["open": open, "resolved": resolved, "escalated": escalated]
     }
 
-    public var approvalsWaiting: Int { waiting.count }
+    public var approvalsWaiting: Int { live.values.reduce(0) { $0 + $1.waiting.count } }
     public func oldestWaitingSeconds(now: Date = Date()) -> Double {
-        waiting.values.min().map { max(0, now.timeIntervalSince($0)) } ?? 0
+        live.values.compactMap { $0.waiting.values.min() }.min().map { max(0, now.timeIntervalSince($0)) } ?? 0
     }
 }

@@ -55,6 +55,12 @@ public struct ActionApproved: Sendable, Hashable, Codable {
     }
 
     /// Whether `now` is within the approval's validity (a little clock skew allowed at the start).
+    /// Seconds from `issuedAt` to `notAfter`; nil when either is not a time.
+    public var validity: TimeInterval? {
+        guard let from = RFC3339.parse(issuedAt), let to = RFC3339.parse(notAfter) else { return nil }
+        return to.timeIntervalSince(from)
+    }
+
     public func isValid(at now: Date, skew: TimeInterval = 60) -> Bool {
         guard let from = RFC3339.parse(issuedAt), let to = RFC3339.parse(notAfter) else { return false }
         return now >= from.addingTimeInterval(-skew) && now <= to

@@ -38,7 +38,8 @@ struct Exporter: AsyncParsableCommand {
         configuration.groups = groups.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         configuration.interval = .milliseconds(Int(interval * 1000))
         configuration.window = window
-        let retain = retainHours ?? Double(env["AIOPS_SNAPSHOT_RETAIN_HOURS"] ?? "") ?? 24
+        // The daemons' own setting (its default, its check of the value) when the flag is not given.
+        let retain = try retainHours ?? ConfigSource(environment: env).double(SnapshotConfiguration.retainHours)
         guard retain >= 0 else { throw ValidationError("--retain-hours must be 0 or more") }
         configuration.retain = retain * 3600
         logger.notice("aiops exporter on \(host):\(configuration.port)")
