@@ -17,7 +17,7 @@ import argparse, copy, json, math, random, re
 
 CURRENT = {
     "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3),
-    "postmortem": dict(cv=0.7, tv=0.5, ct=0, dt=2.5, an=2, co=0.5, sv=0.3),
+    "postmortem": dict(cv=0, tv=0.25, ct=0, dt=2.5, an=2, co=0.5, sv=0.3),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
         "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3]}

@@ -38,8 +38,11 @@ public struct RetrievalScoring: Sendable {
         /// random 50/50 splits the held-out in-house recall@5 never fell and rose 0.08 on average.
         public static let runbook = Weights(chunkVector: 2, titleVector: 1.5, chunkText: 0.5, documentText: 2.5, alertName: 3,
                                             component: 1, service: 0.3)
-        /// Postmortems are one story: the whole document's words matter most.
-        public static let postmortem = Weights(chunkVector: 0.7, titleVector: 0.5, chunkText: 0, documentText: 2.5, alertName: 2,
+        /// Postmortems are one story told in the words of that incident: the whole document's words decide, the
+        /// title breaks near-ties. A best-chunk cosine added nothing on held-out halves of the public eval (every
+        /// split's tuning dropped it) and cost the symptom-level alerts rank: e5 scores any outage story close to
+        /// any outage alert. Its vector top-40 still brings candidates in (docs/retrieval.md).
+        public static let postmortem = Weights(chunkVector: 0, titleVector: 0.25, chunkText: 0, documentText: 2.5, alertName: 2,
                                                component: 0.5, service: 0.3)
     }
 
@@ -51,8 +54,17 @@ public struct RetrievalScoring: Sendable {
         public var minCoverage: Double
         /// Standard deviations by which its score exceeds the candidates' mean.
         public var minMargin: Double
-        public init(minCoverage: Double, minMargin: Double) { self.minCoverage = minCoverage; self.minMargin = minMargin }
-        public static let postmortem = Floor(minCoverage: 0.18, minMargin: 2.6)
+        /// Coverage counts only when the meaning agrees too: the document's best passage is among this many
+        /// closest to the alert (chunk cosine), or its title among `maxTitleRank` closest. Words alone coincide
+        /// too easily on short alerts (`HPA Maxed Out`: "pod", "search", "replicas" are all in a DNS outage
+        /// story), while the story an alert is about is near the top by words and by meaning. Nil: words alone.
+        public var maxVectorRank: Int?
+        public var maxTitleRank: Int
+        public init(minCoverage: Double, minMargin: Double, maxVectorRank: Int? = nil, maxTitleRank: Int = 0) {
+            self.minCoverage = minCoverage; self.minMargin = minMargin
+            self.maxVectorRank = maxVectorRank; self.maxTitleRank = maxTitleRank
+        }
+        public static let postmortem = Floor(minCoverage: 0.18, minMargin: 2.6, maxVectorRank: 5, maxTitleRank: 3)
         public static let runbook = Floor(minCoverage: 0.12, minMargin: 2.2)
     }
 
@@ -144,9 +156,10 @@ public struct RetrievalScoring: Sendable {
         let n = Double(scored.count)
         let reachable = 0.8 * (n - 1) / n.squareRoot()
         let standsOut = scored.count >= 3 && margin >= min(floor.minMargin, reachable)
-        let similar = coverage >= floor.minCoverage || standsOut || top.2.contains("alert") || top.2.contains("linked")
         let vectorOrder = Dictionary(uniqueKeysWithValues: candidates.sorted { $0.chunkSimilarity > $1.chunkSimilarity }
             .enumerated().map { ($0.element.documentID, $0.offset + 1) })
+        let covered = coverage >= floor.minCoverage && Self.meaningAgrees(top.0, among: candidates, floor: floor)
+        let similar = covered || standsOut || top.2.contains("alert") || top.2.contains("linked")
         let textOrder = Dictionary(uniqueKeysWithValues: candidates.filter { $0.chunkText > 0 || $0.documentText > 0 }
             .sorted { $0.chunkText + $0.documentText > $1.chunkText + $1.documentText }
             .enumerated().map { ($0.element.documentID, $0.offset + 1) })
@@ -178,6 +191,16 @@ public struct RetrievalScoring: Sendable {
             }
         }
         return out
+    }
+
+    /// Whether the best document by the scores is also near the top by meaning: its best passage among the
+    /// `maxVectorRank` closest to the alert, or its title among the `maxTitleRank` closest.
+    static func meaningAgrees(_ top: Candidate, among candidates: [Candidate], floor: Floor) -> Bool {
+        guard let maxVectorRank = floor.maxVectorRank else { return true }
+        let closerPassages = candidates.filter { $0.chunkSimilarity > top.chunkSimilarity }.count
+        if closerPassages < maxVectorRank { return true }
+        guard let title = top.titleSimilarity else { return false }
+        return candidates.filter { ($0.titleSimilarity ?? -1) > title }.count < floor.maxTitleRank
     }
 
     static func standardized(_ xs: [Double]) -> [Double] {

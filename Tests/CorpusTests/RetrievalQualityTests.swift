@@ -255,4 +255,27 @@ struct RetrievalQueryTests {
         named[3].path = "runbooks/Whatever.md"
         #expect(scoring.rank(named, query: q, mode: .hybrid).similar)
     }
+
+    @Test func aPastIncidentMatchingByWordsButNotByMeaningIsNotSimilar() {
+        func c(_ id: String, sim: Double, title: Double, doc: Double, coverage: Double) -> RetrievalScoring.Candidate {
+            .init(documentID: id, title: id, path: "postmortems/\(id).md", kind: "postmortem", chunkID: "\(id)#0",
+                  headingPath: id, lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: title, chunkText: 0,
+                  documentText: doc, coverage: coverage, alerts: [], services: [])
+        }
+        let q = SearchQuery(text: "HPA Maxed Out", alertName: "HPAMaxedOut", limit: 5)
+        let scoring = RetrievalScoring()
+        // Twelve stories; the one sharing the most words ("pod", "search", "replicas") is far down by meaning.
+        var stories = (0..<12).map { c("s\($0)", sim: 0.85 - Double($0) * 0.002, title: 0.84 - Double($0) * 0.002,
+                                             doc: 1 + Double($0 % 5) * 0.3, coverage: 0.05) }
+        stories[9].documentText = 2.4; stories[9].coverage = 0.25
+        let coincidence = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(coincidence.citations.first?.documentID == "s9", "words decide the order of past incidents")
+        #expect(!coincidence.similar, "a quarter of the words, tenth by meaning: a coincidence, not the same incident")
+        // The same words on a story that is also among the closest by meaning: similar.
+        stories[9].chunkSimilarity = 0.851
+        #expect(scoring.rank(stories, query: q, mode: .hybrid).similar)
+        // Or whose title is among the closest.
+        stories[9].chunkSimilarity = 0.83; stories[9].titleSimilarity = 0.845
+        #expect(scoring.rank(stories, query: q, mode: .hybrid).similar)
+    }
 }
