@@ -108,9 +108,13 @@ public struct CorpusDocument: Sendable, Hashable {
         return .other
     }
 
+    /// The first H1 outside fenced code: a `# cd /var/log` in a shell block is a comment, not a title.
     static func firstHeading(_ body: String) -> String? {
-        for line in body.split(separator: "\n") where line.hasPrefix("# ") {
-            return line.dropFirst(2).trimmingCharacters(in: .whitespaces)
+        var inFence = false
+        for line in body.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
+            if !inFence, line.hasPrefix("# ") { return line.dropFirst(2).trimmingCharacters(in: .whitespaces) }
         }
         return nil
     }

@@ -39,6 +39,13 @@ struct DocumentTests {
         #expect(warnings.count == 1)
     }
 
+    @Test func aCommentInAShellBlockIsNotTheTitle() throws {
+        let text = "## Logs\n\n```\n$ sudo su -\n# cd /var/log\n```\n\n# Registry\n"
+        #expect(try CorpusDocument.parse(path: "runbooks/registry/gitlab-registry.md", text: text).0.title == "Registry")
+        let noTitle = "Look here:\n\n~~~sh\n# disable caching\n~~~\n"
+        #expect(try CorpusDocument.parse(path: "runbooks/pgbouncer/interactions.md", text: noTitle).0.title == "interactions")
+    }
+
     @Test func theTitleTextAddsTheFileNameButNotAFolderPage() {
         #expect(CorpusDocument.titleText(title: "Pods restart", path: "runbooks/kubernetes/KubePodCrashLooping.md")
                 == "Pods restart (Kube Pod Crash Looping)")
