@@ -34,6 +34,12 @@ struct EvalReport {
     func uncovered(_ set: String) -> [EvalScore] { scores.filter { ($0.case.set ?? "any") == set && $0.case.expect.isEmpty } }
     func wordings(_ set: String) -> [String] { Array(Set(covered(set).map(\.case.wording))).sorted() }
 
+    /// `runbooks/gitlab/redis/redis` → `gitlab`; nil for a document directly under its set's folder.
+    static func folder(_ documentID: String) -> String? {
+        let parts = documentID.split(separator: "/")
+        return parts.count > 2 ? String(parts[1]) : nil
+    }
+
     /// Share of cases with no expected document for which the pipeline returned nothing.
     func nothingSimilar(_ set: String) -> Double? {
         let u = uncovered(set)
@@ -57,6 +63,21 @@ struct EvalReport {
                     line += String(format: "| %.2f  %.2f  %.2f  ", f.recall_at_1, f.recall_at_5, f.mrr)
                 }
                 Terminal.say(line)
+            }
+            // Per source handbook (the expected document's folder under the set): a one-file-per-alert collection
+            // and a handbook of hub pages behave differently, and the average hides which is which.
+            let folders = Set(cases.compactMap { Self.folder($0.case.expect[0]) })
+            if folders.count > 1 {
+                for folder in folders.sorted() {
+                    let inFolder = cases.filter { Self.folder($0.case.expect[0]) == folder }
+                    let parts = [("all", inFolder)] + wordings(set).map { w in (w, inFolder.filter { $0.case.wording == w }) }
+                    for m in ["hybrid", "bm25-doc"] where inFolder.contains(where: { $0.ranked[m] != nil }) {
+                        Terminal.say("  \(folder) \(m): " + parts.filter { !$0.1.isEmpty }.map { name, g in
+                            let f = Self.figures(g.map { $0.rank(m) })
+                            return String(format: "%@ %d %.2f/%.2f/%.2f", name, g.count, f.recall_at_1, f.recall_at_5, f.mrr)
+                        }.joined(separator: " | "))
+                    }
+                }
             }
             if let ns = nothingSimilar(set) {
                 Terminal.say(String(format: "nothing similar (pipeline) for %d uncovered alerts: %.2f", uncovered(set).count, ns))
