@@ -96,11 +96,12 @@ public struct HybridSearch: Sendable {
                     ORDER BY ts_rank(d.tsv, q.t, 1) DESC LIMIT $4) f),
             -- Full-text candidates come from whole documents: ranking matching chunks as well cost two thirds of
             -- the search at 100k chunks and found no document the other two lists missed (docs/retrieval.md).
-            -- The documents the alert's runbook link names (by file name, or folder name for a README), whatever
-            -- their similarity; RunbookLink decides which of them the link really means.
+            -- The documents the alert's runbook link names (by file name, or folder name for a README), and those
+            -- named after the alert (file name or title), whatever their similarity; RunbookLink decides which of
+            -- them a link really means, the alert-name boost ranks the named ones.
             linked AS (
                 SELECT d.id AS document_id FROM documents d
-                WHERE d.name_key = ANY($8::text[]) AND d.kind IN (SELECT kind FROM kinds)
+                WHERE (d.name_key = ANY($8::text[]) OR ($9 <> '' AND d.title_key = $9)) AND d.kind IN (SELECT kind FROM kinds)
                 LIMIT 16),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
             best AS (
@@ -128,11 +129,13 @@ public struct HybridSearch: Sendable {
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
+        let nameKey = q.alertName.map(DocumentName.key) ?? ""
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
                                              mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
-                                             pgArray(Array(Set(q.links.flatMap(\.keys))).sorted())])
+                                             pgArray(Array(Set(q.links.flatMap(\.keys) + [nameKey]).subtracting([""])).sorted()),
+                                             nameKey])
         }
         let stats = try await lexemeStatistics()
         return rows.rows.compactMap { r in

@@ -144,6 +144,12 @@ public actor IndexStore {
                     from '[^/]*$')), '[^a-z0-9]', '', 'g')) STORED;
             CREATE INDEX documents_name_key ON documents (name_key);
             """),
+            // The title as names are compared (DocumentName.key): a runbook whose H1 is the alert's name is a
+            // candidate for that alert whatever else matched.
+            (4, """
+            ALTER TABLE documents ADD COLUMN title_key text GENERATED ALWAYS AS (regexp_replace(lower(title), '[^a-z0-9]', '', 'g')) STORED;
+            CREATE INDEX documents_title_key ON documents (title_key);
+            """),
         ]
     }
 

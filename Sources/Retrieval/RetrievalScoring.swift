@@ -126,7 +126,7 @@ public struct RetrievalScoring: Sendable {
         let zt = Self.standardized(candidates.map { $0.titleSimilarity ?? meanTitle })
         let zc = Self.standardized(candidates.map { log1p($0.chunkText) })
         let zd = Self.standardized(candidates.map { log1p($0.documentText) })
-        let name = query.alertName.map(Self.normalizedName) ?? ""
+        let name = query.alertName.map(DocumentName.key) ?? ""
         let components = Set(query.components)
         let services = Set(query.services.map { $0.lowercased() })
         let scale = max(1e-6, w.chunkVector + w.titleVector + w.chunkText + w.documentText)
@@ -209,13 +209,9 @@ public struct RetrievalScoring: Sendable {
         return sd < 1e-9 ? xs.map { _ in 0 } : xs.map { ($0 - mean) / sd }
     }
 
-    /// An alert name as names are compared: lowercase letters and digits only.
-    static func normalizedName(_ s: String) -> String { String(s.lowercased().filter { $0.isLetter || $0.isNumber }) }
-
-    /// The names a document answers to: its file name, its title, its front matter's alerts.
+    /// The names a document answers to: its file name (a README's folder), its title, its front matter's alerts.
     static func names(_ c: Candidate) -> Set<String> {
-        let file = c.path.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".md", with: "") } ?? ""
-        return Set(([file, c.title] + c.alerts).map(normalizedName))
+        Set([RunbookLink.nameSegments(c.path).last ?? ""] + ([c.title] + c.alerts).map(DocumentName.key)).subtracting([""])
     }
 
     static func pathWords(_ path: String) -> Set<String> {

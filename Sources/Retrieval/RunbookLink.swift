@@ -56,7 +56,7 @@ public struct RunbookLink: Sendable, Hashable {
             if let query = path.firstIndex(of: "?") { path = String(path[..<query]) }
         }
         let segments = Self.nameSegments(path)
-        let f = fragment.map(Self.normalized).flatMap { $0.isEmpty ? nil : $0 }
+        let f = fragment.map(DocumentName.key).flatMap { $0.isEmpty ? nil : $0 }
         guard !segments.isEmpty else { return nil }
         self.segments = segments
         self.fragment = f
@@ -108,10 +108,6 @@ public struct RunbookLink: Sendable, Hashable {
             parts[parts.count - 1] = last
             if folderPages.contains(last.lowercased()) { parts.removeLast() }
         }
-        return parts.map(normalized).filter { !$0.isEmpty }
-    }
-
-    static func normalized(_ s: String) -> String {
-        String(s.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }.map(Character.init))
+        return parts.map(DocumentName.key).filter { !$0.isEmpty }
     }
 }

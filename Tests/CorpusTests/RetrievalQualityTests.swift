@@ -152,6 +152,30 @@ struct RetrievalQualityTests {
         #expect(elsewhere.first?.documentID == "runbooks/kafka/kafkaconsumergrouplag", "\(elsewhere.map(\.documentID))")
         #expect(elsewhere.allSatisfy { !$0.boosts.contains("linked") })
     }
+
+    @Test func aRunbookNamedAfterTheAlertIsACandidateWhateverElseMatched() async throws {
+        let f = try await IndexFixture(files: [])
+        try await PlainHandbook.index(f)
+        let text = "# PgReplicaBehind\n\nThe standby stopped replaying WAL.\n"
+        let (doc, _) = try CorpusDocument.parse(path: "runbooks/db/replica-behind.md", text: text)
+        _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+            .index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
+                               content: text, syncedAt: Date(), source: "t"))
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        // One candidate per retriever, and wording and an expression that point at the Kafka runbook: only the
+        // name brings these in.
+        for (name, expected) in [("PostgresReplicationLag", "runbooks/postgres/postgresreplicationlag"),  // file name
+                                 ("postgres-replication-lag", "runbooks/postgres/postgresreplicationlag"),
+                                 ("PgReplicaBehind", "runbooks/db/replica-behind")] {  // H1 only
+            var q = PlainHandbook.alert(["alertname": name, "consumergroup": "orders"],
+                                        summary: "Kafka consumer group orders is falling behind on its partitions",
+                                        expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#)
+            q.candidates = 1
+            let found = try await search.search(q)
+            let named = found.first { $0.documentID == expected }
+            #expect(named?.boosts.contains("alert") == true, "\(name): \(found.map(\.documentID))")
+        }
+    }
 }
 
 @Suite("retrieval query and scoring")
