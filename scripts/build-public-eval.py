@@ -71,11 +71,30 @@ def generator_url(expr):
     return "http://prometheus-0:9090/graph?" + urllib.parse.urlencode({"g0.expr": expr.strip(), "g0.tab": "1"})
 
 
-def alert(name, expr, rule_labels, annotations, extra):
+def surviving(expr, series_labels):
+    """The series labels an alert still carries after the expression's aggregations: with `by (a, b)` only a and
+    b (the labels every `by` list keeps), with `without (x)` all but x, with no aggregation all of them."""
+    keep = set(series_labels)
+    by = [set(re.split(r"\s*,\s*", m.strip())) for m in re.findall(r"\bby\s*\(([^)]*)\)", expr)]
+    if by:
+        keep &= set.intersection(*by)
+    elif re.search(r"\b(sum|max|min|avg|count|topk|bottomk|quantile|stddev|count_values)\s*\(", expr) and \
+            not re.search(r"\bwithout\s*\(", expr):
+        keep = set()  # an aggregation without `by` keeps no series label
+    for m in re.findall(r"\bwithout\s*\(([^)]*)\)", expr):
+        keep -= set(re.split(r"\s*,\s*", m.strip()))
+    return keep
+
+
+def alert(name, expr, rule_labels, annotations, series, external):
+    """An alert as Prometheus sends it: the labels of the firing series that the expression keeps (its own equality
+    matchers included), the rule's labels, and the server's external labels."""
     labels = {"alertname": name}
-    labels.update({k: v for k, v in matchers(expr).items()})
+    keep = surviving(expr, set(series) | set(matchers(expr)))
+    labels.update({k: v for k, v in series.items() if k in keep})
+    labels.update({k: v for k, v in matchers(expr).items() if k in keep})
     labels.update({k: str(v) for k, v in (rule_labels or {}).items()})
-    labels.update(extra)
+    labels.update(external)
     ann = {}
     for k in ("title", "summary", "description", "message"):
         if annotations.get(k):
@@ -106,15 +125,38 @@ def gitlab(repo, out, wanted):
         r = rules[name]
         ann = r.get("annotations") or {}
         runbook = ann["runbook"].split("#")[0]
-        extra = {"env": "gprd", "environment": "gprd", "fqdn": "node-01-db-gprd.c.gitlab-production.internal",
-                 "instance": "node-01-db-gprd.c.gitlab-production.internal:9100", "monitor": "default",
-                 "provider": "gcp", "region": "us-east1", "stage": "main"}
-        cases.append((name, alert(name, r["expr"], r.get("labels"), ann, extra),
+        # A node exporter target's labels; GitLab's Prometheus servers add env/monitor/provider/region to every alert.
+        series = {"fqdn": "node-01-db-gprd.c.gitlab-production.internal",
+                  "instance": "node-01-db-gprd.c.gitlab-production.internal:9100", "stage": "main"}
+        external = {"env": "gprd", "environment": "gprd", "monitor": "default", "provider": "gcp", "region": "us-east1"}
+        cases.append((name, alert(name, r["expr"], r.get("labels"), ann, series, external),
                       ("runbooks/gitlab/" + runbook[len("docs/"):-len(".md")]).lower()))
     return len(docs), cases
 
 
 # --- Cortex ---
+
+CORTEX_COMPONENTS = {"ingester": "ingester", "distributor": "distributor", "querier": "querier", "ruler": "ruler",
+                     "query_frontend": "query-frontend", "query_scheduler": "query-scheduler", "compactor": "compactor",
+                     "store_gateway": "store-gateway", "alertmanager": "alertmanager", "frontend": "query-frontend"}
+
+
+def cortex_component(expr):
+    """Which Cortex component's scrape the alerting series comes from: the expression's job or component matcher,
+    else the metric's subsystem (`cortex_compactor_…`); kube-state-metrics for `kube_…` series."""
+    m = re.search(r'(?:job=~?"[^"]*/|component=")([a-z-]+)', expr)
+    if m:
+        return m.group(1)
+    m = re.search(r'container="([a-z-]+)"', expr)
+    if m:
+        return m.group(1)
+    if re.search(r"\bkube_[a-z_]+", expr):
+        return "kube-state-metrics"
+    for metric in re.findall(r"\bcortex_([a-z_]+)", expr):
+        for prefix, component in sorted(CORTEX_COMPONENTS.items(), key=lambda kv: -len(kv[0])):
+            if metric.startswith(prefix + "_"):
+                return component
+    return None
 
 def cortex(repo, out, wanted):
     book = show(repo, "cortex-mixin/docs/playbooks.md")
@@ -141,16 +183,26 @@ def cortex(repo, out, wanted):
             if not expr or not msg:
                 continue
             def fix(t):
+                # The mixin's config (cortex-mixin/config.libsonnet): aggregation over cluster and namespace, the
+                # compactor's job name; messages name the cluster/namespace.
                 t = re.sub(r"%\((alert_aggregation_variables)\)s", "{{ $labels.cluster }}/{{ $labels.namespace }}", t)
+                t = re.sub(r"%\((alert_aggregation_labels|group_by)\)s", "cluster, namespace", t)
+                t = t.replace("%(group_prefix_jobs)s", "cluster_namespace_job").replace("%(excluded_routes)s", "")
+                t = t.replace("%(compactor)s", "compactor")
                 t = re.sub(r"%\((\w+)\)s", r"\1", t).replace("%s", "cluster, namespace").replace("%%", "%")
                 return t
             rules.setdefault(m.group(1), (fix(expr.group(1)), fix(msg.group(1) or msg.group(2)), sev.group(1) if sev else "warning"))
     cases = []
     for name in wanted:
         expr, message, sev = rules[name]
-        extra = {"cluster": "prod-us-central-0", "namespace": "cortex-prod", "job": "cortex-prod/ingester",
-                 "pod": "ingester-3", "instance": "10.44.2.17:80", "container": "ingester"}
-        cases.append((name, alert(name, expr, {"severity": sev}, {"message": message}, extra), f"runbooks/cortex/{name}".lower()))
+        component = cortex_component(expr)
+        series = {"cluster": "prod-us-central-0", "namespace": "cortex-prod", "instance": "10.44.2.17:80"}
+        if component == "kube-state-metrics":
+            series |= {"job": "kube-system/kube-state-metrics", "statefulset": "ingester"}
+        elif component:
+            series |= {"job": f"cortex-prod/{component}", "pod": f"{component}-3", "container": component}
+        cases.append((name, alert(name, expr, {"severity": sev}, {"message": message}, series, {}),
+                      f"runbooks/cortex/{name}".lower()))
     return n + 1, cases
 
 
