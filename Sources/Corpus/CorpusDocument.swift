@@ -66,6 +66,13 @@ public struct CorpusDocument: Sendable, Hashable {
             }
             body = lines[(end + 1)...].joined(separator: "\n")
             bodyStart = end + 2
+        } else if lines.first?.trimmingCharacters(in: .whitespaces) == "+++",
+                  let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "+++" }) {
+            // A static site's TOML front matter (Hugo): not ours, but its title is the page's, and it is not text.
+            front.title = lines[1..<end].lazy.compactMap(Self.tomlTitle).first
+            body = lines[(end + 1)...].joined(separator: "\n")
+            bodyStart = end + 2
+            warnings.append("\(path): TOML front matter (only its title is read); kind inferred from the path")
         } else {
             warnings.append("\(path): no front matter; kind inferred from the path")
         }
@@ -106,6 +113,16 @@ public struct CorpusDocument: Sendable, Hashable {
             }
         }
         return .other
+    }
+
+    /// `title = "Kube Node Not Ready"` → `Kube Node Not Ready` (a basic TOML string on one line).
+    static func tomlTitle(_ line: Substring) -> String? {
+        let parts = line.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "title" else { return nil }
+        let value = parts[1].trimmingCharacters(in: .whitespaces)
+        guard value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q else { return nil }
+        let title = String(value.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+        return title.isEmpty ? nil : title
     }
 
     /// The first H1 outside fenced code: a `# cd /var/log` in a shell block is a comment, not a title.

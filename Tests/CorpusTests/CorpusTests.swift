@@ -39,6 +39,19 @@ struct DocumentTests {
         #expect(warnings.count == 1)
     }
 
+    @Test func aStaticSitesTomlFrontMatterGivesTheTitleAndIsNotText() throws {
+        let text = "+++\ntitle = \"Kube Node Not Ready\"\nweight = 10\n+++\n\n# KubeNodeNotReady\n\nA node is not ready.\n"
+        let (doc, warnings) = try CorpusDocument.parse(path: "runbooks/kubernetes/KubeNodeNotReady.md", text: text)
+        #expect(doc.title == "Kube Node Not Ready")
+        #expect(doc.kind == .runbook)
+        #expect(!doc.body.contains("weight"))
+        #expect(doc.bodyStartLine == 5)
+        #expect(warnings.contains { $0.contains("TOML front matter") })
+        // Without a title line the H1 names it; an unclosed block is text.
+        #expect(try CorpusDocument.parse(path: "runbooks/a.md", text: "+++\nweight = 1\n+++\n# A\n").0.title == "A")
+        #expect(try CorpusDocument.parse(path: "runbooks/b.md", text: "+++\n# B\n").0.body.contains("+++"))
+    }
+
     @Test func aCommentInAShellBlockIsNotTheTitle() throws {
         let text = "## Logs\n\n```\n$ sudo su -\n# cd /var/log\n```\n\n# Registry\n"
         #expect(try CorpusDocument.parse(path: "runbooks/registry/gitlab-registry.md", text: text).0.title == "Registry")
