@@ -24,12 +24,18 @@ GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": 
 
 
 def normalized(s):
-    return "".join(ch for ch in s.lower() if ch.isalnum())
+    # DocumentName.key: lowercase ASCII letters and digits.
+    return "".join(ch for ch in s.lower() if ("a" <= ch <= "z") or ("0" <= ch <= "9"))
 
 
 def names(c):
-    stem = c["path"].split("/")[-1].replace(".md", "")
-    return {normalized(x) for x in [stem, c["title"]] + c["alerts"]}
+    # RetrievalScoring.names: the file name without its extension (a README/index page by its folder), the
+    # title, the front matter's alerts.
+    parts = [p for p in c["path"].split("/") if p]
+    stem = re.sub(r"\.(md|markdown|html|htm|adoc|asciidoc|rst|txt)$", "", parts[-1], flags=re.I) if parts else ""
+    if stem.lower() in ("readme", "index", "_index") and len(parts) > 1:
+        stem = parts[-2]
+    return {normalized(x) for x in [stem, c["title"]] + c["alerts"]} - {""}
 
 
 def path_words(p):
