@@ -46,11 +46,28 @@ struct IncidentView: Encodable {
         var opened_at: String?; var triaged: Bool; var approvals_waiting: Int
     }
 
+    /// Without building the whole view: the list shows every incident the approver holds.
     static func row(_ s: IncidentState) -> Row {
-        let view = IncidentView(s)
+        let triaged = s.events.contains { if case .triageProposed = $0.payload { true } else { false } }
         return Row(incident_id: s.id, title: s.title, status: s.status.rawValue, severity: s.opened?.severity,
-                   service: s.opened?.service, opened_at: s.openedAt.map(RFC3339.format), triaged: !view.triages.isEmpty,
-                   approvals_waiting: view.approvals_waiting.count)
+                   service: s.opened?.service, opened_at: s.openedAt.map(RFC3339.format), triaged: triaged,
+                   approvals_waiting: waiting(s.events).count)
+    }
+
+    /// The approval requests no approval, rejection or expiry has answered, by request id.
+    static func waiting(_ events: [IncidentEvent]) -> [ApprovalRequested] {
+        var requests: [String: ApprovalRequested] = [:]
+        var answered = Set<String>()
+        for e in events {
+            switch e.payload {
+            case .approvalRequested(let r): requests[r.requestID] = r
+            case .actionApproved(let a): answered.insert(a.requestID)
+            case .actionRejected(let r): answered.insert(r.requestID)
+            case .approvalExpired(let x): answered.insert(x.requestID)
+            default: break
+            }
+        }
+        return requests.values.filter { !answered.contains($0.requestID) }.sorted { $0.requestID < $1.requestID }
     }
 
     init(_ s: IncidentState) {
@@ -115,7 +132,7 @@ struct IncidentView: Encodable {
             return Diagnostic(request_id: id, action: p.action, parameters: p.parameters, status: status, exit_status: x?.exitStatus,
                               output: x?.output, truncated: x?.truncated ?? false)
         }
-        approvals_waiting = requests.values.filter { !answered.contains($0.requestID) }.sorted { $0.requestID < $1.requestID }
+        approvals_waiting = Self.waiting(s.events)
             .map { Waiting(request_id: $0.requestID, action: $0.action, parameters: $0.parameters, risk: $0.risk,
                            rationale: $0.rationale, expires_at: $0.expiresAt) }
     }

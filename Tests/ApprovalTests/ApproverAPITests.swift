@@ -92,6 +92,11 @@ struct ApproverAPITests {
                 #expect(body.contains("\"chosen_because\":\"the diagnostics showed 48 pending threads\""), "\(body)")
                 #expect(body.contains("\"status\":\"refuted\""))
             }
+            // The incident list says it was triaged and that one decision is waiting.
+            try await client.execute(uri: "/api/v1/incidents", method: .get, headers: [.authorization: "Bearer viewer-token"]) { r in
+                let body = String(buffer: r.body)
+                #expect(body.contains("\"triaged\":true") && body.contains("\"approvals_waiting\":1"), "\(body)")
+            }
         }
     }
 
