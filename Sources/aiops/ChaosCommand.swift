@@ -70,7 +70,7 @@ struct Chaos: AsyncParsableCommand {
         for (producer, key) in keys.keys { try key.fileData().write(to: dir.appendingPathComponent("\(producer).key.json")) }
         try keys.keyring.fileData().write(to: dir.appendingPathComponent("trusted-keys.json"))
         let database = "aiops_chaos_\(run.filter { $0.isLetter || $0.isNumber })"
-        let runDB = try await Self.createDatabase(database, on: dbURL)
+        let runDB = try await Databases.create(database, on: dbURL)
         let token = UUID().uuidString
         try "approvers:\n  - name: chaos-operator\n    token_sha256: \(ApproverDirectory.hash(token))\n    roles: [approver]\n"
             .write(to: dir.appendingPathComponent("approvers.yaml"), atomically: true, encoding: .utf8)
@@ -110,7 +110,7 @@ struct Chaos: AsyncParsableCommand {
         let supervisor = ChaosSupervisor(directory: dir, daemons: daemons + supervised)
         defer {
             supervisor.stopAll()
-            if !keepDatabase { Task { try? await Self.dropDatabase(database, on: dbURL) } }
+            if !keepDatabase { Task { try? await Databases.drop(database, on: dbURL) } }
         }
         for d in supervised {
             try supervisor.start(d.name)
@@ -144,7 +144,7 @@ struct Chaos: AsyncParsableCommand {
         let killEvery = killEvery, duration = duration
         let victims = kill.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? daemons.map(\.name)
         if let unknown = victims.first(where: { !daemons.map(\.name).contains($0) }) { throw ValidationError("--kill: no daemon \(unknown)") }
-        let dependencies = ChaosFaults.Dependencies(adminURL: try Self.url(dbURL, database: "postgres"), database: database,
+        let dependencies = ChaosFaults.Dependencies(adminURL: try Databases.url(dbURL, database: "postgres"), database: database,
                                                     embeddings: supervised.first?.name)
         let schedule = ChaosFaults.schedule(duration: duration, killEvery: killEvery, daemons: victims, rng: &rng)
         let approving = Task { await ChaosLoad.approve(url: approverURL, token: token, until: deadline + .seconds(settle)) }
@@ -219,28 +219,6 @@ struct Chaos: AsyncParsableCommand {
         let cases = try YAMLDecoder().decode(Suite.self, from: String(decoding: data, as: UTF8.self)).cases
         guard !cases.isEmpty else { throw ValidationError("\(path) has no cases") }
         return cases
-    }
-
-    /// `postgresql://u@h:p/db` → the same server's `name` database, created.
-    static func createDatabase(_ name: String, on url: String) async throws -> String {
-        let admin = try Self.url(url, database: "postgres")
-        let conn = try await PostgresConnection.connect(admin, logger: cliLogger())
-        _ = try await conn.query("CREATE DATABASE \(name)")
-        let made = try Self.url(url, database: name)
-        let db = try await PostgresConnection.connect(made, logger: cliLogger())
-        _ = try await db.query("CREATE EXTENSION IF NOT EXISTS vector")
-        return made
-    }
-
-    static func dropDatabase(_ name: String, on url: String) async throws {
-        let conn = try await PostgresConnection.connect(try Self.url(url, database: "postgres"), logger: cliLogger())
-        _ = try await conn.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-    }
-
-    static func url(_ url: String, database: String) throws -> String {
-        guard var c = URLComponents(string: url) else { throw ValidationError("not a PostgreSQL URL: \(url)") }
-        c.path = "/" + database
-        return c.string ?? url
     }
 
     static func waitReady(port: Int, seconds: Int, what: String) async throws {

@@ -27,7 +27,7 @@ final class ChaosSupervisor: Sendable {
     func start(_ name: String) throws {
         guard let d = daemons.first(where: { $0.name == name }) else { return }
         let log = directory.appendingPathComponent("\(name).log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let out = try FileHandle(forWritingTo: log)
         out.seekToEndOfFile()
         let p = Process()

@@ -36,10 +36,25 @@ struct RetrievalEval: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: suite) else { throw ValidationError("cannot read \(suite)") }
         let cases = try YAMLDecoder().decode(Suite.self, from: String(decoding: data, as: UTF8.self)).cases
         let (store, embeddings) = try index.store()
+        // An eval's own database (`--database-url …/aiops_eval`) is made on first use when there is a corpus to fill it.
+        if corpus != nil, !(try await Databases.exists(store.url)) {
+            _ = try await Databases.create(try Databases.name(of: store.url), on: store.url)
+        }
         try await store.migrate()
         if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), store: store, embeddings: embeddings) }
         let documents = try await store.indexedDocuments()
         guard !documents.isEmpty else { throw ValidationError("the index is empty: run aiops corpus sync, or pass --corpus") }
+        // A suite run against another handbook's index scores nothing but misses: say so instead.
+        let indexed = Set(documents.map(\.id))
+        let absent = Set(cases.flatMap(\.expect)).subtracting(indexed).sorted()
+        if !absent.isEmpty {
+            let expected = Set(cases.flatMap(\.expect)).count
+            let message = "\(absent.count) of the \(expected) expected documents are not in this index "
+                + "(\(absent.prefix(3).joined(separator: ", "))\(absent.count > 3 ? ", …" : "")): pass --corpus with the suite's handbook, "
+                + "or --database-url of the index built from it"
+            if absent.count == expected { throw ValidationError(message) }
+            FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        }
         var search = HybridSearch(store: store, embeddings: embeddings)
         if let candidates { search.tuning.candidates = candidates }
         let retriever = RetrieverHandler(search: search, topics: TopicSet(), logger: cliLogger())
