@@ -40,6 +40,23 @@ struct EvalReport {
         return parts.count > 2 ? String(parts[1]) : nil
     }
 
+    /// Per source folder of the expected document: method → `all` or wording → figures.
+    func folderFigures(_ set: String) -> [String: [String: [String: Figures]]] {
+        var out: [String: [String: [String: Figures]]] = [:]
+        let cases = covered(set)
+        for folder in Set(cases.compactMap { Self.folder($0.case.expect[0]) }) {
+            let inFolder = cases.filter { Self.folder($0.case.expect[0]) == folder }
+            for m in Self.methods where inFolder.contains(where: { $0.ranked[m] != nil }) {
+                var byWording = ["all": Self.figures(inFolder.map { $0.rank(m) })]
+                for w in wordings(set) where inFolder.contains(where: { $0.case.wording == w }) {
+                    byWording[w] = Self.figures(inFolder.filter { $0.case.wording == w }.map { $0.rank(m) })
+                }
+                out[folder, default: [:]][m] = byWording
+            }
+        }
+        return out
+    }
+
     /// Share of cases with no expected document for which the pipeline returned nothing.
     func nothingSimilar(_ set: String) -> Double? {
         let u = uncovered(set)
@@ -66,15 +83,15 @@ struct EvalReport {
             }
             // Per source handbook (the expected document's folder under the set): a one-file-per-alert collection
             // and a handbook of hub pages behave differently, and the average hides which is which.
-            let folders = Set(cases.compactMap { Self.folder($0.case.expect[0]) })
+            let folders = folderFigures(set)
             if folders.count > 1 {
-                for folder in folders.sorted() {
-                    let inFolder = cases.filter { Self.folder($0.case.expect[0]) == folder }
-                    let parts = [("all", inFolder)] + wordings(set).map { w in (w, inFolder.filter { $0.case.wording == w }) }
-                    for m in ["hybrid", "bm25-doc"] where inFolder.contains(where: { $0.ranked[m] != nil }) {
-                        Terminal.say("  \(folder) \(m): " + parts.filter { !$0.1.isEmpty }.map { name, g in
-                            let f = Self.figures(g.map { $0.rank(m) })
-                            return String(format: "%@ %d %.2f/%.2f/%.2f", name, g.count, f.recall_at_1, f.recall_at_5, f.mrr)
+                for (folder, methods) in folders.sorted(by: { $0.key < $1.key }) {
+                    for m in ["hybrid", "bm25-doc"] {
+                        guard let byWording = methods[m] else { continue }
+                        let parts = ["all"] + wordings(set).filter { byWording[$0] != nil }
+                        Terminal.say("  \(folder) \(m): " + parts.map { name in
+                            let f = byWording[name]!
+                            return String(format: "%@ %d %.2f/%.2f/%.2f", name, f.n, f.recall_at_1, f.recall_at_5, f.mrr)
                         }.joined(separator: " | "))
                     }
                 }
@@ -96,6 +113,8 @@ struct EvalReport {
     func json() -> String {
         struct SetReport: Encodable {
             var methods: [String: [String: Figures]]
+            /// Per source folder of the expected document, method → wording (or `all`) → figures.
+            var folders: [String: [String: [String: Figures]]]
             var nothing_similar: Double?
             var uncovered: Int
         }
@@ -107,7 +126,8 @@ struct EvalReport {
                 for w in wordings(set) { byWording[w] = Self.figures(covered(set).filter { $0.case.wording == w }.map { $0.rank(m) }) }
                 methods[m] = byWording
             }
-            out[set] = SetReport(methods: methods, nothing_similar: nothingSimilar(set), uncovered: uncovered(set).count)
+            out[set] = SetReport(methods: methods, folders: folderFigures(set), nothing_similar: nothingSimilar(set),
+                                 uncovered: uncovered(set).count)
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
