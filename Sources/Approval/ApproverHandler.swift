@@ -12,6 +12,8 @@ import Synchronization
 /// signing key; approvals it signs are the only ones the executor runs.
 public final class ApproverHandler: MessageHandler, Sendable {
     public static let producer = "approver"
+    /// The window a policy rule's `max_per_hour` counts approvals in.
+    static let rateWindow: TimeInterval = 3600
 
     public struct Pending: Sendable, Hashable {
         public var incidentID: String
@@ -29,6 +31,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
     private struct State {
         var pending: [String: Pending] = [:]
         var answered: Set<String> = []
+        /// Policy approvals per rule within the last `rateWindow` (older ones are dropped as new ones come).
         var approvalsByRule: [String: [Date]] = [:]
         /// Per open incident: title and retrieved evidence; per unanswered proposal: its citations.
         var titles: [String: String] = [:]
@@ -111,7 +114,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
         }
         let decision = state.withLock { s in
             policy.decide(definition, parameters: prepared.parameters) { rule in
-                (s.approvalsByRule[rule] ?? []).filter { now.timeIntervalSince($0) < 3600 }.count
+                (s.approvalsByRule[rule] ?? []).filter { now.timeIntervalSince($0) < Self.rateWindow }.count
             }
         }
         let out: IncidentEvent
@@ -231,6 +234,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
                 s.citations[a.requestID] = nil
                 if s.answered.insert(a.requestID).inserted && a.approver.kind == .policy {
                     s.approvalsByRule[a.approver.name, default: []].append(event.occurredAt)
+                    s.approvalsByRule[a.approver.name]?.removeAll { event.occurredAt.timeIntervalSince($0) >= Self.rateWindow }
                 }
             case .actionRejected(let r):
                 s.pending[r.requestID] = nil

@@ -55,6 +55,24 @@ struct ApproverTests {
         #expect(throws: ApproverError.self) { try a.decide(requestID: p.eventID, approver: "bob", approve: true, reason: "again") }
     }
 
+    @Test func aPolicyRuleApprovesAtMostItsHourlyBudgetAndTheWindowMoves() throws {
+        let a = try approver()
+        let start = Date()
+        func restart(_ i: Int, at t: Date) -> [String] {
+            let p = proposal("kubectl.rollout-restart", ["namespace": "staging", "deployment": "web-\(i)"])
+            let out = a.react(to: p, now: t)
+            for e in out { a.observe(e) }  // our answers come back from the log
+            return out.map(\.type)
+        }
+        // staging-restarts allows 3 an hour (examples/actions/approval-policy.yaml).
+        for i in 0..<3 { #expect(restart(i, at: start.addingTimeInterval(Double(i) * 60)) == ["ActionApproved"]) }
+        #expect(restart(3, at: start.addingTimeInterval(600)) == ["ApprovalRequested"], "the fourth within the hour asks a human")
+        #expect(restart(4, at: start.addingTimeInterval(3_700)) == ["ActionApproved"], "an hour after the first, one slot is free")
+        #expect(restart(5, at: start.addingTimeInterval(3_710)) == ["ActionApproved"])
+        #expect(restart(6, at: start.addingTimeInterval(3_720)) == ["ActionApproved"])
+        #expect(restart(7, at: start.addingTimeInterval(3_730)) == ["ApprovalRequested"])
+    }
+
     @Test func rejectionAndExpiry() throws {
         let a = try approver()
         let p1 = proposal("kubectl.delete-pod", ["namespace": "payments", "pod": "payments-api-1"])
