@@ -147,6 +147,7 @@ let package = Package(
         .executableTarget(name: "executor", dependencies: ["Execution", "DaemonRuntime"], swiftSettings: strict),
         .target(name: "OperatorCLI", dependencies: [
             "Kafka", "IncidentLog", "DaemonRuntime", "Ingest", "Retrieval", "Embedding", "Triage", "Approval", "Execution", "Corpus", "Actions",
+            "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

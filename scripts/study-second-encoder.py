@@ -127,32 +127,13 @@ def main():
         cases.append(dict(case, candidates=cands))
 
     def ranked(case, w):
-        # The current scoring (as tune-retrieval-weights.py re-scores it) plus the second encoder's two
+        # The current scoring (tune-retrieval-weights.py's) plus the second encoder's two
         # standardized cosines; ties by document id, as RetrievalScoring breaks them.
         cands = case["candidates"]
         extra = {c["documentID"]: w.get("mcv", 0) * zm + w.get("mtv", 0) * zt for c, zm, zt in zip(
             cands, tune.zscores([c["mcv"] for c in cands]), tune.zscores([c["mtv"] for c in cands]))}
-        scores = current_scores(case, w)
+        scores = tune.scores(case, w)
         return sorted(scores, key=lambda d: (-(scores[d] + extra[d]), d))
-
-    def current_scores(case, w):
-        cands = case["candidates"]
-        titles = [c["titleSimilarity"] for c in cands if c.get("titleSimilarity") is not None]
-        mean_title = sum(titles) / max(1, len(titles))
-        zv = tune.zscores([c["chunkSimilarity"] for c in cands])
-        zt = tune.zscores([c["titleSimilarity"] if c.get("titleSimilarity") is not None else mean_title for c in cands])
-        zc = tune.zscores([math.log1p(c["chunkText"]) for c in cands])
-        zd = tune.zscores([math.log1p(c["documentText"]) for c in cands])
-        name = tune.normalized(case.get("alertName") or "")
-        components, services = set(case["components"]), {s.lower() for s in case["services"]}
-        out = {}
-        for i, c in enumerate(cands):
-            s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i]
-            s += w["an"] if name and name in tune.names(c) else 0
-            s += w["co"] if components and components & tune.path_words(c["path"]) else 0
-            s += w["sv"] if services and any(x.lower() in services for x in c["services"]) else 0
-            out[c["documentID"]] = s
-        return out
 
     tune.ranked = ranked
     base = dict(tune.CURRENT[args.kind])

@@ -48,7 +48,8 @@ def zscores(xs):
     return [0.0] * len(xs) if sd < 1e-9 else [(x - mean) / sd for x in xs]
 
 
-def ranked(case, w):
+def scores(case, w):
+    """document id → score, as RetrievalScoring.rank computes it before the link boost (floor off)."""
     cands = case["candidates"]
     titles = [c["titleSimilarity"] for c in cands if c.get("titleSimilarity") is not None]
     mean_title = sum(titles) / max(1, len(titles))
@@ -59,7 +60,7 @@ def ranked(case, w):
     name = normalized(case.get("alertName") or "")
     components = set(case["components"])
     services = {s.lower() for s in case["services"]}
-    scored = []
+    out = {}
     for i, c in enumerate(cands):
         s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i]
         if name and name in names(c):
@@ -68,8 +69,13 @@ def ranked(case, w):
             s += w["co"]
         if services and any(x.lower() in services for x in c["services"]):
             s += w["sv"]
-        scored.append((-s, c["documentID"]))
-    return [d for _, d in sorted(scored)]
+        out[c["documentID"]] = s
+    return out
+
+
+def ranked(case, w):
+    s = scores(case, w)
+    return sorted(s, key=lambda d: (-s[d], d))
 
 
 def metrics(cases, w):

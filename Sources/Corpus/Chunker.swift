@@ -38,8 +38,7 @@ public struct Chunker: Sendable {
         let lines = doc.body.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, line) in lines.enumerated() {
             let number = doc.bodyStartLine + i
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle() }
+            if Self.isFence(line) { inFence.toggle() }
             if !inFence, let (level, title) = Self.heading(line) {
                 sections.append(current)
                 while let last = stack.last, last.level >= level { stack.removeLast() }
@@ -108,4 +107,10 @@ public struct Chunker: Sendable {
     }
 
     static func isHeading(_ line: Substring) -> Bool { heading(line) != nil }
+
+    /// A line that opens or closes a fenced code block (where `#` starts a comment, not a heading).
+    static func isFence(_ line: Substring) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~")
+    }
 }

@@ -129,9 +129,8 @@ public struct CorpusDocument: Sendable, Hashable {
     static func firstHeading(_ body: String) -> String? {
         var inFence = false
         for line in body.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") { inFence.toggle(); continue }
-            if !inFence, line.hasPrefix("# ") { return line.dropFirst(2).trimmingCharacters(in: .whitespaces) }
+            if Chunker.isFence(line) { inFence.toggle(); continue }
+            if !inFence, let (level, title) = Chunker.heading(line), level == 1 { return title }
         }
         return nil
     }

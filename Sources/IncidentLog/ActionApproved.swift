@@ -54,15 +54,18 @@ public struct ActionApproved: Sendable, Hashable, Codable {
         return out
     }
 
-    /// Whether `now` is within the approval's validity (a little clock skew allowed at the start).
-    /// Seconds from `issuedAt` to `notAfter`; nil when either is not a time.
-    public var validity: TimeInterval? {
+    /// `issuedAt` to `notAfter` as times; nil when either is not one.
+    private var window: (from: Date, to: Date)? {
         guard let from = RFC3339.parse(issuedAt), let to = RFC3339.parse(notAfter) else { return nil }
-        return to.timeIntervalSince(from)
+        return (from, to)
     }
 
+    /// Seconds from `issuedAt` to `notAfter`; nil when either is not a time.
+    public var validity: TimeInterval? { window.map { $0.to.timeIntervalSince($0.from) } }
+
+    /// Whether `now` is within the approval's validity (a little clock skew allowed at the start).
     public func isValid(at now: Date, skew: TimeInterval = 60) -> Bool {
-        guard let from = RFC3339.parse(issuedAt), let to = RFC3339.parse(notAfter) else { return false }
+        guard let (from, to) = window else { return false }
         return now >= from.addingTimeInterval(-skew) && now <= to
     }
 

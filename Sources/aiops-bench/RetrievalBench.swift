@@ -144,11 +144,8 @@ enum BenchDatabase {
 
     /// Drops and re-creates `name` next to the database of `base`; returns its URL.
     static func fresh(base: String, name: String) async throws -> String {
-        guard let slash = base.lastIndex(of: "/") else { throw ValidationError("DATABASE_URL \(base) has no database name") }
-        let admin = try await PostgresConnection.connect(String(base[..<slash]) + "/postgres", logger: cliLogger())
-        try await admin.query("DROP DATABASE IF EXISTS \(name)")
-        try await admin.query("CREATE DATABASE \(name)")
-        return String(base[..<slash]) + "/" + name
+        try await Databases.drop(name, on: base)
+        return try await Databases.create(name, on: base)
     }
 
     static func queries(suite: String) throws -> [SearchQuery] {

@@ -45,14 +45,13 @@ struct RetrievalEval: AsyncParsableCommand {
         let documents = try await store.indexedDocuments()
         guard !documents.isEmpty else { throw ValidationError("the index is empty: run aiops corpus sync, or pass --corpus") }
         // A suite run against another handbook's index scores nothing but misses: say so instead.
-        let indexed = Set(documents.map(\.id))
-        let absent = Set(cases.flatMap(\.expect)).subtracting(indexed).sorted()
+        let expected = Set(cases.flatMap(\.expect))
+        let absent = expected.subtracting(documents.map(\.id)).sorted()
         if !absent.isEmpty {
-            let expected = Set(cases.flatMap(\.expect)).count
-            let message = "\(absent.count) of the \(expected) expected documents are not in this index "
+            let message = "\(absent.count) of the \(expected.count) expected documents are not in this index "
                 + "(\(absent.prefix(3).joined(separator: ", "))\(absent.count > 3 ? ", …" : "")): pass --corpus with the suite's handbook, "
                 + "or --database-url of the index built from it"
-            if absent.count == expected { throw ValidationError(message) }
+            if absent.count == expected.count { throw ValidationError(message) }
             FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
         }
         var search = HybridSearch(store: store, embeddings: embeddings)
