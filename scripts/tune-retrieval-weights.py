@@ -15,12 +15,13 @@ RetrievalScoring.rank when that changes.
 """
 import argparse, copy, json, math, random, re
 
+# cv2/tv2: the second encoder's best-passage and title cosines (zero effect when the dump has none).
 CURRENT = {
-    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3),
-    "postmortem": dict(cv=0, tv=0.25, ct=0, dt=2.5, an=2, co=0.5, sv=0.3),
+    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3, cv2=2, tv2=1),
+    "postmortem": dict(cv=0, tv=0.25, ct=0, dt=2.5, an=2, co=0.5, sv=0.3, cv2=2, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5]}
 
 
 def normalized(s):
@@ -48,13 +49,19 @@ def zscores(xs):
     return [0.0] * len(xs) if sd < 1e-9 else [(x - mean) / sd for x in xs]
 
 
+def mean_filled(xs):
+    present = [x for x in xs if x is not None]
+    mean = sum(present) / max(1, len(present))
+    return [mean if x is None else x for x in xs]
+
+
 def scores(case, w):
     """document id → score, as RetrievalScoring.rank computes it before the link boost (floor off)."""
     cands = case["candidates"]
-    titles = [c["titleSimilarity"] for c in cands if c.get("titleSimilarity") is not None]
-    mean_title = sum(titles) / max(1, len(titles))
     zv = zscores([c["chunkSimilarity"] for c in cands])
-    zt = zscores([c["titleSimilarity"] if c.get("titleSimilarity") is not None else mean_title for c in cands])
+    zt = zscores(mean_filled([c.get("titleSimilarity") for c in cands]))
+    zv2 = zscores(mean_filled([c.get("secondChunkSimilarity") for c in cands]))
+    zt2 = zscores(mean_filled([c.get("secondTitleSimilarity") for c in cands]))
     zc = zscores([math.log1p(c["chunkText"]) for c in cands])
     zd = zscores([math.log1p(c["documentText"]) for c in cands])
     name = normalized(case.get("alertName") or "")
@@ -62,7 +69,8 @@ def scores(case, w):
     services = {s.lower() for s in case["services"]}
     out = {}
     for i, c in enumerate(cands):
-        s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i]
+        s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i] \
+            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i]
         if name and name in names(c):
             s += w["an"]
         if components and components & path_words(c["path"]):

@@ -12,7 +12,9 @@ public func buildEmbedder(_ configuration: EmbedderConfiguration, registry: Prom
     try await store.migrate()
     let embeddings = try EmbeddingsClient(configuration: configuration.embeddings, logger: logger)
     let producer = try configuration.common.producer(logger: logger)
-    let handler = EmbedderHandler(store: store, embeddings: embeddings, chunker: configuration.chunker, logger: logger)
+    let second = try configuration.secondEmbeddings.map { try EmbeddingsClient(configuration: $0, logger: logger) }
+    let handler = EmbedderHandler(store: store, embeddings: embeddings, second: second, chunker: configuration.chunker,
+                                  logger: logger)
     do { try await handler.backfillTitleEmbeddings() } catch {
         logger.warning("title embeddings not backfilled yet (embeddings server unavailable?)", metadata: ["error": "\(error)"])
     }
@@ -20,5 +22,6 @@ public func buildEmbedder(_ configuration: EmbedderConfiguration, registry: Prom
         name: EmbedderConfiguration.daemon, common: configuration.common, endpoint: configuration.endpoint,
         topic: configuration.common.topics.corpus, handler: handler, producer: producer,
         readiness: { await store.readiness() }
-    ).services(registry: registry, logger: logger)
+    ).services(registry: registry, extra: second == nil ? [] : [SecondEncoderBackfill(handler: handler, logger: logger)],
+               logger: logger)
 }

@@ -10,11 +10,13 @@ public struct EmbedderConfiguration: DaemonConfiguration {
     static let chunkMax = Setting("CHUNK_MAX_CHARS", default: "1200", "longest chunk; longer sections are split on lines")
     static let chunkOverlap = Setting("CHUNK_OVERLAP_CHARS", default: "200", "overlap of split sections")
     public static let settings = CommonConfiguration.settings + [DatabaseSettings.url] + EmbeddingsConfiguration.settings
-        + consumer.all + [chunkMax, chunkOverlap]
+        + SecondEncoderConfiguration.settings + consumer.all + [chunkMax, chunkOverlap]
 
     public var common: CommonConfiguration
     public var databaseURL: String
     public var embeddings: EmbeddingsConfiguration
+    /// The second encoder, when one is configured.
+    public var secondEmbeddings: EmbeddingsConfiguration?
     public var endpoint: ConsumerEndpoint
     public var chunker: Chunker
 
@@ -22,6 +24,7 @@ public struct EmbedderConfiguration: DaemonConfiguration {
         common = try CommonConfiguration(service: Self.daemon, src)
         databaseURL = try src.string(DatabaseSettings.url)
         embeddings = try EmbeddingsConfiguration(src)
+        secondEmbeddings = try SecondEncoderConfiguration.read(src, first: embeddings)
         endpoint = try Self.consumer.read(src)
         chunker = Chunker(maxCharacters: try src.int(Self.chunkMax), overlapCharacters: try src.int(Self.chunkOverlap))
     }

@@ -16,6 +16,8 @@ import Retrieval
 public struct EmbedderHandler: MessageHandler {
     let store: IndexStore
     let embeddings: EmbeddingsClient
+    /// The second encoder (SecondEncoderConfiguration), when one is configured: every chunk and title gets its vector too.
+    let second: EmbeddingsClient?
     let chunker: Chunker
     let logger: Logger
     let documentsIndexed = Counter(label: "aiops_embedder_documents_total", dimensions: [("change", "upserted")])
@@ -24,9 +26,11 @@ public struct EmbedderHandler: MessageHandler {
     let chunksReused = Counter(label: "aiops_embedder_chunks_total", dimensions: [("embedding", "reused")])
     let freshness = Gauge(label: "aiops_embedder_index_lag_seconds")
 
-    public init(store: IndexStore, embeddings: EmbeddingsClient, chunker: Chunker = Chunker(), logger: Logger) {
+    public init(store: IndexStore, embeddings: EmbeddingsClient, second: EmbeddingsClient? = nil, chunker: Chunker = Chunker(),
+                logger: Logger) {
         self.store = store
         self.embeddings = embeddings
+        self.second = second
         self.chunker = chunker
         self.logger = logger
     }
@@ -73,6 +77,9 @@ public struct EmbedderHandler: MessageHandler {
         var chunks: [Chunk]
         var reusable: [String: String]
         var reusableTitle: String?
+        /// The second encoder's reusable vectors: by content hash, and the title's.
+        var reusableSecond: [String: String] = [:]
+        var reusableSecondTitle: String?
         var syncedAt: String
     }
 
@@ -102,8 +109,13 @@ public struct EmbedderHandler: MessageHandler {
                 }
                 let reusable = try await store.reusableEmbeddings(documentID: doc.id, model: model)
                 let title = try await store.reusableTitleEmbedding(documentID: doc.id, titleText: doc.titleText)
-                prepared.append((i, Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable,
-                                             reusableTitle: title, syncedAt: event.syncedAt)))
+                var p = Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable, reusableTitle: title,
+                                 syncedAt: event.syncedAt)
+                if let second {
+                    (p.reusableSecond, p.reusableSecondTitle) = try await store.reusableSecondEmbeddings(
+                        documentID: doc.id, model: second.configuration.model, titleText: doc.titleText)
+                }
+                prepared.append((i, p))
             }
         }
         // One embedding pass for every chunk that has no reusable vector.
@@ -112,17 +124,27 @@ public struct EmbedderHandler: MessageHandler {
             for c in p.chunks where p.reusable[c.contentHash] == nil { missingTexts[c.contentHash] = c.embeddingText }
             if p.reusableTitle == nil { missingTexts["title:" + p.doc.titleText] = p.doc.titleText }
         }
-        let hashes = missingTexts.keys.sorted()
-        var computed: [String: String] = [:]
-        if !hashes.isEmpty {
-            let vectors = try await embeddings.embed(hashes.map { missingTexts[$0]! }, as: .passage)
-            for (h, v) in zip(hashes, vectors) { computed[h] = PGVector.literal(v) }
+        var missingSecond: [String: String] = [:]
+        if second != nil {
+            for (_, p) in prepared {
+                for c in p.chunks where p.reusableSecond[c.contentHash] == nil { missingSecond[c.contentHash] = c.embeddingText }
+                if p.reusableSecondTitle == nil { missingSecond["title:" + p.doc.titleText] = p.doc.titleText }
+            }
         }
+        // Both encoders at once: they are separate servers.
+        async let computedFirst = Self.embedded(missingTexts, by: embeddings)
+        async let computedSecond = Self.embedded(missingSecond, by: second)
+        let (computed, computed2) = try await (computedFirst, computedSecond)
         for (i, p) in prepared {
             let vectors = p.chunks.map { p.reusable[$0.contentHash] ?? computed[$0.contentHash]! }
             let title = p.reusableTitle ?? computed["title:" + p.doc.titleText]
+            let secondVectors = second.map { s in
+                IndexStore.SecondVectors(model: s.configuration.model,
+                                         chunks: p.chunks.map { p.reusableSecond[$0.contentHash] ?? computed2[$0.contentHash]! },
+                                         title: p.reusableSecondTitle ?? computed2["title:" + p.doc.titleText]!)
+            }
             try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, titleEmbedding: title, model: model,
-                                    syncedAt: p.syncedAt)
+                                    second: secondVectors, syncedAt: p.syncedAt)
             let embedded = p.chunks.filter { p.reusable[$0.contentHash] == nil }.count
             outcomes[i] = Outcome(chunks: p.chunks.count, embedded: embedded, reused: p.chunks.count - embedded)
             documentsIndexed.increment()
@@ -136,6 +158,46 @@ public struct EmbedderHandler: MessageHandler {
 }
 
 extension EmbedderHandler {
+    /// Key → pgvector text of `texts` embedded as passages by `client` (none without a client).
+    static func embedded(_ texts: [String: String], by client: EmbeddingsClient?) async throws -> [String: String] {
+        guard let client, !texts.isEmpty else { return [:] }
+        let keys = texts.keys.sorted()
+        let vectors = try await client.embed(keys.map { texts[$0]! }, as: .passage)
+        return Dictionary(uniqueKeysWithValues: zip(keys, vectors.map(PGVector.literal)))
+    }
+
+    /// Gives the chunks and titles indexed before the second encoder was configured (or with another second
+    /// model) its vectors, a batch at a time; returns how many chunks it embedded. Idempotent.
+    public func backfillSecondEmbeddings(batch: Int = 64) async throws -> Int {
+        guard let second else { return 0 }
+        let model = second.configuration.model
+        var done = 0
+        while true {
+            let missing = try await store.chunksWithoutSecondEmbedding(model: model, limit: batch)
+            if missing.isEmpty { break }
+            let vectors = try await second.embed(missing.map(\.text), as: .passage)
+            try await store.setSecondEmbeddings(zip(missing, vectors).map { ($0.id, $0.hash, PGVector.literal($1)) }, model: model)
+            done += missing.count
+            // A chunk replaced meanwhile keeps its model2 of the replacement; one whose hash no longer matched was
+            // replaced with both vectors already, so the loop never revisits the same rows forever.
+            if missing.count < batch { break }
+        }
+        let titles = try await store.documentsWithoutSecondTitleEmbedding(model: model)
+        for start in stride(from: 0, to: titles.count, by: batch) {
+            let part = Array(titles[start..<min(start + batch, titles.count)])
+            let vectors = try await second.embed(part.map(\.titleText), as: .passage)
+            for (d, v) in zip(part, vectors) {
+                try await store.setSecondTitleEmbedding(documentID: d.id, titleText: d.titleText, embedding: PGVector.literal(v),
+                                                        model: model)
+            }
+        }
+        if done > 0 || !titles.isEmpty {
+            logger.info("embedded with the second encoder what was indexed before it", metadata: [
+                "chunks": "\(done)", "titles": "\(titles.count)", "model": "\(model)"])
+        }
+        return done
+    }
+
     /// Embeds the titles of documents indexed before titles were (migration 2); idempotent.
     public func backfillTitleEmbeddings() async throws {
         let missing = try await store.documentsWithoutTitleEmbedding()

@@ -7,11 +7,24 @@ public struct IndexOptions: ParsableArguments {
     public init() {}
     @Option(help: "PostgreSQL URL (DATABASE_URL).") public var databaseURL: String?
 
-    public func store() throws -> (IndexStore, EmbeddingsClient) {
+    /// The index and the encoders the environment configures (EMBEDDINGS_*, SECOND_EMBEDDINGS_*), as the daemons see them.
+    public struct Opened: Sendable {
+        public let store: IndexStore
+        public let embeddings: EmbeddingsClient
+        /// The second encoder, when SECOND_EMBEDDINGS_URL is set.
+        public let second: EmbeddingsClient?
+        /// Hybrid search over this index with these encoders, as the retriever runs it.
+        public var search: HybridSearch { HybridSearch(store: store, embeddings: embeddings, second: second) }
+    }
+
+    public func open() throws -> Opened {
         let src = ConfigSource()
         let config = try EmbeddingsConfiguration(src)
         let url = src.string(databaseURL, env: "DATABASE_URL", default: DatabaseSettings.url.defaultValue!)
-        return (IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger()),
-                try EmbeddingsClient(configuration: config, logger: cliLogger()))
+        return Opened(store: IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger()),
+                      embeddings: try EmbeddingsClient(configuration: config, logger: cliLogger()),
+                      second: try SecondEncoderConfiguration.read(src, first: config).map {
+                          try EmbeddingsClient(configuration: $0, logger: cliLogger())
+                      })
     }
 }

@@ -9,7 +9,8 @@ public func buildRetriever(_ configuration: RetrieverConfiguration, registry: Pr
                            logger: Logger) async throws -> [any Service] {
     let store = IndexStore(url: configuration.databaseURL, dimensions: configuration.embeddings.dimensions, logger: logger)
     try await store.migrate()
-    var search = HybridSearch(store: store, embeddings: try EmbeddingsClient(configuration: configuration.embeddings, logger: logger))
+    var search = HybridSearch(store: store, embeddings: try EmbeddingsClient(configuration: configuration.embeddings, logger: logger),
+                              second: try configuration.secondEmbeddings.map { try EmbeddingsClient(configuration: $0, logger: logger) })
     search.tuning.minSimilarity = configuration.minSimilarity
     var handler = RetrieverHandler(search: search, topics: configuration.common.topics, logger: logger)
     handler.postmortems = configuration.postmortems

@@ -26,24 +26,35 @@ public struct HybridSearch: Sendable {
 
     public let store: IndexStore
     public let embeddings: EmbeddingsClient
+    /// The second encoder (SecondEncoderConfiguration), when one is configured.
+    public let second: EmbeddingsClient?
     public var tuning = Tuning()
     let statistics = LexemeStatistics.Cache()
 
-    public init(store: IndexStore, embeddings: EmbeddingsClient) {
+    public init(store: IndexStore, embeddings: EmbeddingsClient, second: EmbeddingsClient? = nil) {
         self.store = store
         self.embeddings = embeddings
+        self.second = second
     }
 
     /// Best documents first (one citation each: its best chunk); empty when nothing is similar.
     public func search(_ q: SearchQuery, mode: SearchMode = .hybrid) async throws -> [Citation] {
-        let vector = try await embeddings.embed([q.text], as: .query)[0]
-        return try await search(q, queryVector: vector, mode: mode)
+        let vectors = try await queryVectors([q.text])
+        return try await search(q, queryVector: vectors.first[0], secondVector: vectors.second?[0], mode: mode)
+    }
+
+    /// The texts' query vectors from both encoders, requested at once (the second's nil without one).
+    public func queryVectors(_ texts: [String]) async throws -> (first: [[Float]], second: [[Float]]?) {
+        guard !texts.isEmpty else { return ([], second == nil ? nil : []) }
+        async let first = embeddings.embed(texts, as: .query)
+        async let other: [[Float]]? = second?.embed(texts, as: .query)
+        return try await (first, other)
     }
 
     /// `floor: false` ranks whatever there is (evaluation of the ranking alone).
-    public func search(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid, floor: Bool = true) async throws
-        -> [Citation] {
-        let byKind = try await searchByKind(q, queryVector: queryVector, mode: mode)
+    public func search(_ q: SearchQuery, queryVector: [Float], secondVector: [Float]? = nil, mode: SearchMode = .hybrid,
+                       floor: Bool = true) async throws -> [Citation] {
+        let byKind = try await searchByKind(q, queryVector: queryVector, secondVector: secondVector, mode: mode)
         var all: [Citation] = []
         for ranked in byKind.values where ranked.similar || !floor { all += ranked.citations }
         all.sort { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
@@ -51,9 +62,9 @@ public struct HybridSearch: Sendable {
     }
 
     /// Ranked candidates per document kind, each with the floor's verdict.
-    public func searchByKind(_ q: SearchQuery, queryVector: [Float], mode: SearchMode = .hybrid) async throws
-        -> [String: RetrievalScoring.Ranked] {
-        let candidates = try await candidates(q, queryVector: queryVector, mode: mode)
+    public func searchByKind(_ q: SearchQuery, queryVector: [Float], secondVector: [Float]? = nil, mode: SearchMode = .hybrid)
+        async throws -> [String: RetrievalScoring.Ranked] {
+        let candidates = try await candidates(q, queryVector: queryVector, secondVector: secondVector, mode: mode)
         var out: [String: RetrievalScoring.Ranked] = [:]
         for (kind, list) in Dictionary(grouping: candidates, by: \.kind) {
             var ranked = tuning.scoring.rank(list, query: q, mode: mode)
@@ -66,7 +77,8 @@ public struct HybridSearch: Sendable {
     }
 
     /// The candidate documents and their signals.
-    public func candidates(_ q: SearchQuery, queryVector: [Float], mode: SearchMode) async throws -> [RetrievalScoring.Candidate] {
+    public func candidates(_ q: SearchQuery, queryVector: [Float], secondVector: [Float]? = nil, mode: SearchMode) async throws
+        -> [RetrievalScoring.Candidate] {
         // The query vector is a bound parameter (not a joined value) so the HNSW index serves the ORDER BY.
         // The full-text query that finds candidates is built from the alert text's own lexemes (never tsquery
         // syntax from the input), leaving out lexemes that ANALYZE found in more than $5 of chunks: OR-ing common
@@ -109,6 +121,12 @@ public struct HybridSearch: Sendable {
                        1 - (c.embedding <=> $1::vector) AS sim
                 FROM chunks c JOIN cand USING (document_id)
                 ORDER BY c.document_id, c.embedding <=> $1::vector),
+            -- The second encoder's best passage per candidate (no index: a few hundred chunks at most).
+            best2 AS (
+                SELECT c.document_id, max(1 - (c.embedding2 <=> $10::vector)) AS sim
+                FROM chunks c JOIN cand USING (document_id)
+                WHERE $10::vector IS NOT NULL AND c.model2 = $11 AND vector_dims(c.embedding2) = vector_dims($10::vector)
+                GROUP BY c.document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching chunk (BM25 in Swift)
             dtf AS (
                 SELECT d.id AS document_id, length(d.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
@@ -124,9 +142,13 @@ public struct HybridSearch: Sendable {
             SELECT d.id, d.title, d.path, d.kind, b.id, b.heading_path, b.line_start, b.line_end, b.sim,
                    coalesce(dtf.len, length(d.tsv), 0), dtf.tf, ctf.chunks,
                    CASE WHEN d.title_embedding IS NULL THEN NULL ELSE 1 - (d.title_embedding <=> $1::vector) END,
-                   (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services
+                   (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services, b2.sim,
+                   CASE WHEN $10::vector IS NULL OR d.title_embedding2 IS NULL OR d.title_model2 IS DISTINCT FROM $11
+                             OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
+                        THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
+                 LEFT JOIN best2 b2 ON b2.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let nameKey = q.alertName.map(DocumentName.key) ?? ""
@@ -135,7 +157,7 @@ public struct HybridSearch: Sendable {
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
                                              mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
                                              pgArray(Array(Set(q.links.flatMap(\.keys) + [nameKey]).subtracting([""])).sorted()),
-                                             nameKey])
+                                             nameKey, secondVector.map(PGVector.literal), second?.configuration.model ?? ""])
         }
         let stats = try await lexemeStatistics()
         return rows.rows.compactMap { r in
@@ -152,6 +174,8 @@ public struct HybridSearch: Sendable {
                 documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, lexemes),
                 coverage: stats.coverage(docTF, lexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
             candidate.length = docLength
+            candidate.secondChunkSimilarity = r[16].flatMap(Double.init)
+            candidate.secondTitleSimilarity = r[17].flatMap(Double.init)
             return candidate
         }
     }

@@ -150,6 +150,16 @@ public actor IndexStore {
             ALTER TABLE documents ADD COLUMN title_key text GENERATED ALWAYS AS (regexp_replace(lower(title), '[^a-z0-9]', '', 'g')) STORED;
             CREATE INDEX documents_title_key ON documents (title_key);
             """),
+            // The second encoder's vectors (SecondEncoderConfiguration): compared only with the candidates the
+            // first encoder and full-text search found, so no index, and no fixed width (the column holds whatever
+            // the configured second model gives). NULL until embedded (the embedder backfills at start).
+            (5, """
+            ALTER TABLE chunks ADD COLUMN embedding2 vector;
+            ALTER TABLE chunks ADD COLUMN model2 text;
+            ALTER TABLE documents ADD COLUMN title_embedding2 vector;
+            ALTER TABLE documents ADD COLUMN title_text2 text;
+            ALTER TABLE documents ADD COLUMN title_model2 text;
+            """),
         ]
     }
 
@@ -223,11 +233,80 @@ public actor IndexStore {
         }
     }
 
+    /// The second encoder's vectors of a document: pgvector text per chunk and for its title, and the model.
+    public struct SecondVectors: Sendable {
+        public var model: String
+        public var chunks: [String]
+        public var title: String
+        public init(model: String, chunks: [String], title: String) { self.model = model; self.chunks = chunks; self.title = title }
+    }
+
+    /// Content hash → the second encoder's vector of the document's chunks embedded with `model`, and its title's
+    /// if the title text is unchanged.
+    public func reusableSecondEmbeddings(documentID: String, model: String, titleText: String) async throws
+        -> (chunks: [String: String], title: String?) {
+        try await withConnection { db in
+            var chunks: [String: String] = [:]
+            for r in try await db.query("SELECT content_hash, embedding2::text FROM chunks WHERE document_id = $1 AND model2 = $2 AND embedding2 IS NOT NULL",
+                                        [documentID, model]).rows {
+                if let h = r[0], let e = r[1] { chunks[h] = e }
+            }
+            let title = try await db.query("""
+                SELECT title_embedding2::text FROM documents
+                WHERE id = $1 AND title_text2 = $2 AND title_model2 = $3 AND title_embedding2 IS NOT NULL
+                """, [documentID, titleText, model]).rows.first?[0] ?? nil
+            return (chunks, title)
+        }
+    }
+
+    /// Up to `limit` chunks without the second encoder's vector of `model` (indexed before it was configured, or
+    /// with another model): id and the text to embed (heading path and content, as the chunker embeds them).
+    public func chunksWithoutSecondEmbedding(model: String, limit: Int) async throws -> [(id: String, hash: String, text: String)] {
+        try await withConnection { db in
+            try await db.query("""
+                SELECT id, content_hash, heading_path || E'\n' || content FROM chunks WHERE model2 IS DISTINCT FROM $1 ORDER BY id LIMIT $2
+                """, [model, String(limit)]).rows.map { ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "") }
+        }
+    }
+
+    /// Sets the second encoder's vectors of chunks whose content is still what was embedded (the embedder may
+    /// have replaced a chunk meanwhile; that one already has its vectors).
+    public func setSecondEmbeddings(_ vectors: [(chunkID: String, hash: String, embedding: String)], model: String) async throws {
+        try await withConnection { db in
+            try await db.transaction { tx in
+                for v in vectors {
+                    try await tx.query("UPDATE chunks SET embedding2 = $2::vector, model2 = $3 WHERE id = $1 AND content_hash = $4",
+                                       [v.chunkID, v.embedding, model, v.hash])
+                }
+            }
+        }
+    }
+
+    /// Documents whose title has no vector of the second encoder `model` for its current title text: id and title text.
+    public func documentsWithoutSecondTitleEmbedding(model: String) async throws -> [(id: String, titleText: String)] {
+        try await withConnection { db in
+            try await db.query("""
+                SELECT id, title_text FROM documents WHERE title_text IS NOT NULL
+                    AND (title_embedding2 IS NULL OR title_text2 IS DISTINCT FROM title_text OR title_model2 IS DISTINCT FROM $1) ORDER BY id
+                """, [model]).rows.map { ($0[0] ?? "", $0[1] ?? "") }
+        }
+    }
+
+    public func setSecondTitleEmbedding(documentID: String, titleText: String, embedding: String, model: String) async throws {
+        try await withConnection { db in
+            _ = try await db.query("""
+                UPDATE documents SET title_text2 = $2, title_embedding2 = $3::vector, title_model2 = $4 WHERE id = $1 AND title_text = $2
+                """, [documentID, titleText, embedding, model])
+        }
+    }
+
     /// Replaces a document and its chunks in one transaction. `embeddings`
-    /// holds pgvector text for every chunk (new or reused), `titleEmbedding` for `d.titleText`.
+    /// holds pgvector text for every chunk (new or reused), `titleEmbedding` for `d.titleText`; `second` the
+    /// second encoder's, when one is configured.
     public func replace(document d: CorpusDocument, chunks: [Chunk], embeddings: [String], titleEmbedding: String?,
-                        model: String, syncedAt: String?) async throws {
+                        model: String, second: SecondVectors? = nil, syncedAt: String?) async throws {
         precondition(chunks.count == embeddings.count)
+        precondition(second == nil || second!.chunks.count == chunks.count)
         try await withConnection { db in
             try await db.transaction { tx in
                 try await tx.query("""
@@ -240,25 +319,28 @@ public actor IndexStore {
                         content_hash = EXCLUDED.content_hash, synced_at = EXCLUDED.synced_at, indexed_at = now()
                     """, [d.id, d.path, d.kind.rawValue, d.title, d.date, pgArray(d.services), pgArray(d.alerts),
                           d.severity, d.incidentType, d.contentHash, syncedAt])
-                for (c, e) in zip(chunks, embeddings) {
+                for (i, (c, e)) in zip(chunks, embeddings).enumerated() {
                     try await tx.query("""
                         INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
-                                            content_hash, embedding, model, kind, services, alerts)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[])
+                                            content_hash, embedding, model, kind, services, alerts, embedding2, model2)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[], $14::vector, $15)
                         ON CONFLICT (id) DO UPDATE SET ordinal = EXCLUDED.ordinal, heading_path = EXCLUDED.heading_path,
                             line_start = EXCLUDED.line_start, line_end = EXCLUDED.line_end, content = EXCLUDED.content,
                             content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding, model = EXCLUDED.model,
-                            kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts
+                            kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
+                            embedding2 = EXCLUDED.embedding2, model2 = EXCLUDED.model2
                         """, [c.id, d.id, String(c.ordinal), c.headingPath, String(c.lineStart), String(c.lineEnd),
                               c.content, c.contentHash, e, model, d.kind.rawValue, pgArray(d.services),
-                              pgArray(d.alerts)])
+                              pgArray(d.alerts), second?.chunks[i], second?.model])
                 }
                 try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
                                    [d.id, String(chunks.count)])
                 try await tx.query("""
                     UPDATE documents SET tsv = setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B'),
-                        title_text = $4, title_embedding = $5::vector WHERE id = $1
-                    """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding])
+                        title_text = $4, title_embedding = $5::vector,
+                        title_text2 = $6, title_embedding2 = $7::vector, title_model2 = $8 WHERE id = $1
+                    """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding,
+                          second == nil ? nil : d.titleText, second?.title, second?.model])
             }
         }
     }

@@ -9,11 +9,13 @@ public struct RetrieverConfiguration: DaemonConfiguration {
     static let postmortems = Setting("RETRIEVAL_POSTMORTEMS", default: "5", "similar past incidents per retrieval")
     static let runbooks = Setting("RETRIEVAL_RUNBOOKS", default: "5", "runbooks per retrieval")
     public static let settings = CommonConfiguration.settings + [DatabaseSettings.url] + EmbeddingsConfiguration.settings
-        + consumer.all + [minSimilarity, postmortems, runbooks]
+        + SecondEncoderConfiguration.settings + consumer.all + [minSimilarity, postmortems, runbooks]
 
     public var common: CommonConfiguration
     public var databaseURL: String
     public var embeddings: EmbeddingsConfiguration
+    /// The second encoder, when one is configured.
+    public var secondEmbeddings: EmbeddingsConfiguration?
     public var endpoint: ConsumerEndpoint
     public var minSimilarity: Double
     public var postmortems: Int
@@ -23,6 +25,7 @@ public struct RetrieverConfiguration: DaemonConfiguration {
         common = try CommonConfiguration(service: Self.daemon, src)
         databaseURL = try src.string(DatabaseSettings.url)
         embeddings = try EmbeddingsConfiguration(src)
+        secondEmbeddings = try SecondEncoderConfiguration.read(src, first: embeddings)
         endpoint = try Self.consumer.read(src)
         minSimilarity = try src.double(Self.minSimilarity)
         postmortems = try src.int(Self.postmortems)

@@ -166,16 +166,17 @@ public struct RetrieverHandler: BatchMessageHandler {
         }
     }
 
-    /// Query vectors for `texts`: cached ones reused, the others embedded in one request.
-    func queryVectors(_ texts: [String]) async throws -> [String: [Float]] {
-        var out: [String: [Float]] = [:]
+    /// Query vectors for `texts`: cached ones reused, the others embedded in one request per encoder.
+    func queryVectors(_ texts: [String]) async throws -> [String: QueryVectors] {
+        var out: [String: QueryVectors] = [:]
         var missing: [String] = []
         for t in Set(texts) {
             if let v = vectors.get(t) { out[t] = v } else { missing.append(t) }
         }
         if !missing.isEmpty {
-            let embedded = try await search.embeddings.embed(missing, as: .query)
-            for (t, v) in zip(missing, embedded) {
+            let embedded = try await search.queryVectors(missing)
+            for (i, t) in missing.enumerated() {
+                let v = QueryVectors(first: embedded.first[i], second: embedded.second?[i])
                 vectors.put(t, v)
                 out[t] = v
             }
@@ -187,12 +188,12 @@ public struct RetrieverHandler: BatchMessageHandler {
         try await run(query, vector: try await queryVectors([query.text])[query.text]!)
     }
 
-    func run(_ query: SearchQuery, vector: [Float]) async throws -> RetrievalCompleted {
+    func run(_ query: SearchQuery, vector: QueryVectors) async throws -> RetrievalCompleted {
         let model = search.embeddings.configuration.model
         var q = query
         q.kinds = [.postmortem, .runbook]
         q.limit = max(postmortems, runbooks)
-        let byKind = try await search.searchByKind(q, queryVector: vector)
+        let byKind = try await search.searchByKind(q, queryVector: vector.first, secondVector: vector.second)
         func list(_ kind: DocumentKind, _ n: Int) -> [Citation] {
             guard let r = byKind[kind.rawValue], r.similar else { return [] }
             return Array(r.citations.prefix(n))

@@ -27,11 +27,11 @@ struct RetrievalBench: AsyncParsableCommand {
         let src = ConfigSource()
         let base = src.string(index.databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
         let benchURL = try await BenchDatabase.fresh(base: base, name: "aiops_bench_retrieval")
-        let config = try EmbeddingsConfiguration(src)
-        let embeddings = try EmbeddingsClient(configuration: config, logger: cliLogger())
-        let store = IndexStore(url: benchURL, dimensions: config.dimensions, logger: cliLogger())
+        // The encoders the environment configures (the second one too, when SECOND_EMBEDDINGS_URL is set).
+        let encoders = try index.open()
+        let store = IndexStore(url: benchURL, dimensions: encoders.embeddings.configuration.dimensions, logger: cliLogger())
         try await store.migrate()
-        let handler = EmbedderHandler(store: store, embeddings: embeddings, logger: cliLogger())
+        let handler = EmbedderHandler(store: store, embeddings: encoders.embeddings, second: encoders.second, logger: cliLogger())
         print("aiops bench retrieval: seeding from \(handbook) into \(benchURL)")
         for f in try CorpusSync.scan(root: URL(fileURLWithPath: handbook)) {
             let (doc, _) = try CorpusDocument.parse(path: f.path, text: f.text)
@@ -41,9 +41,10 @@ struct RetrievalBench: AsyncParsableCommand {
         }
         let real = try await store.counts().chunks
         let queries = try BenchDatabase.queries(suite: suite)
-        let vectors = try await embeddings.embed(queries.map(\.text), as: .query)
-        print("\(real) real chunks, \(queries.count) queries")
-        let search = HybridSearch(store: store, embeddings: embeddings)
+        let search = HybridSearch(store: store, embeddings: encoders.embeddings, second: encoders.second)
+        let (vectors, seconds) = try await search.queryVectors(queries.map(\.text))
+        print("\(real) real chunks, \(queries.count) queries, "
+              + (encoders.second.map { "second encoder \($0.configuration.model)" } ?? "no second encoder"))
 
         for size in sizes.sorted() {
             let build = ContinuousClock.now
@@ -59,7 +60,7 @@ struct RetrievalBench: AsyncParsableCommand {
                 q.kinds = [i % 2 == 0 ? .postmortem : .runbook]
                 q.limit = 5
                 let s = ContinuousClock.now
-                _ = try await search.search(q, queryVector: vectors[i % queries.count])
+                _ = try await search.search(q, queryVector: vectors[i % queries.count], secondVector: seconds?[i % queries.count])
                 searchOnly.append((ContinuousClock.now - s).seconds * 1000)
             }
             var withEmbedding: [Double] = []
@@ -122,12 +123,15 @@ enum BenchDatabase {
             """, [copies])
         try await db.query("""
             INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
-                                content_hash, embedding, model, kind, services, alerts)
+                                content_hash, embedding, model, kind, services, alerts, embedding2, model2)
             SELECT c.id || '~' || g, c.document_id || '~' || g, c.ordinal, c.heading_path, c.line_start, c.line_end,
                    c.content, c.content_hash,
                    (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
                       FROM unnest(c.embedding::real[]) x),
-                   c.model, c.kind, c.services, c.alerts
+                   c.model, c.kind, c.services, c.alerts,
+                   (SELECT l2_normalize(array_agg(x + (random() - 0.5) * 0.1)::vector)
+                      FROM unnest(c.embedding2::real[]) x),
+                   c.model2
             FROM (SELECT * FROM chunks WHERE id NOT LIKE '%~%') c,
                  generate_series(1, $1::int) g
             WHERE NOT EXISTS (SELECT 1 FROM chunks x WHERE x.id = c.id || '~' || g)

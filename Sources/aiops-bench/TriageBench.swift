@@ -31,7 +31,7 @@ struct TriageBench: AsyncParsableCommand {
     var warmup = 20
 
     func run() async throws {
-        let (store, _) = try index.store()
+        let store = try index.open().store
         let size = chunks
         try await store.withConnection { @Sendable db in
             try await BenchDatabase.shrink(db)

@@ -105,9 +105,8 @@ struct Replay: AsyncParsableCommand {
         } else {
             throw ValidationError("--rerun needs an incident id, --last N or --since DURATION")
         }
-        let (store, embeddings) = try index.store()
         let catalog = try ActionCatalog.load(path: self.catalog)
-        let retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: TopicSet(), logger: cliLogger())
+        let retriever = RetrieverHandler(search: try index.open().search, topics: TopicSet(), logger: cliLogger())
         let planner = try TriageEval.planner(planner, catalog: catalog)
         var changed = 0
         for state in states {

@@ -79,14 +79,14 @@ struct Search: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let (store, embeddings) = try index.store()
+        let search = try index.open().search
         var kinds: [DocumentKind]?
         if let kind {
             guard let k = DocumentKind(rawValue: kind) else { throw ValidationError("unknown kind \(kind)") }
             kinds = [k]
         }
         guard let m = SearchMode(rawValue: mode) else { throw ValidationError("unknown mode \(mode)") }
-        let results = try await HybridSearch(store: store, embeddings: embeddings).search(
+        let results = try await search.search(
             SearchQuery(text: text, alertName: alert, services: service.map { [$0] } ?? [], kinds: kinds, limit: limit),
             mode: m)
         if json {

@@ -35,13 +35,14 @@ struct RetrievalEval: AsyncParsableCommand {
         struct Suite: Decodable { var cases: [RetrievalCase] }
         guard let data = FileManager.default.contents(atPath: suite) else { throw ValidationError("cannot read \(suite)") }
         let cases = try YAMLDecoder().decode(Suite.self, from: String(decoding: data, as: UTF8.self)).cases
-        let (store, embeddings) = try index.store()
+        let opened = try index.open()
+        let (store, embeddings) = (opened.store, opened.embeddings)
         // An eval's own database (`--database-url …/aiops_eval`) is made on first use when there is a corpus to fill it.
         if corpus != nil, !(try await Databases.exists(store.url)) {
             _ = try await Databases.create(try Databases.name(of: store.url), on: store.url)
         }
         try await store.migrate()
-        if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), store: store, embeddings: embeddings) }
+        if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), opened) }
         let documents = try await store.indexedDocuments()
         guard !documents.isEmpty else { throw ValidationError("the index is empty: run aiops corpus sync, or pass --corpus") }
         // A suite run against another handbook's index scores nothing but misses: say so instead.
@@ -54,7 +55,7 @@ struct RetrievalEval: AsyncParsableCommand {
             if absent.count == expected.count { throw ValidationError(message) }
             FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
         }
-        var search = HybridSearch(store: store, embeddings: embeddings)
+        var search = opened.search
         if let candidates { search.tuning.candidates = candidates }
         let retriever = RetrieverHandler(search: search, topics: TopicSet(), logger: cliLogger())
         let baselines = noBaselines ? nil : try await EvalBaselines(documents: documents, embeddings: embeddings)
@@ -65,18 +66,19 @@ struct RetrievalEval: AsyncParsableCommand {
             let query = IncidentQuery.from(labels: c.alert.labels, annotations: c.alert.annotations ?? [:], title: nil,
                                            service: c.alert.labels["service"], generatorURL: c.generatorURL)
             let kinds: [DocumentKind] = c.set == "runbooks" ? [.runbook] : c.set == "postmortems" ? [.postmortem] : [.runbook, .postmortem]
-            let vector = try await embeddings.embed([query.text], as: .query)[0]
+            let vectors = try await search.queryVectors([query.text])
+            let (vector, second) = (vectors.first[0], vectors.second?[0])
             var ranked: [String: [String]] = [:]
             for mode in SearchMode.allCases {
                 var q = query
                 q.kinds = kinds
                 q.limit = 10
-                ranked[mode.rawValue] = try await search.search(q, queryVector: vector, mode: mode, floor: false).map(\.documentID)
+                ranked[mode.rawValue] = try await search.search(q, queryVector: vector, secondVector: second, mode: mode, floor: false).map(\.documentID)
             }
             if dumpCandidates != nil {
                 var q = query
                 q.kinds = kinds
-                let signals = try await search.candidates(q, queryVector: vector, mode: .hybrid)
+                let signals = try await search.candidates(q, queryVector: vector, secondVector: second, mode: .hybrid)
                 dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, query: query.text,
                                           alertName: query.alertName,
                                           components: query.components, services: query.services, candidates: signals))
@@ -115,12 +117,13 @@ struct CandidateDump: Encodable {
 
 /// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.
 enum EvalIndex {
-    static func sync(_ root: URL, store: IndexStore, embeddings: EmbeddingsClient) async throws {
+    static func sync(_ root: URL, _ index: IndexOptions.Opened) async throws {
+        let store = index.store
         var snapshot = CorpusSnapshot()
         for d in try await store.indexedDocuments() { snapshot.record(documentID: d.id, path: d.path, contentHash: d.contentHash) }
         let plan = CorpusSync.plan(files: try CorpusSync.scan(root: root), snapshot: snapshot, source: root.path)
         for e in plan.errors { FileHandle.standardError.write(Data("error: \(e)\n".utf8)) }
-        let embedder = EmbedderHandler(store: store, embeddings: embeddings, logger: cliLogger())
+        let embedder = EmbedderHandler(store: store, embeddings: index.embeddings, second: index.second, logger: cliLogger())
         var done = 0
         for batch in stride(from: 0, to: plan.events.count, by: 16).map({ Array(plan.events[$0..<min($0 + 16, plan.events.count)]) }) {
             _ = try await embedder.index(batch: batch)
@@ -129,6 +132,7 @@ enum EvalIndex {
         }
         if !plan.events.isEmpty { FileHandle.standardError.write(Data("\n".utf8)) }
         try await embedder.backfillTitleEmbeddings()
+        _ = try await embedder.backfillSecondEmbeddings()
         try await store.withConnection { db in _ = try await db.query("ANALYZE chunks") }
     }
 }

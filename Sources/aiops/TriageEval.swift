@@ -34,12 +34,13 @@ struct TriageEval: AsyncParsableCommand {
 
     func run() async throws {
         let scenarios = try Self.load(suite)
-        let (store, embeddings) = try index.store()
+        let opened = try index.open()
+        let store = opened.store
         try await store.migrate()
-        if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), store: store, embeddings: embeddings) }
+        if let corpus { try await EvalIndex.sync(URL(fileURLWithPath: corpus), opened) }
         guard try await !store.indexedDocuments().isEmpty else { throw ValidationError("the index is empty: pass --corpus examples/ops-handbook") }
         let catalog = try ActionCatalog.load(path: self.catalog)
-        let retriever = RetrieverHandler(search: HybridSearch(store: store, embeddings: embeddings), topics: TopicSet(), logger: cliLogger())
+        let retriever = RetrieverHandler(search: opened.search, topics: TopicSet(), logger: cliLogger())
         var results: [String: [(TriageScenario, [TriageTrajectory.Score])]] = [:]
         let names = planners.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         for name in names {

@@ -166,6 +166,60 @@ struct IndexingTests {
         #expect(models.map { $0[0] } == ["another-model"])
     }
 
+    @Test func aSecondEncoderEmbedsEveryChunkReusesItAndBackfillsWhatWasIndexedBefore() async throws {
+        let f = try await IndexFixture(files: ["runbooks/postgres-disk-full.md", "runbooks/kafka-consumer-lag-poison-message.md"])
+        var config = f.embeddings.configuration
+        config.baseURL = try TestEmbeddings.secondBaseURL.get()
+        config.model = "all-MiniLM-L6-v2"
+        config.sendInputType = false
+        config.prefixes = .never
+        let second = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
+        let events = try CorpusSync.scan(root: f.root).map { file in
+            let (doc, _) = try CorpusDocument.parse(path: file.path, text: file.text)
+            return CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
+                               content: file.text, syncedAt: Date(), source: "t")
+        }
+        // Indexed before the second encoder was configured: no second vectors.
+        _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger).index(events[0])
+        #expect(try await f.rows("SELECT count(*) FROM chunks WHERE embedding2 IS NOT NULL")[0][0] == "0")
+
+        // With it, a new document gets both encoders' vectors, titles included; the older one is backfilled.
+        let both = EmbedderHandler(store: f.store, embeddings: f.embeddings, second: second, logger: TestKafka.logger)
+        _ = try await both.index(events[1])
+        let fresh = try await f.rows("SELECT count(*) FILTER (WHERE model2 = 'all-MiniLM-L6-v2' AND vector_dims(embedding2) = 384), count(*) FROM chunks WHERE document_id = '\(events[1].documentID)'")
+        #expect(fresh[0][0] == fresh[0][1] && fresh[0][1] != "0")
+        let backfilled = try await both.backfillSecondEmbeddings()
+        #expect(backfilled > 0)
+        #expect(try await f.rows("SELECT count(*) FROM chunks WHERE model2 IS DISTINCT FROM 'all-MiniLM-L6-v2'")[0][0] == "0")
+        #expect(try await f.rows("SELECT count(*) FROM documents WHERE title_embedding2 IS NULL OR title_model2 <> 'all-MiniLM-L6-v2'")[0][0] == "0")
+        #expect(try await both.backfillSecondEmbeddings() == 0, "idempotent")
+
+        // Unchanged chunks reuse both vectors: re-indexing needs neither server.
+        var dead = config
+        dead.baseURL = "http://127.0.0.1:\(try freeLoopbackPort())/v1"
+        dead.retries = 1
+        var deadFirst = f.embeddings.configuration
+        deadFirst.baseURL = dead.baseURL
+        deadFirst.retries = 1
+        let offline = EmbedderHandler(store: f.store, embeddings: try EmbeddingsClient(configuration: deadFirst, logger: TestKafka.logger),
+                                      second: try EmbeddingsClient(configuration: dead, logger: TestKafka.logger), logger: TestKafka.logger)
+        let again = try await offline.index(batch: events)
+        #expect(again.allSatisfy { $0.embedded == 0 && $0.chunks > 0 })
+
+        // The retriever reads both encoders' cosines for every candidate; without the second, none.
+        let query = SearchQuery(text: "consumer group lag keeps growing, one message fails deserialization", kinds: [.runbook], limit: 5)
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings, second: second)
+        let vectors = try await search.queryVectors([query.text])
+        let candidates = try await search.candidates(query, queryVector: vectors.first[0], secondVector: vectors.second?[0], mode: .hybrid)
+        #expect(candidates.count == 2)
+        #expect(candidates.allSatisfy { $0.secondChunkSimilarity != nil && $0.secondTitleSimilarity != nil })
+        let best = try #require(candidates.max { $0.secondChunkSimilarity! < $1.secondChunkSimilarity! })
+        #expect(best.documentID == "runbooks/kafka-consumer-lag-poison-message")
+        let firstOnly = try await f.search.candidates(query, queryVector: vectors.first[0], mode: .hybrid)
+        #expect(firstOnly.allSatisfy { $0.secondChunkSimilarity == nil && $0.secondTitleSimilarity == nil })
+        #expect(try await search.search(query).first?.documentID == "runbooks/kafka-consumer-lag-poison-message")
+    }
+
     @Test func embedderKilledMidBatchLosesAndDuplicatesNothing() async throws {
         let f = try await IndexFixture()
         _ = try await f.sync()

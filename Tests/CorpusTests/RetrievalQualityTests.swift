@@ -302,4 +302,60 @@ struct RetrievalQueryTests {
         stories[9].chunkSimilarity = 0.83; stories[9].titleSimilarity = 0.845
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar)
     }
+
+    @Test func theSecondEncoderRanksWhenPresentAndChangesNothingWhenAbsent() {
+        func c(_ id: String, sim: Double, doc: Double) -> RetrievalScoring.Candidate {
+            .init(documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                  lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                  coverage: 0.2, alerts: [], services: [])
+        }
+        let q = SearchQuery(text: "disk filling up on the database volume", limit: 5)
+        var first = [c("space", sim: 0.86, doc: 2), c("inodes", sim: 0.865, doc: 2.1), c("other", sim: 0.8, doc: 0.5)]
+        let scoring = RetrievalScoring()
+        var firstOnly = scoring
+        firstOnly.weights["runbook"]!.secondChunkVector = 0
+        firstOnly.weights["runbook"]!.secondTitleVector = 0
+        // Without the second encoder's cosines, its weights do not count (not even in the scale).
+        let without = scoring.rank(first, query: q, mode: .hybrid).citations
+        #expect(without.map(\.documentID) == firstOnly.rank(first, query: q, mode: .hybrid).citations.map(\.documentID))
+        #expect(without.map(\.score) == firstOnly.rank(first, query: q, mode: .hybrid).citations.map(\.score))
+        #expect(without.first?.documentID == "inodes")
+        // With them, a near-duplicate the first encoder cannot tell apart is decided by the second.
+        for (i, v) in [(0, 0.62), (1, 0.48), (2, 0.30)] { first[i].secondChunkSimilarity = v; first[i].secondTitleSimilarity = v }
+        #expect(scoring.rank(first, query: q, mode: .hybrid).citations.first?.documentID == "space")
+        #expect(scoring.rank(first, query: q, mode: .text).citations.first?.documentID == "inodes", "text mode is words only")
+        // A candidate not yet embedded by the second encoder (backfill under way) neither gains nor loses by it.
+        first[1].secondChunkSimilarity = nil; first[1].secondTitleSimilarity = nil
+        #expect(scoring.rank(first, query: q, mode: .hybrid).citations.map(\.documentID).contains("inodes"))
+    }
+
+    @Test func aPastIncidentStandingOutWithoutTheFirstEncodersAgreementIsNotSimilar() {
+        func c(_ id: String, sim: Double, second: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "postmortems/\(id).md", kind: "postmortem", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: 0, documentText: 1, coverage: 0.05,
+                alerts: [], services: [])
+            x.secondChunkSimilarity = second
+            return x
+        }
+        let q = SearchQuery(text: "TLS certificate expires in 7 days", alertName: "TLSCertificateExpiresIn7Days", limit: 5)
+        let scoring = RetrievalScoring()
+        // Sixteen stories; the second encoder alone lifts one the first puts eleventh far above the rest: first,
+        // standing out, but not "similar": the first encoder does not agree.
+        var stories = (0..<16).map { c("s\($0)", sim: 0.85 - Double($0) * 0.002, second: 0.2) }
+        stories[10].secondChunkSimilarity = 0.7
+        let lifted = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(lifted.citations.first?.documentID == "s10")
+        #expect(lifted.margin >= RetrievalScoring.Floor.postmortem.minMargin)
+        #expect(!lifted.similar)
+        // Standing out by words is not enough either when the first encoder puts the story far down.
+        stories[10].secondChunkSimilarity = 0.2
+        stories[10].documentText = 2.4
+        let byWords = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(byWords.citations.first?.documentID == "s10")
+        #expect(byWords.margin >= RetrievalScoring.Floor.postmortem.minMargin, "it stands out by words")
+        #expect(!byWords.similar, "but the first encoder does not agree: not the same incident")
+        stories[10].chunkSimilarity = 0.851
+        #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
+    }
 }
