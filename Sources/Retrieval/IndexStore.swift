@@ -328,7 +328,11 @@ public actor IndexStore {
                             line_start = EXCLUDED.line_start, line_end = EXCLUDED.line_end, content = EXCLUDED.content,
                             content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding, model = EXCLUDED.model,
                             kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
-                            embedding2 = EXCLUDED.embedding2, model2 = EXCLUDED.model2
+                            -- Without a second encoder, an unchanged chunk keeps the second vector it has.
+                            embedding2 = CASE WHEN EXCLUDED.model2 IS NULL AND chunks.content_hash = EXCLUDED.content_hash
+                                              THEN chunks.embedding2 ELSE EXCLUDED.embedding2 END,
+                            model2 = CASE WHEN EXCLUDED.model2 IS NULL AND chunks.content_hash = EXCLUDED.content_hash
+                                          THEN chunks.model2 ELSE EXCLUDED.model2 END
                         """, [c.id, d.id, String(c.ordinal), c.headingPath, String(c.lineStart), String(c.lineEnd),
                               c.content, c.contentHash, e, model, d.kind.rawValue, pgArray(d.services),
                               pgArray(d.alerts), second?.chunks[i], second?.model])
@@ -338,7 +342,8 @@ public actor IndexStore {
                 try await tx.query("""
                     UPDATE documents SET tsv = setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B'),
                         title_text = $4, title_embedding = $5::vector,
-                        title_text2 = $6, title_embedding2 = $7::vector, title_model2 = $8 WHERE id = $1
+                        title_text2 = coalesce($6, title_text2), title_embedding2 = CASE WHEN $6::text IS NULL THEN title_embedding2 ELSE $7::vector END,
+                        title_model2 = coalesce($8, title_model2) WHERE id = $1
                     """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding,
                           second == nil ? nil : d.titleText, second?.title, second?.model])
             }

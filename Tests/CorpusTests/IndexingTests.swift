@@ -193,6 +193,10 @@ struct IndexingTests {
         #expect(try await f.rows("SELECT count(*) FROM chunks WHERE model2 IS DISTINCT FROM 'all-MiniLM-L6-v2'")[0][0] == "0")
         #expect(try await f.rows("SELECT count(*) FROM documents WHERE title_embedding2 IS NULL OR title_model2 <> 'all-MiniLM-L6-v2'")[0][0] == "0")
         #expect(try await both.backfillSecondEmbeddings() == 0, "idempotent")
+        // An embedder without the second encoder (switched off for a while) keeps what unchanged chunks have.
+        _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger).index(batch: events)
+        #expect(try await f.rows("SELECT count(*) FROM chunks WHERE model2 IS DISTINCT FROM 'all-MiniLM-L6-v2'")[0][0] == "0")
+        #expect(try await both.backfillSecondEmbeddings() == 0)
 
         // Unchanged chunks reuse both vectors: re-indexing needs neither server.
         var dead = config

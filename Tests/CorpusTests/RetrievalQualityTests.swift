@@ -1,4 +1,5 @@
 import Corpus
+import DaemonRuntime
 import Embedding
 import Foundation
 import IncidentLog
@@ -357,5 +358,18 @@ struct RetrievalQueryTests {
         #expect(!byWords.similar, "but the first encoder does not agree: not the same incident")
         stories[10].chunkSimilarity = 0.851
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
+    }
+
+    @Test func theSecondEncoderIsOffUnlessConfiguredAndMustBeAnotherModel() throws {
+        let first = try EmbeddingsConfiguration(ConfigSource(environment: [:]))
+        #expect(try SecondEncoderConfiguration.read(ConfigSource(environment: [:]), first: first) == nil)
+        let second = try #require(try SecondEncoderConfiguration.read(
+            ConfigSource(environment: ["SECOND_EMBEDDINGS_URL": "http://127.0.0.1:8090/v1"]), first: first))
+        #expect(second.baseURL == "http://127.0.0.1:8090/v1" && second.model == "all-MiniLM-L6-v2")
+        #expect(!second.sendInputType && second.prefixes == .never, "a plain sentence encoder: no e5 query/passage marks")
+        #expect(throws: ConfigError.self) {
+            try SecondEncoderConfiguration.read(ConfigSource(environment: ["SECOND_EMBEDDINGS_URL": "http://x/v1",
+                                                                         "SECOND_EMBEDDINGS_MODEL": first.model]), first: first)
+        }
     }
 }
