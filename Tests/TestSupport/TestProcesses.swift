@@ -22,8 +22,10 @@ public func findExecutable(_ names: [String]) -> String? {
     return nil
 }
 
-/// Polls `url` until it answers 200 (a readiness probe, not a sleep-as-sync).
-public func waitUntilReady(_ url: String, timeout: Duration = .seconds(20)) async throws {
+/// Polls `url` until it answers 200 (a readiness probe, not a sleep-as-sync). The default allows for the first
+/// seconds of a CI run, when the suites start in parallel with both embeddings servers loading on two cores (an
+/// approver took over 20 s to be ready once); a daemon that never gets ready still fails.
+public func waitUntilReady(_ url: String, timeout: Duration = .seconds(60)) async throws {
     let client = try HTTPClient()
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
