@@ -28,17 +28,25 @@ public final class ApproverHandler: MessageHandler, Sendable {
         public var triage: Triage? = nil
     }
 
+    /// Requests remembered as answered, and incidents whose latest triage is kept (for feedback): the most
+    /// recent ones, so a long-running approver's memory stays bounded. A proposal redelivered after 100,000
+    /// later answers would be asked again (and deduplicated by its deterministic event id); feedback on an
+    /// incident older than the last 20,000 triaged ones is refused as "no triage".
+    public static let answeredCapacity = 100_000
+    public static let triagesCapacity = 20_000
+
     private struct State {
         var pending: [String: Pending] = [:]
-        var answered: Set<String> = []
+        var answered = RecentSet(capacity: ApproverHandler.answeredCapacity)
         /// Policy approvals per rule within the last `rateWindow` (older ones are dropped as new ones come).
         var approvalsByRule: [String: [Date]] = [:]
         /// Per open incident: title and retrieved evidence; per unanswered proposal: its citations.
         var titles: [String: String] = [:]
         var evidence: [String: [String: Citation]] = [:]
         var citations: [String: [String]] = [:]
-        /// Per incident, its latest triage: what feedback is about.
+        /// Per incident, its latest triage: what feedback is about (the `triagesCapacity` most recently triaged incidents).
         var triages: [String: Triage] = [:]
+        var triaged = RecentSet(capacity: ApproverHandler.triagesCapacity)
     }
 
     /// A triage on the log: what feedback refers to and what people deciding are shown.
@@ -232,7 +240,9 @@ public final class ApproverHandler: MessageHandler, Sendable {
             case .actionApproved(let a):
                 s.pending[a.requestID] = nil
                 s.citations[a.requestID] = nil
-                if s.answered.insert(a.requestID).inserted && a.approver.kind == .policy {
+                let first = !s.answered.contains(a.requestID)
+                s.answered.insert(a.requestID)
+                if first && a.approver.kind == .policy {
                     s.approvalsByRule[a.approver.name, default: []].append(event.occurredAt)
                     s.approvalsByRule[a.approver.name]?.removeAll { event.occurredAt.timeIntervalSince($0) >= Self.rateWindow }
                 }
@@ -244,6 +254,7 @@ public final class ApproverHandler: MessageHandler, Sendable {
                 s.pending[e.requestID] = nil
                 s.answered.insert(e.requestID)
             case .triageProposed(let t):
+                if let forgotten = s.triaged.insert(event.incidentID) { s.triages[forgotten] = nil }
                 s.triages[event.incidentID] = Triage(eventID: event.eventID, trace: event.trace, likelyCause: t.likelyCause?.text,
                                                      chosenBecause: t.chosenBecause, hypotheses: t.hypotheses ?? [])
             default:

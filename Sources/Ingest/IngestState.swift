@@ -51,27 +51,3 @@ public struct IngestState: Sendable {
         }
     }
 }
-
-/// A set that forgets its oldest members beyond `capacity`: dedup memory stays bounded.
-public struct RecentSet: Sendable {
-    private var members: Set<String> = []
-    private var order: [String] = []
-    private var head = 0
-    public let capacity: Int
-
-    public init(capacity: Int) { self.capacity = capacity }
-
-    public func contains(_ key: String) -> Bool { members.contains(key) }
-    public var count: Int { members.count }
-
-    public mutating func insert(_ key: String) {
-        guard members.insert(key).inserted else { return }
-        if order.count < capacity {
-            order.append(key)
-        } else {
-            members.remove(order[head])
-            order[head] = key
-            head = (head + 1) % capacity
-        }
-    }
-}

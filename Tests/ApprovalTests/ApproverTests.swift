@@ -27,6 +27,23 @@ func proposal(_ action: String, _ params: [String: String], incident: String = "
 
 @Suite("approver")
 struct ApproverTests {
+    @Test func theTriagesKeptForFeedbackAreTheMostRecentOnes() throws {
+        let handler = try approver()
+        func incident(_ i: Int) -> String { "inc-" + String(format: "%020d", i) }
+        let n = ApproverHandler.triagesCapacity + 1
+        for i in 0..<n {
+            handler.observe(.derived(incidentID: incident(i), producer: "reasoner", causationID: "c\(i)", step: "triage", trace: .newRoot(),
+                                     payload: .triageProposed(TriageProposed(steps: [], likelyCause: nil, runbook: nil, unknowns: [],
+                                                                             rejectedSteps: [], observations: []))))
+        }
+        #expect(handler.triage(of: incident(0)) == nil, "the oldest is forgotten: the approver's memory stays bounded")
+        #expect(handler.triage(of: incident(1)) != nil)
+        #expect(handler.triage(of: incident(n - 1)) != nil)
+        #expect(throws: ApproverError.self) {
+            try handler.feedback(incidentID: incident(0), by: "alice", verdict: .correct, rightCause: nil, rightDocument: nil, note: nil)
+        }
+    }
+
     @Test func readOnlyActionsAreApprovedAutomaticallyAndSigned() throws {
         let a = try approver()
         let p = proposal("kubectl.get-pods", ["namespace": "payments", "app": "payments-api"])

@@ -143,7 +143,8 @@ struct IngestPlannerTests {
 
     @Test func recentSetForgetsTheOldestBeyondCapacity() {
         var r = RecentSet(capacity: 3)
-        for k in ["a", "b", "c", "d"] { r.insert(k) }
+        #expect(["a", "b", "c", "d"].map { r.insert($0) } == [nil, nil, nil, "a"], "it says what it forgot")
+        #expect(r.insert("d") == nil, "a member keeps its place")
         #expect(!r.contains("a"))
         #expect(r.contains("d"))
         #expect(r.count == 3)
