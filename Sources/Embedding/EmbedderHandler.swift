@@ -25,6 +25,7 @@ public struct EmbedderHandler: MessageHandler {
     let chunksEmbedded = Counter(label: "aiops_embedder_chunks_total", dimensions: [("embedding", "computed")])
     let chunksReused = Counter(label: "aiops_embedder_chunks_total", dimensions: [("embedding", "reused")])
     let freshness = Gauge(label: "aiops_embedder_index_lag_seconds")
+    let secondUnavailable = Counter(label: "aiops_second_encoder_unavailable_total", dimensions: [("daemon", "embedder")])
 
     public init(store: IndexStore, embeddings: EmbeddingsClient, second: EmbeddingsClient? = nil, chunker: Chunker = Chunker(),
                 logger: Logger) {
@@ -133,15 +134,19 @@ public struct EmbedderHandler: MessageHandler {
         }
         // Both encoders at once: they are separate servers.
         async let computedFirst = Self.embedded(missingTexts, by: embeddings)
-        async let computedSecond = Self.embedded(missingSecond, by: second)
+        async let computedSecond = secondEmbedded(missingSecond)
         let (computed, computed2) = try await (computedFirst, computedSecond)
         for (i, p) in prepared {
             let vectors = p.chunks.map { p.reusable[$0.contentHash] ?? computed[$0.contentHash]! }
             let title = p.reusableTitle ?? computed["title:" + p.doc.titleText]
-            let secondVectors = second.map { s in
-                IndexStore.SecondVectors(model: s.configuration.model,
-                                         chunks: p.chunks.map { p.reusableSecond[$0.contentHash] ?? computed2[$0.contentHash]! },
-                                         title: p.reusableSecondTitle ?? computed2["title:" + p.doc.titleText]!)
+            // Without them all (the second encoder was down), the document is indexed with the first alone; its
+            // unchanged chunks keep their second vectors and the backfill gives the others theirs later.
+            var secondVectors: IndexStore.SecondVectors?
+            if let s = second, let title = p.reusableSecondTitle ?? computed2["title:" + p.doc.titleText] {
+                let chunks = p.chunks.compactMap { p.reusableSecond[$0.contentHash] ?? computed2[$0.contentHash] }
+                if chunks.count == p.chunks.count {
+                    secondVectors = IndexStore.SecondVectors(model: s.configuration.model, chunks: chunks, title: title)
+                }
             }
             try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, titleEmbedding: title, model: model,
                                     second: secondVectors, syncedAt: p.syncedAt)
@@ -164,6 +169,16 @@ extension EmbedderHandler {
         let keys = texts.keys.sorted()
         let vectors = try await client.embed(keys.map { texts[$0]! }, as: .passage)
         return Dictionary(uniqueKeysWithValues: zip(keys, vectors.map(PGVector.literal)))
+    }
+
+    /// The second encoder's passage vectors of `texts`, or none when it cannot answer: the document is then
+    /// indexed with the first encoder alone rather than held back (logged, counted; the backfill catches up).
+    func secondEmbedded(_ texts: [String: String]) async -> [String: String] {
+        do { return try await Self.embedded(texts, by: second) } catch {
+            secondUnavailable.increment()
+            logger.warning("second encoder unavailable: indexing with the first alone", metadata: ["error": "\(error)"])
+            return [:]
+        }
     }
 
     /// Gives the chunks and titles indexed before the second encoder was configured (or with another second

@@ -1,25 +1,30 @@
 import Logging
 import ServiceLifecycle
 
-/// Gives what was indexed before the second encoder was configured its vectors, in the background (a large
-/// handbook takes minutes; the daemon consumes meanwhile, and retrieval ranks a chunk without the second
-/// vector by the other signals). Retries every `retry` while the second encoder's server is unavailable;
-/// once done, it waits for shutdown.
+/// Gives the second encoder's vectors to what has none: what was indexed before it was configured, and what
+/// was indexed with the first encoder alone while it was down. In the background (a large handbook takes
+/// minutes; the daemon consumes meanwhile, and retrieval ranks a chunk without the second vector by the other
+/// signals): at start, then every `interval`; after a failure (its server unavailable) again after `retry`.
 struct SecondEncoderBackfill: Service {
     let handler: EmbedderHandler
     let logger: Logger
+    var interval: Duration = .seconds(300)
     var retry: Duration = .seconds(30)
 
     func run() async throws {
+        var wait = Duration.zero
         while !Task.isCancelled {
+            if wait > .zero {
+                let pause = wait
+                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { return }
+            }
             do {
                 _ = try await handler.backfillSecondEmbeddings()
-                break
+                wait = interval
             } catch {
                 logger.warning("second-encoder backfill failed; retrying", metadata: ["error": "\(error)"])
-                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: retry) } } catch { return }
+                wait = retry
             }
         }
-        try? await gracefulShutdown()
     }
 }

@@ -10,7 +10,13 @@ public func buildRetriever(_ configuration: RetrieverConfiguration, registry: Pr
     let store = IndexStore(url: configuration.databaseURL, dimensions: configuration.embeddings.dimensions, logger: logger)
     try await store.migrate()
     var search = HybridSearch(store: store, embeddings: try EmbeddingsClient(configuration: configuration.embeddings, logger: logger),
-                              second: try configuration.secondEmbeddings.map { try EmbeddingsClient(configuration: $0, logger: logger) })
+                              second: try configuration.secondEmbeddings.map { c in
+                                  // A query to the second encoder is one short text: fail fast and rank without it.
+                                  var quick = c
+                                  quick.retries = 1
+                                  quick.timeoutMs = min(c.timeoutMs, 5_000)
+                                  return try EmbeddingsClient(configuration: quick, logger: logger)
+                              })
     search.tuning.minSimilarity = configuration.minSimilarity
     var handler = RetrieverHandler(search: search, topics: configuration.common.topics, logger: logger)
     handler.postmortems = configuration.postmortems

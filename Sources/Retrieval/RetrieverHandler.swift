@@ -28,6 +28,7 @@ public struct RetrieverHandler: BatchMessageHandler {
     private let searched = Searched()
     let latency = Timer(label: "aiops_retrieval_seconds", preferredDisplayUnit: .seconds)
     let empty = Counter(label: "aiops_retrieval_empty_total")
+    let secondUnavailable = Counter(label: "aiops_second_encoder_unavailable_total", dimensions: [("daemon", "retriever")])
     let vectors: QueryVectorCache
     public var maxBatchSize: Int { 32 }
 
@@ -174,14 +175,28 @@ public struct RetrieverHandler: BatchMessageHandler {
             if let v = vectors.get(t) { out[t] = v } else { missing.append(t) }
         }
         if !missing.isEmpty {
-            let embedded = try await search.queryVectors(missing)
+            async let first = search.embeddings.embed(missing, as: .query)
+            async let second = secondQueryVectors(missing)
+            let (firsts, seconds) = try await (first, second)
             for (i, t) in missing.enumerated() {
-                let v = QueryVectors(first: embedded.first[i], second: embedded.second?[i])
-                vectors.put(t, v)
+                let v = QueryVectors(first: firsts[i], second: seconds?[i])
+                // Without the second encoder's vector (it was down), not cached: the next search asks again.
+                if search.second == nil || v.second != nil { vectors.put(t, v) }
                 out[t] = v
             }
         }
         return out
+    }
+
+    /// The second encoder's query vectors, or nil when there is none or it cannot answer: it refines the ranking,
+    /// so its outage ranks with the first encoder alone (logged, counted) instead of holding every retrieval back.
+    func secondQueryVectors(_ texts: [String]) async -> [[Float]]? {
+        guard let second = search.second else { return nil }
+        do { return try await second.embed(texts, as: .query) } catch {
+            secondUnavailable.increment()
+            logger.warning("second encoder unavailable: ranking with the first alone", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     public func run(_ query: SearchQuery) async throws -> RetrievalCompleted {

@@ -222,6 +222,23 @@ struct IndexingTests {
         let firstOnly = try await f.search.candidates(query, queryVector: vectors.first[0], mode: .hybrid)
         #expect(firstOnly.allSatisfy { $0.secondChunkSimilarity == nil && $0.secondTitleSimilarity == nil })
         #expect(try await search.search(query).first?.documentID == "runbooks/kafka-consumer-lag-poison-message")
+
+        // The second encoder down: retrieval ranks with the first alone (and does not cache the half answer) ...
+        let deadSecond = try EmbeddingsClient(configuration: dead, logger: TestKafka.logger)
+        let degraded = RetrieverHandler(search: HybridSearch(store: f.store, embeddings: f.embeddings, second: deadSecond),
+                                        topics: f.topics, logger: TestKafka.logger)
+        let answer = try await degraded.run(query)
+        #expect(answer.runbooks.first?.documentID == "runbooks/kafka-consumer-lag-poison-message")
+        #expect(degraded.vectors.get(query.text) == nil)
+        // ... and indexing goes on with the first alone; the backfill gives the changed chunk its vector later.
+        var edited = events[0]
+        edited.content = edited.content! + "\nOne more line, added while the second encoder was down.\n"
+        let firstAlone = EmbedderHandler(store: f.store, embeddings: f.embeddings, second: deadSecond, logger: TestKafka.logger)
+        let indexed = try await firstAlone.index(edited)
+        #expect(indexed.embedded >= 1)
+        #expect(try await f.rows("SELECT count(*) FROM chunks WHERE embedding2 IS NULL")[0][0] == String(indexed.embedded))
+        #expect(try await both.backfillSecondEmbeddings() == indexed.embedded)
+        #expect(try await f.rows("SELECT count(*) FROM chunks WHERE model2 IS DISTINCT FROM 'all-MiniLM-L6-v2'")[0][0] == "0")
     }
 
     @Test func embedderKilledMidBatchLosesAndDuplicatesNothing() async throws {
