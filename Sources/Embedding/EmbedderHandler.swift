@@ -76,12 +76,20 @@ public struct EmbedderHandler: MessageHandler {
     private struct Prepared {
         var doc: CorpusDocument
         var chunks: [Chunk]
-        var reusable: [String: String]
-        var reusableTitle: String?
-        /// The second encoder's reusable vectors: by content hash, and the title's.
-        var reusableSecond: [String: String] = [:]
-        var reusableSecondTitle: String?
+        var reusable: IndexStore.Reusable
         var syncedAt: String
+    }
+
+    /// Key → text of what `prepared` has no reusable vector of one encoder for: chunks by content hash, titles
+    /// as `title:<text>`.
+    private static func missing(_ prepared: [(Int, Prepared)], chunks: KeyPath<IndexStore.Reusable, [String: String]>,
+                                title: KeyPath<IndexStore.Reusable, String?>) -> [String: String] {
+        var out: [String: String] = [:]
+        for (_, p) in prepared {
+            for c in p.chunks where p.reusable[keyPath: chunks][c.contentHash] == nil { out[c.contentHash] = c.embeddingText }
+            if p.reusable[keyPath: title] == nil { out["title:" + p.doc.titleText] = p.doc.titleText }
+        }
+        return out
     }
 
     private func indexUnmapped(_ events: [CorpusEvent]) async throws -> [Outcome] {
@@ -108,49 +116,32 @@ public struct EmbedderHandler: MessageHandler {
                 guard doc.id == event.documentID else {
                     throw PermanentHandlerError("\(event.path): id \(doc.id) does not match the record key \(event.documentID)")
                 }
-                let reusable = try await store.reusableEmbeddings(documentID: doc.id, model: model)
-                let title = try await store.reusableTitleEmbedding(documentID: doc.id, titleText: doc.titleText)
-                var p = Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable, reusableTitle: title,
-                                 syncedAt: event.syncedAt)
-                if let second {
-                    (p.reusableSecond, p.reusableSecondTitle) = try await store.reusableSecondEmbeddings(
-                        documentID: doc.id, model: second.configuration.model, titleText: doc.titleText)
-                }
-                prepared.append((i, p))
+                let reusable = try await store.reusable(documentID: doc.id, titleText: doc.titleText, model: model,
+                                                        secondModel: second?.configuration.model)
+                prepared.append((i, Prepared(doc: doc, chunks: chunker.chunks(of: doc), reusable: reusable, syncedAt: event.syncedAt)))
             }
         }
-        // One embedding pass for every chunk that has no reusable vector.
-        var missingTexts: [String: String] = [:] // hash → text
-        for (_, p) in prepared {
-            for c in p.chunks where p.reusable[c.contentHash] == nil { missingTexts[c.contentHash] = c.embeddingText }
-            if p.reusableTitle == nil { missingTexts["title:" + p.doc.titleText] = p.doc.titleText }
-        }
-        var missingSecond: [String: String] = [:]
-        if second != nil {
-            for (_, p) in prepared {
-                for c in p.chunks where p.reusableSecond[c.contentHash] == nil { missingSecond[c.contentHash] = c.embeddingText }
-                if p.reusableSecondTitle == nil { missingSecond["title:" + p.doc.titleText] = p.doc.titleText }
-            }
-        }
-        // Both encoders at once: they are separate servers.
-        async let computedFirst = Self.embedded(missingTexts, by: embeddings)
+        // One embedding pass per encoder for every chunk and title that has no reusable vector; both encoders at
+        // once: they are separate servers.
+        let missingSecond = second == nil ? [:] : Self.missing(prepared, chunks: \.secondChunks, title: \.secondTitle)
+        async let computedFirst = Self.embedded(Self.missing(prepared, chunks: \.chunks, title: \.title), by: embeddings)
         async let computedSecond = secondEmbedded(missingSecond)
         let (computed, computed2) = try await (computedFirst, computedSecond)
         for (i, p) in prepared {
-            let vectors = p.chunks.map { p.reusable[$0.contentHash] ?? computed[$0.contentHash]! }
-            let title = p.reusableTitle ?? computed["title:" + p.doc.titleText]
+            let vectors = p.chunks.map { p.reusable.chunks[$0.contentHash] ?? computed[$0.contentHash]! }
+            let title = p.reusable.title ?? computed["title:" + p.doc.titleText]
             // Without them all (the second encoder was down), the document is indexed with the first alone; its
             // unchanged chunks keep their second vectors and the backfill gives the others theirs later.
             var secondVectors: IndexStore.SecondVectors?
-            if let s = second, let title = p.reusableSecondTitle ?? computed2["title:" + p.doc.titleText] {
-                let chunks = p.chunks.compactMap { p.reusableSecond[$0.contentHash] ?? computed2[$0.contentHash] }
+            if let s = second, let title = p.reusable.secondTitle ?? computed2["title:" + p.doc.titleText] {
+                let chunks = p.chunks.compactMap { p.reusable.secondChunks[$0.contentHash] ?? computed2[$0.contentHash] }
                 if chunks.count == p.chunks.count {
                     secondVectors = IndexStore.SecondVectors(model: s.configuration.model, chunks: chunks, title: title)
                 }
             }
             try await store.replace(document: p.doc, chunks: p.chunks, embeddings: vectors, titleEmbedding: title, model: model,
                                     second: secondVectors, syncedAt: p.syncedAt)
-            let embedded = p.chunks.filter { p.reusable[$0.contentHash] == nil }.count
+            let embedded = p.chunks.filter { p.reusable.chunks[$0.contentHash] == nil }.count
             outcomes[i] = Outcome(chunks: p.chunks.count, embedded: embedded, reused: p.chunks.count - embedded)
             documentsIndexed.increment()
             chunksEmbedded.increment(by: embedded)

@@ -152,7 +152,7 @@ public actor IndexStore {
             """),
             // The second encoder's vectors (SecondEncoderConfiguration): compared only with the candidates the
             // first encoder and full-text search found, so no index, and no fixed width (the column holds whatever
-            // the configured second model gives). NULL until embedded (the embedder backfills at start).
+            // the configured second model gives). NULL until embedded (the embedder backfills in the background).
             (5, """
             ALTER TABLE chunks ADD COLUMN embedding2 vector;
             ALTER TABLE chunks ADD COLUMN model2 text;
@@ -197,23 +197,37 @@ public actor IndexStore {
 
     // MARK: Writing
 
-    /// Content hash → embedding text of the document's chunks embedded with `model`.
-    public func reusableEmbeddings(documentID: String, model: String) async throws -> [String: String] {
-        try await withConnection { db in
-            let rows = try await db.query(
-                "SELECT content_hash, embedding::text FROM chunks WHERE document_id = $1 AND model = $2",
-                [documentID, model])
-            var out: [String: String] = [:]
-            for r in rows.rows { if let h = r[0], let e = r[1] { out[h] = e } }
-            return out
-        }
+    /// What an indexed document already has embedded, reusable when it is indexed again: per content hash, its
+    /// chunks' vectors (pgvector text) of each encoder's model, and its title's when the title text is unchanged.
+    public struct Reusable: Sendable {
+        public var chunks: [String: String] = [:]
+        public var title: String?
+        public var secondChunks: [String: String] = [:]
+        public var secondTitle: String?
     }
 
-    /// Titles embedded with `model`, by title text: an unchanged title is not embedded again.
-    public func reusableTitleEmbedding(documentID: String, titleText: String) async throws -> String? {
+    /// The document's reusable vectors of `model`, and of `secondModel` when a second encoder is configured, in
+    /// one read of its chunks and one of its row.
+    public func reusable(documentID: String, titleText: String, model: String, secondModel: String?) async throws -> Reusable {
         try await withConnection { db in
-            try await db.query("SELECT title_embedding::text FROM documents WHERE id = $1 AND title_text = $2 AND title_embedding IS NOT NULL",
-                               [documentID, titleText]).rows.first?[0] ?? nil
+            var out = Reusable()
+            for r in try await db.query("""
+                SELECT content_hash, CASE WHEN model = $2 THEN embedding::text END,
+                       CASE WHEN model2 = $3 THEN embedding2::text END
+                FROM chunks WHERE document_id = $1
+                """, [documentID, model, secondModel]).rows {
+                guard let h = r[0] else { continue }
+                if let e = r[1] { out.chunks[h] = e }
+                if let e = r[2] { out.secondChunks[h] = e }
+            }
+            if let r = try await db.query("""
+                SELECT CASE WHEN title_text = $2 THEN title_embedding::text END,
+                       CASE WHEN title_text2 = $2 AND title_model2 = $3 THEN title_embedding2::text END
+                FROM documents WHERE id = $1
+                """, [documentID, titleText, secondModel]).rows.first {
+                (out.title, out.secondTitle) = (r[0], r[1])
+            }
+            return out
         }
     }
 
@@ -239,24 +253,6 @@ public actor IndexStore {
         public var chunks: [String]
         public var title: String
         public init(model: String, chunks: [String], title: String) { self.model = model; self.chunks = chunks; self.title = title }
-    }
-
-    /// Content hash → the second encoder's vector of the document's chunks embedded with `model`, and its title's
-    /// if the title text is unchanged.
-    public func reusableSecondEmbeddings(documentID: String, model: String, titleText: String) async throws
-        -> (chunks: [String: String], title: String?) {
-        try await withConnection { db in
-            var chunks: [String: String] = [:]
-            for r in try await db.query("SELECT content_hash, embedding2::text FROM chunks WHERE document_id = $1 AND model2 = $2 AND embedding2 IS NOT NULL",
-                                        [documentID, model]).rows {
-                if let h = r[0], let e = r[1] { chunks[h] = e }
-            }
-            let title = try await db.query("""
-                SELECT title_embedding2::text FROM documents
-                WHERE id = $1 AND title_text2 = $2 AND title_model2 = $3 AND title_embedding2 IS NOT NULL
-                """, [documentID, titleText, model]).rows.first?[0] ?? nil
-            return (chunks, title)
-        }
     }
 
     /// Up to `limit` chunks without the second encoder's vector of `model` (indexed before it was configured, or

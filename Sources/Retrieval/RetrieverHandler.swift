@@ -175,9 +175,11 @@ public struct RetrieverHandler: BatchMessageHandler {
             if let v = vectors.get(t) { out[t] = v } else { missing.append(t) }
         }
         if !missing.isEmpty {
-            async let first = search.embeddings.embed(missing, as: .query)
-            async let second = secondQueryVectors(missing)
-            let (firsts, seconds) = try await (first, second)
+            let (secondUnavailable, logger) = (secondUnavailable, logger)
+            let (firsts, seconds) = try await search.queryVectors(missing) { error in
+                secondUnavailable.increment()
+                logger.warning("second encoder unavailable: ranking with the first alone", metadata: ["error": "\(error)"])
+            }
             for (i, t) in missing.enumerated() {
                 let v = QueryVectors(first: firsts[i], second: seconds?[i])
                 // Without the second encoder's vector (it was down), not cached: the next search asks again.
@@ -186,17 +188,6 @@ public struct RetrieverHandler: BatchMessageHandler {
             }
         }
         return out
-    }
-
-    /// The second encoder's query vectors, or nil when there is none or it cannot answer: it refines the ranking,
-    /// so its outage ranks with the first encoder alone (logged, counted) instead of holding every retrieval back.
-    func secondQueryVectors(_ texts: [String]) async -> [[Float]]? {
-        guard let second = search.second else { return nil }
-        do { return try await second.embed(texts, as: .query) } catch {
-            secondUnavailable.increment()
-            logger.warning("second encoder unavailable: ranking with the first alone", metadata: ["error": "\(error)"])
-            return nil
-        }
     }
 
     public func run(_ query: SearchQuery) async throws -> RetrievalCompleted {
