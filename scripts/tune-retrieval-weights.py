@@ -17,11 +17,11 @@ import argparse, copy, json, math, random, re
 
 # cv2/tv2: the second encoder's best-passage and title cosines (zero effect when the dump has none).
 CURRENT = {
-    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3, cv2=2, tv2=1),
+    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=1, sv=0.3, cv2=2, tv2=1, un=3),
     "postmortem": dict(cv=0, tv=0.25, ct=0, dt=2.5, an=2, co=0.5, sv=0.3, cv2=2, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4]}
 
 
 def normalized(s):
@@ -37,6 +37,38 @@ def names(c):
     if stem.lower() in ("readme", "index", "_index") and len(parts) > 1:
         stem = parts[-2]
     return {normalized(x) for x in [stem, c["title"]] + c["alerts"]} - {""}
+
+
+STOP_WORDS = {"and", "the", "of", "to", "a", "is", "too", "for", "in", "on", "with", "an", "by", "ha", "has", "have",
+              "been", "alert", "runbook", "how", "what", "when", "md", "readme", "index"}
+
+
+def stem(w):
+    for suffix in ("ing", "es", "ed", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w
+
+
+def words(s):
+    # DocumentName.words: split at case changes (fooBar, foo2Bar, HTTPServer) and non-alphanumerics, stemmed.
+    s = re.sub(r"[^A-Za-z0-9]+", " ", s[:8000])
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", s)
+    s = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", " ", s)
+    return [w for w in (stem(x.lower()) for x in s.split()) if w not in STOP_WORDS]
+
+
+def name_words(path):
+    # DocumentName.nameWords: the file name without its extension (a README/index page: its folder).
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return []
+    stem_ = re.sub(r"\.(md|markdown|html|htm|adoc|asciidoc|rst|txt)$", "", parts[-1], flags=re.I)
+    if stem_.lower() in ("readme", "index", "_index"):
+        if len(parts) < 2:
+            return []
+        stem_ = parts[-2]
+    return words(stem_)
 
 
 def path_words(p):
@@ -64,13 +96,18 @@ def scores(case, w):
     zt2 = zscores(mean_filled([c.get("secondTitleSimilarity") for c in cands]))
     zc = zscores([math.log1p(c["chunkText"]) for c in cands])
     zd = zscores([math.log1p(c["documentText"]) for c in cands])
+    if w.get("un", 0):
+        query_words = set(words(case["query"]))
+        zu = zscores([-len([x for x in name_words(c["path"]) if x not in query_words]) for c in cands])
+    else:
+        zu = [0.0] * len(cands)
     name = normalized(case.get("alertName") or "")
     components = set(case["components"])
     services = {s.lower() for s in case["services"]}
     out = {}
     for i, c in enumerate(cands):
         s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i] \
-            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i]
+            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i] + w.get("un", 0) * zu[i]
         if name and name in names(c):
             s += w["an"]
         if components and components & path_words(c["path"]):

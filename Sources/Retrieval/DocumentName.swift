@@ -6,4 +6,53 @@ public enum DocumentName {
     public static func key(_ s: String) -> String {
         String(s.lowercased().unicodeScalars.filter { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }.map(Character.init))
     }
+
+    /// The words of a name or a text, as a name's words are compared with an alert's: split at case changes and
+    /// at anything not a letter or digit (`NodeFilesystemFilesFillingUp`, `filesystem_alerts_inodes`), lowercased,
+    /// a plural or `-ing`/`-ed` ending dropped, and words that name nothing (`and`, `alerts`, `runbook`…) left out.
+    /// Both sides go through the same steps, so a crude stem only has to agree with itself.
+    public static func words(_ s: String) -> [String] {
+        var out: [String] = []
+        var word: [Character] = []
+        func flush() {
+            if !word.isEmpty {
+                let w = stem(String(word).lowercased())
+                if !stopWords.contains(w) { out.append(w) }
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        let chars = Array(s.prefix(8_000))
+        for (i, c) in chars.enumerated() {
+            guard c.isASCII, c.isLetter || c.isNumber else { flush(); continue }
+            if i > 0, c.isUppercase, !word.isEmpty {
+                let previous = chars[i - 1]
+                // fooBar, foo2Bar, and the end of an acronym: HTTPServer → HTTP Server.
+                if previous.isLowercase || previous.isNumber
+                    || (previous.isUppercase && i + 1 < chars.count && chars[i + 1].isLowercase) {
+                    flush()
+                }
+            }
+            word.append(c)
+        }
+        flush()
+        return out
+    }
+
+    /// The words of what a document is called: its file name without the extension, or its folder's name for a
+    /// README or index page (`runbooks/gitlab/monitoring/filesystem_alerts_inodes.md` → filesystem, inode).
+    public static func nameWords(ofPath path: String) -> [String] {
+        RunbookLink.rawNameSegments(path).last.map(words) ?? []
+    }
+
+    static func stem(_ w: String) -> String {
+        for suffix in ["ing", "es", "ed", "s"] where w.hasSuffix(suffix) && w.count - suffix.count >= 3 {
+            return String(w.dropLast(suffix.count))
+        }
+        return w
+    }
+
+    /// Words in names and alert text that say nothing about what a document is about (already stemmed).
+    static let stopWords: Set<String> = ["and", "the", "of", "to", "a", "is", "too", "for", "in", "on", "with", "an",
+                                          "by", "ha", "has", "have", "been", "alert", "runbook", "how", "what", "when",
+                                          "md", "readme", "index"]
 }

@@ -100,6 +100,12 @@ public struct RunbookLink: Sendable, Hashable {
     /// `runbooks/Redis/clear_anonymous_sessions.md` → runbooks, redis, clearanonymoussessions;
     /// `docs/gitaly/README.md` → docs, gitaly.
     static func nameSegments(_ path: String) -> [String] {
+        rawNameSegments(path).map(DocumentName.key).filter { !$0.isEmpty }
+    }
+
+    /// `nameSegments` as written: `runbooks/Redis/clear_anonymous_sessions.md` → runbooks, Redis,
+    /// clear_anonymous_sessions.
+    static func rawNameSegments(_ path: String) -> [String] {
         var parts = path.split(separator: "/").map(String.init).filter { !$0.isEmpty }
         if var last = parts.last {
             if let dot = last.lastIndex(of: "."), extensions.contains(last[last.index(after: dot)...].lowercased()) {
@@ -108,6 +114,6 @@ public struct RunbookLink: Sendable, Hashable {
             parts[parts.count - 1] = last
             if folderPages.contains(last.lowercased()) { parts.removeLast() }
         }
-        return parts.map(DocumentName.key).filter { !$0.isEmpty }
+        return parts
     }
 }

@@ -92,6 +92,6 @@ struct TriageEval: AsyncParsableCommand {
 
     static func describe(_ s: TriageScenario, _ t: TriageTrajectory, _ score: TriageTrajectory.Score) {
         let mark = { (ok: Bool) in ok ? "ok  " : "MISS" }
-        print("\(mark(score.causeAt1)) \(s.name) [\(s.subset)]: cause \(t.cause ?? "none") (expected \(s.expect.cause ?? "none")); runbook \(t.runbook ?? "none"); \(score.iterations) step(s)\(score.forbidden > 0 ? ", \(score.forbidden) FORBIDDEN proposal(s)" : "")\(t.escalated ? ", escalated" : "")\(t.unrecorded.isEmpty ? "" : "; unrecorded: \(t.unrecorded.joined(separator: ", "))")")
+        print("\(mark(score.causeAt1)) \(s.name) [\(s.subset)]: cause \(t.cause ?? "none") (expected \(s.expect.cause ?? "none")); runbook \(t.runbook ?? "none"); \(score.iterations) step(s)\(score.forbidden > 0 ? ", \(score.forbidden) FORBIDDEN proposal(s)" : "")\(t.escalated ? ", escalated" : "")\(score.evidenceRecall.map { $0 < 1 ? String(format: "; evidence %.2f of %@", $0, (s.expect.evidence ?? []).joined(separator: ", ")) : "" } ?? "")\(t.unrecorded.isEmpty ? "" : "; unrecorded: \(t.unrecorded.joined(separator: ", "))")")
     }
 }

@@ -330,6 +330,47 @@ struct RetrievalQueryTests {
         #expect(scoring.rank(first, query: q, mode: .hybrid).citations.map(\.documentID).contains("inodes"))
     }
 
+
+    @Test func aDocumentNamedForSomethingTheAlertNeverMentionsRanksBelowOneItsWordsExplain() {
+        func c(_ path: String, _ sim: Double, _ title: Double, _ second: Double, _ secondTitle: Double, doc: Double)
+            -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: path, title: path, path: path, kind: "runbook", chunkID: "\(path)#0", headingPath: path,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: title, chunkText: 0, documentText: doc,
+                coverage: 0.1, alerts: [], services: [])
+            x.secondChunkSimilarity = second; x.secondTitleSimilarity = secondTitle
+            return x
+        }
+        // An in-house alert about a host's CPU: a Git server's CPU-and-memory page is a little closer by meaning and
+        // words, but its name says what it is about, and the alert never mentions Git (figures near the public eval's).
+        let q = IncidentQuery.from(labels: ["alertname": "HostCpuPegged"],
+                                   annotations: ["summary": "A machine has had its processors almost fully busy for two hours."],
+                                   title: nil, service: nil,
+                                   generatorURL: "http://prometheus:9090/graph?g0.expr=instance:node_cpu_utilization:ratio%20%3E%200.95")
+        let candidates = [c("runbooks/gitaly/git-high-cpu-and-memory-usage.md", 0.905, 0.869, 0.552, 0.439, doc: 16.5),
+                          c("runbooks/uncategorized/node_cpu.md", 0.889, 0.863, 0.573, 0.449, doc: 12.5),
+                          c("runbooks/cortex/CortexRequestLatency.md", 0.886, 0.842, 0.497, 0.271, doc: 21.3),
+                          c("runbooks/elastic/troubleshooting/README.md", 0.889, 0.830, 0.529, 0.149, doc: 10.8),
+                          c("runbooks/patroni/postgres-checkup.md", 0.874, 0.821, 0.541, 0.173, doc: 16.2)]
+        let scoring = RetrievalScoring()
+        #expect(scoring.rank(candidates, query: q, mode: .hybrid).citations.first?.documentID == "runbooks/uncategorized/node_cpu.md")
+        var namesIgnored = scoring
+        namesIgnored.weights["runbook"]!.unexplainedName = 0
+        #expect(namesIgnored.rank(candidates, query: q, mode: .hybrid).citations.first?.documentID
+            == "runbooks/gitaly/git-high-cpu-and-memory-usage.md")
+        // Past incidents are named by date and story, not by what alerts on them: their names do not count.
+        #expect(RetrievalScoring.Weights.postmortem.unexplainedName == 0)
+    }
+
+    @Test func aNamesWordsAreSplitAtCaseChangesAndSeparatorsAndStemmedLikeTheAlertsText() {
+        #expect(DocumentName.words("NodeFilesystemFilesFillingUp") == ["node", "filesystem", "fil", "fill", "up"])
+        #expect(DocumentName.words("filesystem_alerts_inodes") == ["filesystem", "inod"])
+        #expect(DocumentName.words("HTTPServerErrors and the 5xx") == ["http", "server", "error", "5xx"])
+        #expect(DocumentName.nameWords(ofPath: "runbooks/Gitaly/README.md") == ["gitaly"])
+        #expect(DocumentName.nameWords(ofPath: "runbooks/cortex/CortexIngesterHasUnshippedBlocks.md")
+            == ["cortex", "ingester", "unshipp", "block"], "a crude stem, the same on both sides")
+        #expect(DocumentName.nameWords(ofPath: "README.md").isEmpty)
+    }
     @Test func aPastIncidentStandingOutWithoutTheFirstEncodersAgreementIsNotSimilar() {
         func c(_ id: String, sim: Double, second: Double) -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(

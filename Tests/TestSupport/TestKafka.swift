@@ -70,7 +70,7 @@ public enum TestKafka {
     /// Events of the incident log until `predicate` holds (or the timeout): only the records the test
     /// keyring authenticates, so forged and malformed records planted by a test are not counted as facts.
     public static func waitForEvents(_ topics: TopicSet, cluster: KafkaMockCluster = shared,
-                                     timeout: Duration = .seconds(30),
+                                     timeout: Duration = .seconds(60),
                                      until predicate: ([IncidentEvent]) -> Bool) async throws -> [IncidentEvent] {
         let reader = try KafkaTopicReader(topic: topics.incidents, configuration: configuration(cluster), logger: logger)
         let auth = TestKeys.authenticator(topics)
