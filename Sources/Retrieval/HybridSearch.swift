@@ -121,10 +121,12 @@ public struct HybridSearch: Sendable {
             -- The documents the alert's runbook link names (by file name, or folder name for a README), and those
             -- named after the alert (file name or title), whatever their similarity; RunbookLink decides which of
             -- them a link really means, the alert-name boost ranks the named ones.
+            -- And the documents whose every name word the alert uses (LexemeStatistics.named), by id.
             linked AS (
                 SELECT d.id AS document_id FROM documents d
-                WHERE (d.name_key = ANY($8::text[]) OR ($9 <> '' AND d.title_key = $9)) AND d.kind IN (SELECT kind FROM kinds)
-                LIMIT 16),
+                WHERE (d.name_key = ANY($8::text[]) OR ($9 <> '' AND d.title_key = $9) OR d.id = ANY($12::text[]))
+                      AND d.kind IN (SELECT kind FROM kinds)
+                LIMIT 24),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
             best AS (
                 SELECT DISTINCT ON (c.document_id) c.document_id, c.id, c.heading_path, c.line_start, c.line_end,
@@ -162,14 +164,16 @@ public struct HybridSearch: Sendable {
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let nameKey = q.alertName.map(DocumentName.key) ?? ""
+        let stats = try await lexemeStatistics()
+        let named = mode == .vector ? [] : stats.named(by: Set(DocumentName.words(q.text)))
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
                                              mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
                                              pgArray(Array(Set(q.links.flatMap(\.keys) + [nameKey]).subtracting([""])).sorted()),
-                                             nameKey, secondVector.map(PGVector.literal), second?.configuration.model ?? ""])
+                                             nameKey, secondVector.map(PGVector.literal), second?.configuration.model ?? "",
+                                             pgArray(named)])
         }
-        let stats = try await lexemeStatistics()
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
             let lexemes = (r[13].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }) ?? []

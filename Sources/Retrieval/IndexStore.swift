@@ -409,9 +409,15 @@ public actor IndexStore {
             for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM documents WHERE tsv IS NOT NULL')").rows {
                 if let w = r[0], let n = r[1].flatMap(Int.init) { df[w] = n }
             }
+            var names: [String: [String]] = [:]
+            for r in try await db.query("SELECT id, path FROM documents WHERE kind <> 'postmortem'").rows {
+                guard let id = r[0], let path = r[1] else { continue }
+                let words = DocumentName.nameWords(ofPath: path)
+                if Set(words).count >= 2 { names[id] = words }
+            }
             return LexemeStatistics(documents: Int(totals[0] ?? "0") ?? 0, documentFrequency: df,
                                     averageDocumentLength: Double(totals[1] ?? "1") ?? 1,
-                                    averageChunkLength: Double(totals[2] ?? "1") ?? 1)
+                                    averageChunkLength: Double(totals[2] ?? "1") ?? 1, nameWords: names)
         }
     }
 

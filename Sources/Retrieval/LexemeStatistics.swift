@@ -3,16 +3,30 @@ import Synchronization
 
 /// What BM25 needs beyond a document's own term frequencies: in how many
 /// documents each lexeme occurs, and the average lengths (in distinct lexemes)
-/// of documents and chunks. Read from PostgreSQL (`ts_stat`) and cached for a minute.
+/// of documents and chunks; and the words every document other than a past
+/// incident is named with. Read from PostgreSQL (`ts_stat`) and cached for a minute.
 public struct LexemeStatistics: Sendable {
     public var documents: Int
     public var documentFrequency: [String: Int]
     public var averageDocumentLength: Double
     public var averageChunkLength: Double
+    /// Document id → `DocumentName.nameWords` of its path, for names of two words or more.
+    public var nameWords: [String: [String]]
 
-    public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double) {
+    public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double,
+                nameWords: [String: [String]] = [:]) {
         self.documents = documents; self.documentFrequency = documentFrequency
         self.averageDocumentLength = averageDocumentLength; self.averageChunkLength = averageChunkLength
+        self.nameWords = nameWords
+    }
+
+    /// The documents whose every name word the alert uses (`gitlab-com-is-down` for `StagingGitlabComDown`,
+    /// `KubePodCrashLooping` for `PaymentsKubePodCrashLooping`): the alert spells out what they are called, in
+    /// another order or among other words, which the exact-name probe cannot see. The most specific names first.
+    public func named(by queryWords: Set<String>, limit: Int = 8) -> [String] {
+        nameWords.filter { $0.value.allSatisfy(queryWords.contains) }
+            .sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
+            .prefix(limit).map(\.key)
     }
 
     func idf(_ lexeme: String) -> Double {

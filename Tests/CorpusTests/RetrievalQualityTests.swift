@@ -176,6 +176,33 @@ struct RetrievalQualityTests {
             let named = found.first { $0.documentID == expected }
             #expect(named?.boosts.contains("alert") == true, "\(name): \(found.map(\.documentID))")
         }
+        // An in-house name that spells out a runbook's name among other words (a team's prefix, another order)
+        // brings it in too, without the exact-name boost.
+        var q = PlainHandbook.alert(["alertname": "ProdPaymentsPostgresLagReplication", "consumergroup": "orders"],
+                                    summary: "Kafka consumer group orders is falling behind on its partitions",
+                                    expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#)
+        q.candidates = 1
+        func unfloored(_ q: SearchQuery) async throws -> [Citation] {
+            let v = try await search.queryVectors([q.text])
+            return try await search.search(q, queryVector: v.first[0], floor: false)
+        }
+        let found = try await unfloored(q)
+        let spelled = found.first { $0.documentID == "runbooks/postgres/postgresreplicationlag" }
+        #expect(spelled != nil, "\(found.map(\.documentID))")
+        #expect(spelled?.boosts.contains("alert") == false)
+        q.alertName = "ProdPaymentsLagOnReplicas"  // "postgres" missing: not every name word is used
+        q.text = "ProdPaymentsLagOnReplicas Prod Payments Lag On Replicas. Kafka consumer group orders is falling behind"
+        #expect(try await unfloored(q).allSatisfy { $0.documentID != "runbooks/postgres/postgresreplicationlag" })
+    }
+
+    @Test func theDocumentsAnAlertSpellsOutAreThoseWithEveryNameWordMostSpecificFirst() {
+        let stats = LexemeStatistics(documents: 3, documentFrequency: [:], averageDocumentLength: 1, averageChunkLength: 1,
+                                     nameWords: ["runbooks/gitlab-com-is-down": ["gitlab", "com", "down"],
+                                                 "runbooks/gitlab-down": ["gitlab", "down"],
+                                                 "runbooks/gitlab-pages-down": ["gitlab", "pag", "down"]])
+        let words = Set(DocumentName.words("StagingGitlabComDown Staging Gitlab Com Down. gitlab.com is not reachable"))
+        #expect(stats.named(by: words) == ["runbooks/gitlab-com-is-down", "runbooks/gitlab-down"])
+        #expect(stats.named(by: words, limit: 1) == ["runbooks/gitlab-com-is-down"])
     }
 }
 
