@@ -204,19 +204,21 @@ extension EmbedderHandler {
         return done
     }
 
-    /// Embeds the titles of documents indexed before titles were (migration 2); idempotent.
+    /// Embeds the titles of documents indexed before titles were (migration 2), or with another model; idempotent.
     public func backfillTitleEmbeddings() async throws {
-        let missing = try await store.documentsWithoutTitleEmbedding()
+        let model = embeddings.configuration.model
+        let missing = try await store.documentsWithoutTitleEmbedding(model: model)
         guard !missing.isEmpty else { return }
         for start in stride(from: 0, to: missing.count, by: 32) {
             let part = Array(missing[start..<min(start + 32, missing.count)])
             let texts = part.map { CorpusDocument.titleText(title: $0.title, path: $0.path) }
             let vectors = try await embeddings.embed(texts, as: .passage)
             for ((d, text), v) in zip(zip(part, texts), vectors) {
-                try await store.setTitleEmbedding(documentID: d.id, titleText: text, embedding: PGVector.literal(v))
+                try await store.setTitleEmbedding(documentID: d.id, titleText: text, embedding: PGVector.literal(v), model: model)
             }
         }
-        logger.info("embedded the titles of documents indexed before title embeddings", metadata: ["documents": "\(missing.count)"])
+        logger.info("embedded the titles of documents indexed before title embeddings or with another model",
+                    metadata: ["documents": "\(missing.count)", "model": "\(model)"])
     }
 }
 

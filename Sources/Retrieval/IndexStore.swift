@@ -160,6 +160,13 @@ public actor IndexStore {
             ALTER TABLE documents ADD COLUMN title_text2 text;
             ALTER TABLE documents ADD COLUMN title_model2 text;
             """),
+            // The model of the first encoder's title vector, as chunks have theirs: a title is reused or kept only
+            // for the model that embedded it. Existing titles were embedded with their chunks' model.
+            (6, """
+            ALTER TABLE documents ADD COLUMN title_model text;
+            UPDATE documents d SET title_model = (SELECT c.model FROM chunks c WHERE c.document_id = d.id ORDER BY c.ordinal LIMIT 1)
+                WHERE title_embedding IS NOT NULL;
+            """),
         ]
     }
 
@@ -221,29 +228,30 @@ public actor IndexStore {
                 if let e = r[2] { out.secondChunks[h] = e }
             }
             if let r = try await db.query("""
-                SELECT CASE WHEN title_text = $2 THEN title_embedding::text END,
+                SELECT CASE WHEN title_text = $2 AND title_model = $4 THEN title_embedding::text END,
                        CASE WHEN title_text2 = $2 AND title_model2 = $3 THEN title_embedding2::text END
                 FROM documents WHERE id = $1
-                """, [documentID, titleText, secondModel]).rows.first {
+                """, [documentID, titleText, secondModel, model]).rows.first {
                 (out.title, out.secondTitle) = (r[0], r[1])
             }
             return out
         }
     }
 
-    /// Documents whose title has no embedding yet (indexed before migration 2): id and title text.
-    public func documentsWithoutTitleEmbedding() async throws -> [(id: String, path: String, title: String)] {
+    /// Documents whose title has no embedding of `model` (indexed before migration 2, or with another model):
+    /// id and title text.
+    public func documentsWithoutTitleEmbedding(model: String) async throws -> [(id: String, path: String, title: String)] {
         try await withConnection { db in
-            try await db.query("SELECT id, path, title FROM documents WHERE title_embedding IS NULL ORDER BY id").rows.map {
-                ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "")
-            }
+            try await db.query("""
+                SELECT id, path, title FROM documents WHERE title_embedding IS NULL OR title_model IS DISTINCT FROM $1 ORDER BY id
+                """, [model]).rows.map { ($0[0] ?? "", $0[1] ?? "", $0[2] ?? "") }
         }
     }
 
-    public func setTitleEmbedding(documentID: String, titleText: String, embedding: String) async throws {
+    public func setTitleEmbedding(documentID: String, titleText: String, embedding: String, model: String) async throws {
         try await withConnection { db in
-            _ = try await db.query("UPDATE documents SET title_text = $2, title_embedding = $3::vector WHERE id = $1",
-                                   [documentID, titleText, embedding])
+            _ = try await db.query("UPDATE documents SET title_text = $2, title_embedding = $3::vector, title_model = $4 WHERE id = $1",
+                                   [documentID, titleText, embedding, model])
         }
     }
 
@@ -337,11 +345,11 @@ public actor IndexStore {
                                    [d.id, String(chunks.count)])
                 try await tx.query("""
                     UPDATE documents SET tsv = setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B'),
-                        title_text = $4, title_embedding = $5::vector,
+                        title_text = $4, title_embedding = $5::vector, title_model = CASE WHEN $5::text IS NULL THEN NULL ELSE $9 END,
                         title_text2 = coalesce($6, title_text2), title_embedding2 = CASE WHEN $6::text IS NULL THEN title_embedding2 ELSE $7::vector END,
                         title_model2 = coalesce($8, title_model2) WHERE id = $1
                     """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding,
-                          second == nil ? nil : d.titleText, second?.title, second?.model])
+                          second == nil ? nil : d.titleText, second?.title, second?.model, model])
             }
         }
     }

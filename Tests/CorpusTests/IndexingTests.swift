@@ -164,6 +164,13 @@ struct IndexingTests {
         #expect(third.embedded == first.chunks)
         let models = try await f.rows("SELECT DISTINCT model FROM chunks")
         #expect(models.map { $0[0] } == ["another-model"])
+        // The title's vector is the new model's too (not reused across models), and one of another model left behind
+        // (an index from before migration 6, or a model switched under it) is re-embedded by the backfill.
+        #expect(try await f.rows("SELECT title_model FROM documents").map { $0[0] } == ["another-model"])
+        _ = try await f.rows("UPDATE documents SET title_model = 'older-model' RETURNING id")
+        try await reembedding.backfillTitleEmbeddings()
+        #expect(try await f.rows("SELECT title_model, title_embedding IS NOT NULL FROM documents").map { [$0[0], $0[1]] }
+            == [["another-model", "t"]])
     }
 
     @Test func aSecondEncoderEmbedsEveryChunkReusesItAndBackfillsWhatWasIndexedBefore() async throws {
