@@ -243,6 +243,10 @@ def main():
             cases.append({"name": c["source"] + " (in-house)", "wording": "inhouse", "set": "runbooks",
                           "alert": {"labels": labels, "annotations": ann}, "generator_url": a["generatorURL"],
                           "expect": [expect]})
+    for c in spec.get("runbook_uncovered", []):
+        cases.append({"name": c["name"] + " (uncovered)", "wording": "uncovered", "set": "runbooks",
+                      "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                      "generator_url": generator_url(c["expr"]), "expect": []})
     for c in spec["incident_cases"]:
         cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
                       "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
@@ -254,6 +258,7 @@ def main():
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
     prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source).")
     prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
+    prov.append("- Uncovered runbook alerts (examples/eval/public/cases.yaml, runbook_uncovered): expressions and annotation templates of real rules from public mixins, all Apache-2.0 — prometheus/mysqld_exporter mysqld-mixin, etcd-io/etcd contrib/mixin, povilasv/coredns-mixin, prometheus/node_exporter docs/node-mixin.")
     write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")
     print(f"built {args.out}: {gdocs + cdocs} runbooks, {len(os.listdir(pm_dir))} postmortems, {len(cases)} cases")
 
