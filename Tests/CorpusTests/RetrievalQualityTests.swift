@@ -428,6 +428,34 @@ struct RetrievalQueryTests {
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
     }
 
+    @Test func aRunbookTheSecondEncoderFindsFarFromTheAlertIsNotSimilar() {
+        func c(_ id: String, sim: Double, doc: Double, second: Double?) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                coverage: 0.3, alerts: [], services: [])
+            x.secondChunkSimilarity = second
+            return x
+        }
+        // A MySQL replication alert against a handbook without MySQL: Redis's replication section shares words
+        // (coverage 0.3) and stands out, but by all-MiniLM-L6-v2 it is far from the alert (as on the public eval).
+        let q = SearchQuery(text: "MySQLReplicationNotRunning Slave replication is not running", alertName: "MySQLReplicationNotRunning", limit: 5)
+        var candidates = [c("redis-replication", sim: 0.90, doc: 9, second: 0.41)]
+            + (0..<9).map { c("other-\($0)", sim: 0.86, doc: 1, second: 0.25) }
+        let scoring = RetrievalScoring()
+        #expect(!scoring.rank(candidates, query: q, mode: .hybrid).similar)
+        // Close by the second encoder too: similar.
+        candidates[0].secondChunkSimilarity = 0.62
+        #expect(scoring.rank(candidates, query: q, mode: .hybrid).similar)
+        // Without the second encoder's cosines (none configured, or not yet embedded) the check does not apply.
+        for i in candidates.indices { candidates[i].secondChunkSimilarity = nil }
+        #expect(scoring.rank(candidates, query: q, mode: .hybrid).similar)
+        // A runbook named after the alert counts whatever the cosine.
+        var named = (0..<10).map { c("other-\($0)", sim: 0.86, doc: 1, second: 0.25) }
+        named[0] = c("MySQLReplicationNotRunning", sim: 0.87, doc: 2, second: 0.30)
+        #expect(scoring.rank(named, query: q, mode: .hybrid).similar)
+    }
+
     @Test func theSecondEncoderIsOffUnlessConfiguredAndMustBeAnotherModel() throws {
         let first = try EmbeddingsConfiguration(ConfigSource(environment: [:]))
         #expect(try SecondEncoderConfiguration.read(ConfigSource(environment: [:]), first: first) == nil)
