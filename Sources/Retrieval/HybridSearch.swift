@@ -35,6 +35,10 @@ public struct HybridSearch: Sendable {
         self.store = store
         self.embeddings = embeddings
         self.second = second
+        // The floors' second-encoder cosines were measured with one model; another model's cosines have another scale.
+        if second?.configuration.model != RetrievalScoring.Floor.secondSimilarityModel {
+            for kind in tuning.scoring.floors.keys { tuning.scoring.floors[kind]?.minSecondSimilarity = nil }
+        }
     }
 
     /// Best documents first (one citation each: its best chunk); empty when nothing is similar.

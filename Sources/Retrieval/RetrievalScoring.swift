@@ -96,6 +96,8 @@ public struct RetrievalScoring: Sendable {
         /// covered symptom-level alert 2.74; at 2.6 the former counts, at 2.8 the latter does not (docs/retrieval.md).
         public static let postmortem = Floor(minCoverage: 0.18, minMargin: 2.7, maxVectorRank: 5, maxTitleRank: 3)
         public static let runbook = Floor(minCoverage: 0.12, minMargin: 2.2, minSecondSimilarity: 0.46)
+        /// The second encoder `minSecondSimilarity` was measured with; with another (or none) HybridSearch drops the check.
+        public static let secondSimilarityModel = "all-MiniLM-L6-v2"
     }
 
     /// One candidate document, as the SQL returns it.

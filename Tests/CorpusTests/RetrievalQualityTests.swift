@@ -428,7 +428,7 @@ struct RetrievalQueryTests {
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
     }
 
-    @Test func aRunbookTheSecondEncoderFindsFarFromTheAlertIsNotSimilar() {
+    @Test func aRunbookTheSecondEncoderFindsFarFromTheAlertIsNotSimilar() throws {
         func c(_ id: String, sim: Double, doc: Double, second: Double?) -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(
                 documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
@@ -450,6 +450,16 @@ struct RetrievalQueryTests {
         // Without the second encoder's cosines (none configured, or not yet embedded) the check does not apply.
         for i in candidates.indices { candidates[i].secondChunkSimilarity = nil }
         #expect(scoring.rank(candidates, query: q, mode: .hybrid).similar)
+        // The threshold is all-MiniLM-L6-v2's: a search with another second model (other cosines) does without it.
+        let store = IndexStore(url: "postgresql://aiops@127.0.0.1:1/none", dimensions: 384, logger: TestKafka.logger)
+        var config = EmbeddingsConfiguration()
+        let first = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
+        config.model = "all-MiniLM-L6-v2"
+        let minilm = HybridSearch(store: store, embeddings: first, second: try EmbeddingsClient(configuration: config, logger: TestKafka.logger))
+        #expect(minilm.tuning.scoring.floors["runbook"]?.minSecondSimilarity == 0.46)
+        config.model = "bge-small-en-v1.5"
+        let other = HybridSearch(store: store, embeddings: first, second: try EmbeddingsClient(configuration: config, logger: TestKafka.logger))
+        #expect(other.tuning.scoring.floors["runbook"]?.minSecondSimilarity == nil)
         // A runbook named after the alert counts whatever the cosine.
         var named = (0..<10).map { c("other-\($0)", sim: 0.86, doc: 1, second: 0.25) }
         named[0] = c("MySQLReplicationNotRunning", sim: 0.87, doc: 2, second: 0.30)
