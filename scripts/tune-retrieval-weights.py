@@ -98,7 +98,9 @@ def scores(case, w):
     zd = zscores([math.log1p(c["documentText"]) for c in cands])
     if w.get("un", 0):
         query_words = set(words(case["query"]))
-        zu = zscores([-len([x for x in name_words(c["path"]) if x not in query_words]) for c in cands])
+        # A name without words gets the mean (RetrievalScoring: it says nothing either way).
+        zu = zscores(mean_filled([-len([x for x in nw if x not in query_words]) if nw else None
+                                  for nw in (name_words(c["path"]) for c in cands)]))
     else:
         zu = [0.0] * len(cands)
     name = normalized(case.get("alertName") or "")

@@ -163,10 +163,12 @@ public struct RetrievalScoring: Sendable {
         let zv2 = Self.standardized(Self.meanFilled(candidates.map(\.secondChunkSimilarity)))
         let zt2 = Self.standardized(Self.meanFilled(candidates.map(\.secondTitleSimilarity)))
         let queryWords = w.unexplainedName == 0 ? [] : Set(DocumentName.words(query.text))
+        // A name without words (not ASCII, or a handbook's root README) says nothing either way: it gets the mean.
         let zu = w.unexplainedName == 0 ? candidates.map { _ in 0 }
-            : Self.standardized(candidates.map { c in
-                -Double(DocumentName.nameWords(ofPath: c.path).filter { !queryWords.contains($0) }.count)
-            })
+            : Self.standardized(Self.meanFilled(candidates.map { c -> Double? in
+                let words = DocumentName.nameWords(ofPath: c.path)
+                return words.isEmpty ? nil : -Double(words.filter { !queryWords.contains($0) }.count)
+            }))
         let zc = Self.standardized(candidates.map { log1p($0.chunkText) })
         let zd = Self.standardized(candidates.map { log1p($0.documentText) })
         let name = query.alertName.map(DocumentName.key) ?? ""

@@ -358,7 +358,7 @@ struct RetrievalQueryTests {
     }
 
 
-    @Test func aDocumentNamedForSomethingTheAlertNeverMentionsRanksBelowOneItsWordsExplain() {
+    @Test func aDocumentNamedForSomethingTheAlertNeverMentionsRanksBelowOneItsWordsExplain() throws {
         func c(_ path: String, _ sim: Double, _ title: Double, _ second: Double, _ secondTitle: Double, doc: Double)
             -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(
@@ -385,6 +385,13 @@ struct RetrievalQueryTests {
         namesIgnored.weights["runbook"]!.unexplainedName = 0
         #expect(namesIgnored.rank(candidates, query: q, mode: .hybrid).citations.first?.documentID
             == "runbooks/gitaly/git-high-cpu-and-memory-usage.md")
+        // A name without ASCII words says nothing, so it is not "fully explained" either.
+        func score(_ path: String) -> Double? {
+            var list = candidates
+            list[0].path = path
+            return scoring.rank(list, query: q, mode: .hybrid).citations.first { $0.documentID == list[0].documentID }?.score
+        }
+        #expect(try #require(score("runbooks/gitaly/ギット高負荷.md")) < (try #require(score("runbooks/gitaly/node-cpu.md"))))
         // Past incidents are named by date and story, not by what alerts on them: their names do not count.
         #expect(RetrievalScoring.Weights.postmortem.unexplainedName == 0)
     }
