@@ -35,10 +35,16 @@ public struct HybridSearch: Sendable {
         self.store = store
         self.embeddings = embeddings
         self.second = second
-        // The floors' second-encoder cosines were measured with one model; another model's cosines have another scale.
+    }
+
+    /// The tuning's scoring as these encoders allow it: the floors' second-encoder cosines were measured with one
+    /// model; another model's cosines have another scale, so with it (or none) that check is dropped.
+    public var scoring: RetrievalScoring {
+        var s = tuning.scoring
         if second?.configuration.model != RetrievalScoring.Floor.secondSimilarityModel {
-            for kind in tuning.scoring.floors.keys { tuning.scoring.floors[kind]?.minSecondSimilarity = nil }
+            for kind in s.floors.keys { s.floors[kind]?.minSecondSimilarity = nil }
         }
+        return s
     }
 
     /// Best documents first (one citation each: its best chunk); empty when nothing is similar.
@@ -80,8 +86,9 @@ public struct HybridSearch: Sendable {
         async throws -> [String: RetrievalScoring.Ranked] {
         let candidates = try await candidates(q, queryVector: queryVector, secondVector: secondVector, mode: mode)
         var out: [String: RetrievalScoring.Ranked] = [:]
+        let scoring = scoring
         for (kind, list) in Dictionary(grouping: candidates, by: \.kind) {
-            var ranked = tuning.scoring.rank(list, query: q, mode: mode)
+            var ranked = scoring.rank(list, query: q, mode: mode)
             if let best = list.map(\.chunkSimilarity).max(), best < tuning.minSimilarity, ranked.coverage == 0 {
                 ranked.similar = false
             }

@@ -11,22 +11,38 @@ public struct LexemeStatistics: Sendable {
     public var averageDocumentLength: Double
     public var averageChunkLength: Double
     /// Document id → `DocumentName.nameWords` of its path, for names of two words or more.
-    public var nameWords: [String: [String]]
+    public let nameWords: [String: [String]]
+    /// The ids of the documents by the rarest word of their name: a name every word of which the alert uses holds
+    /// its rarest one, so `named(by:)` looks at the query's words' buckets, not at every name in the index.
+    let namesByRarestWord: [String: [String]]
 
     public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double,
                 nameWords: [String: [String]] = [:]) {
         self.documents = documents; self.documentFrequency = documentFrequency
         self.averageDocumentLength = averageDocumentLength; self.averageChunkLength = averageChunkLength
         self.nameWords = nameWords
+        var names: [String: Int] = [:]
+        for words in nameWords.values { for w in Set(words) { names[w, default: 0] += 1 } }
+        var buckets: [String: [String]] = [:]
+        for (id, words) in nameWords {
+            guard let rarest = words.min(by: { (names[$0] ?? 0, $0) < (names[$1] ?? 0, $1) }) else { continue }
+            buckets[rarest, default: []].append(id)
+        }
+        namesByRarestWord = buckets
     }
 
     /// The documents whose every name word the alert uses (`gitlab-com-is-down` for `StagingGitlabComDown`,
     /// `KubePodCrashLooping` for `PaymentsKubePodCrashLooping`): the alert spells out what they are called, in
     /// another order or among other words, which the exact-name probe cannot see. The most specific names first.
     public func named(by queryWords: Set<String>, limit: Int = 8) -> [String] {
-        nameWords.filter { $0.value.allSatisfy(queryWords.contains) }
-            .sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key < $1.key }
-            .prefix(limit).map(\.key)
+        var found: [(id: String, words: Int)] = []
+        for word in queryWords {
+            for id in namesByRarestWord[word] ?? [] {
+                if let words = nameWords[id], words.allSatisfy(queryWords.contains) { found.append((id, words.count)) }
+            }
+        }
+        found.sort { $0.words != $1.words ? $0.words > $1.words : $0.id < $1.id }
+        return found.prefix(limit).map(\.id)
     }
 
     func idf(_ lexeme: String) -> Double {

@@ -463,10 +463,10 @@ struct RetrievalQueryTests {
         let first = try EmbeddingsClient(configuration: config, logger: TestKafka.logger)
         config.model = "all-MiniLM-L6-v2"
         let minilm = HybridSearch(store: store, embeddings: first, second: try EmbeddingsClient(configuration: config, logger: TestKafka.logger))
-        #expect(minilm.tuning.scoring.floors["runbook"]?.minSecondSimilarity == 0.46)
+        #expect(minilm.scoring.floors["runbook"]?.minSecondSimilarity == 0.46)
         config.model = "bge-small-en-v1.5"
         let other = HybridSearch(store: store, embeddings: first, second: try EmbeddingsClient(configuration: config, logger: TestKafka.logger))
-        #expect(other.tuning.scoring.floors["runbook"]?.minSecondSimilarity == nil)
+        #expect(other.scoring.floors["runbook"]?.minSecondSimilarity == nil)
         // A runbook named after the alert counts whatever the cosine.
         var named = (0..<10).map { c("other-\($0)", sim: 0.86, doc: 1, second: 0.25) }
         named[0] = c("MySQLReplicationNotRunning", sim: 0.87, doc: 2, second: 0.30)
