@@ -117,6 +117,29 @@ def scores(case, w):
         if services and any(x.lower() in services for x in c["services"]):
             s += w["sv"]
         out[c["documentID"]] = s
+    return placed_below_plainer_siblings(cands, out, set(words(case["query"])))
+
+
+FOLDER_PAGES = ("readme", "index", "_index")
+
+
+def placed_below_plainer_siblings(cands, out, query_words):
+    # RetrievalScoring.placeUnaskedSpecializations: of two files in one folder where one's name is the other's plus
+    # words the alert never mentions, the longer name goes just below the plainer one (README/index pages excluded).
+    named = []
+    for c in cands:
+        file = c["path"].split("/")[-1]
+        if file.split(".")[0].lower() in FOLDER_PAGES:
+            continue
+        nw = set(name_words(c["path"]))
+        if nw:
+            named.append((c["path"][: len(c["path"]) - len(file)], nw, c["documentID"]))
+    named.sort(key=lambda x: len(x[1]))
+    for folder, nw, b in named:
+        for other_folder, plainer, a in named:
+            if a != b and other_folder == folder and plainer < nw and not (nw - plainer) & query_words \
+                    and out[b] >= out[a]:
+                out[b] = out[a] - 1e-6
     return out
 
 

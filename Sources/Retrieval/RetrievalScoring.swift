@@ -80,7 +80,7 @@ public struct RetrievalScoring: Sendable {
         /// by words and by both encoders. Nil: no such check.
         public var maxVectorRank: Int?
         public var maxTitleRank: Int
-        /// With a second encoder: its cosine of the best document's best passage must reach this too. all-MiniLM-L6-v2's
+        /// With a second encoder: its cosine of the best passage of one of the three best documents must reach this too. all-MiniLM-L6-v2's
         /// cosines are not compressed the way e5's are: on the public eval the best runbook of an alert no runbook
         /// covers (MySQL, etcd, CoreDNS, a host's clock or RAID) scored 0.30–0.51, that of a covered alert 0.49 or
         /// more for 95 in 100. Nil: no such check; without a second encoder (or its vector) it does not apply.
@@ -162,7 +162,7 @@ public struct RetrievalScoring: Sendable {
         let zt = Self.standardized(Self.meanFilled(candidates.map(\.titleSimilarity)))
         let zv2 = Self.standardized(Self.meanFilled(candidates.map(\.secondChunkSimilarity)))
         let zt2 = Self.standardized(Self.meanFilled(candidates.map(\.secondTitleSimilarity)))
-        let queryWords = w.unexplainedName == 0 ? [] : Set(DocumentName.words(query.text))
+        let queryWords = Set(DocumentName.words(query.text))
         // A name without words (not ASCII, or a handbook's root README) says nothing either way: it gets the mean.
         let zu = w.unexplainedName == 0 ? candidates.map { _ in 0 }
             : Self.standardized(Self.meanFilled(candidates.map { c -> Double? in
@@ -190,6 +190,7 @@ public struct RetrievalScoring: Sendable {
             if linked.contains(c.documentID) { s += w.linked; boosts.append("linked") }
             scored.append((c, s, boosts))
         }
+        Self.placeUnaskedSpecializations(&scored, queryWords: queryWords)
         let scores = scored.map(\.1)
         let mean = scores.reduce(0, +) / Double(scores.count)
         let sd = max(1e-6, (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(scores.count)).squareRoot())
@@ -207,7 +208,12 @@ public struct RetrievalScoring: Sendable {
             .enumerated().map { ($0.element.documentID, $0.offset + 1) })
         // Words or margin, confirmed by the first encoder's meaning: with a second encoder in the scores, one
         // encoder alone can lift a story far above the rest (a certificate-expiry alert over a network outage).
-        let secondAgrees = floor.minSecondSimilarity.map { min in top.0.secondChunkSimilarity.map { $0 >= min } ?? true } ?? true
+        // The second encoder's check looks at the first few: two near-duplicates (free space, inodes) can share the
+        // top, and the one ranked first need not be the one whose passage MiniLM finds closest. No uncovered alert
+        // of the public eval has a candidate at the threshold anywhere in its list, so this costs no "nothing similar".
+        let secondAgrees = floor.minSecondSimilarity.map { min in
+            scored.prefix(3).contains { $0.0.secondChunkSimilarity.map { $0 >= min } ?? true }
+        } ?? true
         let byEvidence = (coverage >= floor.minCoverage || standsOut) && Self.meaningAgrees(top.0, among: candidates, floor: floor)
             && secondAgrees
         let similar = byEvidence || top.2.contains("alert") || top.2.contains("linked")
@@ -222,6 +228,33 @@ public struct RetrievalScoring: Sendable {
                      boosts: boosts)
         }
         return Ranked(citations: Array(citations), similar: similar, coverage: coverage, margin: margin)
+    }
+
+    /// Of two documents in one folder where one is named like the other plus words the alert never mentions
+    /// (`filesystem_alerts` and `filesystem_alerts_inodes` for an alert about free space, `KubeCPUOvercommit` and
+    /// `KubeCPUQuotaOvercommit` for one about requests), the longer name is about a special case the alert does not
+    /// have: it ranks just below the plainer one, whatever the passages say (the special case's page shares the
+    /// general page's words and usually more of its headings). Only side by side: a folder's README is its hub, not a
+    /// sibling. The alert's own name is in its text, so an exact name is never placed below; nor is the linked runbook.
+    static func placeUnaskedSpecializations(_ scored: inout [(Candidate, Double, [String])], queryWords: Set<String>) {
+        let names = scored.map { c, _, _ -> (folder: Substring, words: Set<String>)? in
+            let file = c.path.split(separator: "/").last ?? ""
+            guard !RunbookLink.folderPages.contains((file.split(separator: ".").first ?? file).lowercased()) else { return nil }
+            let words = Set(DocumentName.nameWords(ofPath: c.path))
+            return words.isEmpty ? nil : (c.path.dropLast(file.count), words)
+        }
+        // Plainer names first, so a chain (a ⊂ b ⊂ c) places c below b after b is placed below a.
+        let order = scored.indices.filter { names[$0] != nil }.sorted { names[$0]!.words.count < names[$1]!.words.count }
+        for b in order where !scored[b].2.contains("linked") {
+            let (folder, words) = names[b]!
+            for a in order where a != b {
+                let (otherFolder, plainer) = names[a]!
+                guard otherFolder == folder, plainer.count < words.count, plainer.isSubset(of: words),
+                      words.subtracting(plainer).isDisjoint(with: queryWords), scored[b].1 >= scored[a].1 else { continue }
+                scored[b].1 = scored[a].1 - 1e-6
+                scored[b].2.append("unasked-special-case")
+            }
+        }
     }
 
     /// The candidates the alert's runbook links mean: per link, those whose path agrees with it on the most

@@ -396,6 +396,70 @@ struct RetrievalQueryTests {
         #expect(RetrievalScoring.Weights.postmortem.unexplainedName == 0)
     }
 
+    @Test func aRunbookForASpecialCaseTheAlertNeverMentionsRanksJustBelowItsPlainerSibling() throws {
+        func c(_ path: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: path, title: path, path: path, kind: "runbook", chunkID: "\(path)#0", headingPath: path,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                coverage: 0.2, alerts: [], services: [])
+            x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
+            return x
+        }
+        // The inodes page shares the space page's words and headings and edges ahead on every signal.
+        let candidates = [c("runbooks/monitoring/filesystem_alerts_inodes.md", 0.89, 0.55, doc: 16),
+                          c("runbooks/monitoring/filesystem_alerts.md", 0.86, 0.47, doc: 11),
+                          c("runbooks/cortex/CortexRequestLatency.md", 0.85, 0.30, doc: 6),
+                          c("runbooks/redis/redis.md", 0.84, 0.28, doc: 5),
+                          c("runbooks/patroni/postgres.md", 0.845, 0.31, doc: 7)]
+        let scoring = RetrievalScoring()
+        func order(_ text: String, _ list: [RetrievalScoring.Candidate] = candidates, links: [RunbookLink] = []) -> [String] {
+            scoring.rank(list, query: SearchQuery(text: text, limit: 5, links: links), mode: .hybrid).citations.map(\.documentID)
+        }
+        let space = "HostDiskWillFillToday: the data volume will run out of free space within a day"
+        let ranked = order(space)
+        #expect(Array(ranked.prefix(2)) == ["runbooks/monitoring/filesystem_alerts.md", "runbooks/monitoring/filesystem_alerts_inodes.md"])
+        let top = scoring.rank(candidates, query: SearchQuery(text: space, limit: 5), mode: .hybrid).citations
+        #expect(top[1].boosts.contains("unasked-special-case"))
+        // An alert that does mention the special case keeps it first.
+        #expect(order("HostInodesRunningOut: the data volume will run out of free inodes within a day").first
+            == "runbooks/monitoring/filesystem_alerts_inodes.md")
+        // So does the alert's runbook link, whatever its text.
+        let link = try #require(RunbookLink("https://runbooks.example/monitoring/filesystem_alerts_inodes.md"))
+        #expect(order(space, links: [link]).first == "runbooks/monitoring/filesystem_alerts_inodes.md")
+        // Only side by side: the same names in different folders, or a folder's README (its hub), are not siblings.
+        func moved(_ paths: [Int: String]) -> [RetrievalScoring.Candidate] {
+            var list = candidates
+            for (i, path) in paths { list[i].path = path; list[i].documentID = path }
+            return list
+        }
+        #expect(order(space, moved([1: "runbooks/storage/filesystem_alerts.md"])).first
+            == "runbooks/monitoring/filesystem_alerts_inodes.md")
+        #expect(order(space, moved([0: "runbooks/filesystem/filesystem_inodes.md", 1: "runbooks/filesystem/README.md"])).first
+            == "runbooks/filesystem/filesystem_inodes.md")
+    }
+
+    @Test func theSecondEncodersFloorLooksAtTheFirstFewNotOnlyTheFirst() {
+        func c(_ id: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                coverage: 0.3, alerts: [], services: [])
+            x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
+            return x
+        }
+        let q = SearchQuery(text: "the data volume will run out of free space within a day", limit: 5)
+        var list = [c("a", 0.88, 0.44, doc: 14), c("b", 0.87, 0.44, doc: 13)] + (0..<6).map { c("o\($0)", 0.8, 0.3, doc: 2) }
+        #expect(!RetrievalScoring().rank(list, query: q, mode: .hybrid).similar, "MiniLM finds nothing near the top close")
+        list[1].secondChunkSimilarity = 0.47
+        let ranked = RetrievalScoring().rank(list, query: q, mode: .hybrid)
+        #expect(ranked.citations.first?.documentID == "a")
+        #expect(ranked.similar, "the runner-up's passage is close: the list is about this alert")
+        list[1].secondChunkSimilarity = 0.44; list[7] = c("far", 0.7, 0.6, doc: 0.1)
+        let far = RetrievalScoring().rank(list, query: q, mode: .hybrid)
+        #expect(!far.citations.prefix(3).contains { $0.documentID == "far" })
+        #expect(!far.similar, "one further down the list does not count")
+    }
+
     @Test func aNamesWordsAreSplitAtCaseChangesAndSeparatorsAndStemmedLikeTheAlertsText() {
         #expect(DocumentName.words("NodeFilesystemFilesFillingUp") == ["node", "filesystem", "fil", "fill", "up"])
         #expect(DocumentName.words("filesystem_alerts_inodes") == ["filesystem", "inod"])
