@@ -6,11 +6,14 @@ Nothing fetched is committed: this script reads the snapshots (git directories, 
 .eval/public/ (git-ignored):
   handbook/runbooks/gitlab/...   GitLab.com production runbooks (docs/), MIT
   handbook/runbooks/cortex/...   Cortex playbooks split one file per alert, Apache-2.0
+  handbook/runbooks/cnpg/...     CloudNativePG cluster chart runbooks, one file per alert, Apache-2.0 (held out:
+                                 never used to tune the scoring)
   handbook/postmortems/...       examples/eval/public/postmortems/ (written for this project)
   suite.yaml                     cases: alerts rendered from the real alert rules, and the
                                  in-house rewordings of examples/eval/public/cases.yaml
+  heldout.yaml                   the same for the held-out sources (HELD_OUT), scored on the same handbook
   PROVENANCE.md                  sources, commits, licenses
-Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--out DIR]
+Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--cnpg DIR] [--out DIR]
 """
 import argparse, json, os, re, shutil, subprocess, sys, urllib.parse
 import yaml
@@ -19,7 +22,10 @@ SOURCES = {
     "gitlab": {"repo": "yujunz/gitlab.com-runbooks (a GitHub mirror of gitlab.com/gitlab-com/runbooks)",
                "commit": "270d66d3", "license": "MIT (Copyright (c) 2011-2017 GitLab B.V.)"},
     "cortex": {"repo": "cortexproject/cortex-jsonnet", "license": "Apache-2.0"},
+    "cnpg": {"repo": "cloudnative-pg/charts", "license": "Apache-2.0"},
 }
+# Sources added after the scoring was tuned and kept out of tuning: a check of how it does on a corpus it has not seen.
+HELD_OUT = {"cnpg"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -206,21 +212,63 @@ def cortex(repo, out, wanted):
     return n + 1, cases
 
 
+# --- CloudNativePG ---
+
+# The chart's values as a team would set them for one cluster (charts/cluster/templates/prometheus-rule.yaml passes
+# namespace, cluster name and pod selector to every rule file).
+CNPG_VALUES = {"namespace": "orders", "cluster": "orders-pg", "podSelector": "orders-pg-([1-9][0-9]*)$"}
+# What the cluster's series carry when scraped by the operator's PodMonitor.
+CNPG_SERIES = {"namespace": "orders", "job": "orders/orders-pg", "pod": "orders-pg-2", "instance": "10.4.3.21:9187",
+               "container": "postgres", "node": "gke-prod-pool-2-7f3a", "subname": "orders_to_analytics",
+               "persistentvolumeclaim": "orders-pg-2", "lag_type": "apply", "stop_reason": "disabled"}
+
+
+def cnpg_rule(text):
+    """One rule file of the chart (a Helm template of one PrometheusRule entry) as the chart renders it."""
+    name = re.search(r'\$alert := "([A-Za-z0-9]+)"', text).group(1)
+    text = re.sub(r"(?ms)^\{\{-? range .*?\{\{- end \}\}\n", "", text)
+    lines = [l for l in text.splitlines() if not re.match(r"^\{\{-? ?(\$alert|if not|end)", l)]
+    text = "\n".join(lines).replace("{{ $alert }}", name)
+    text = re.sub(r'\{\{ "\{\{ \.(\w+) \}\}" \}\}', r"{{ $labels.\1 }}", text)
+    for k, v in CNPG_VALUES.items():
+        text = text.replace("{{ .%s }}" % k, v)
+    text = re.sub(r"\{\{(-?) ?(if )?\.labels\.", r"{{\1 \2$labels.", text).replace("{{ .value }}", "{{ $value }}")
+    return name, yaml.safe_load(text)
+
+
+def cnpg(repo, out, wanted):
+    prefix = "charts/cluster/docs/"
+    docs = [p for p in files(repo, prefix) if p.endswith(".md") and (p.startswith(prefix + "runbooks/") or p.endswith("Recovery.md"))]
+    for p in docs:
+        write(os.path.join(out, "handbook/runbooks/cnpg", os.path.basename(p)), show(repo, p))
+    rules = dict(cnpg_rule(show(repo, p)) for p in files(repo, "charts/cluster/prometheus_rules") if p.endswith(".yaml"))
+    cases = []
+    for name in wanted:
+        r = rules[name]
+        runbook = os.path.basename(r["annotations"]["runbook_url"]).removesuffix(".md")
+        cases.append((name, alert(name, r["expr"], r.get("labels"), r["annotations"], CNPG_SERIES, {}),
+                      f"runbooks/cnpg/{runbook}".lower()))
+    return len(docs), cases
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gitlab", default="/work/.mirror/yujunz+gitlab.com-runbooks/repo")
     ap.add_argument("--cortex", default="/work/.mirror/cortexproject+cortex-jsonnet/repo")
+    ap.add_argument("--cnpg", default="/work/.mirror/cloudnative-pg+charts/repo")
     ap.add_argument("--out", default=os.path.join(ROOT, ".eval/public"))
     args = ap.parse_args()
     spec = yaml.safe_load(open(os.path.join(ROOT, "examples/eval/public/cases.yaml")))
     shutil.rmtree(args.out, ignore_errors=True)
-    wanted = {"gitlab": [], "cortex": []}
+    wanted = {"gitlab": [], "cortex": [], "cnpg": []}
     for c in spec["runbook_cases"]:
         src, name = c["source"].split(":", 1)
         wanted[src].append(name)
     gdocs, gcases = gitlab(args.gitlab, args.out, wanted["gitlab"])
     cdocs, ccases = cortex(args.cortex, args.out, wanted["cortex"])
-    rendered = {f"gitlab:{n}": (a, e) for n, a, e in gcases} | {f"cortex:{n}": (a, e) for n, a, e in ccases}
+    ndocs, ncases = cnpg(args.cnpg, args.out, wanted["cnpg"])
+    rendered = {f"gitlab:{n}": (a, e) for n, a, e in gcases} | {f"cortex:{n}": (a, e) for n, a, e in ccases} \
+        | {f"cnpg:{n}": (a, e) for n, a, e in ncases}
     pm_dir = os.path.join(ROOT, "examples/eval/public/postmortems")
     for f in sorted(os.listdir(pm_dir)):
         shutil.copy(os.path.join(pm_dir, f), os.path.join(args.out, "handbook/postmortems", f)) if os.path.isdir(
@@ -251,16 +299,24 @@ def main():
         cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
                       "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
                       "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])})
+    # Held-out sources never tune the scoring: their cases go to their own suite (same handbook, so their documents
+    # are distractors for the development cases too).
+    def held_out(c):
+        return c["name"].split(":", 1)[0] in HELD_OUT
     with open(os.path.join(args.out, "suite.yaml"), "w") as f:
-        yaml.safe_dump({"cases": cases}, f, sort_keys=False, allow_unicode=True, width=200)
+        yaml.safe_dump({"cases": [c for c in cases if not held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
+    with open(os.path.join(args.out, "heldout.yaml"), "w") as f:
+        yaml.safe_dump({"cases": [c for c in cases if held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
     prov = ["# Provenance of the public retrieval eval", ""]
     prov.append(f"- runbooks/gitlab/: {SOURCES['gitlab']['repo']} at {head(args.gitlab)}, docs/ ({gdocs} files); {SOURCES['gitlab']['license']}. Alerts rendered from its rules/*.yml.")
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
+    prov.append(f"- runbooks/cnpg/: {SOURCES['cnpg']['repo']} at {head(args.cnpg)}, charts/cluster/docs/runbooks/ and Recovery.md ({ndocs} files); {SOURCES['cnpg']['license']}. Alerts rendered from charts/cluster/prometheus_rules/*.yaml (held out: added after the scoring was tuned, never used to tune it).")
     prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source).")
     prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
     prov.append("- Uncovered runbook alerts (examples/eval/public/cases.yaml, runbook_uncovered): expressions and annotation templates of real rules from public mixins, all Apache-2.0 — prometheus/mysqld_exporter mysqld-mixin, etcd-io/etcd contrib/mixin, povilasv/coredns-mixin, prometheus/node_exporter docs/node-mixin.")
     write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")
-    print(f"built {args.out}: {gdocs + cdocs} runbooks, {len(os.listdir(pm_dir))} postmortems, {len(cases)} cases")
+    print(f"built {args.out}: {gdocs + cdocs + ndocs} runbooks, {len(os.listdir(pm_dir))} postmortems, "
+          f"{sum(not held_out(c) for c in cases)} development cases, {sum(held_out(c) for c in cases)} held-out cases")
 
 
 if __name__ == "__main__":

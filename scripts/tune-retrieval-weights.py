@@ -21,7 +21,7 @@ CURRENT = {
     "postmortem": dict(cv=0, tv=0.25, ct=0, dt=2.5, an=2, co=0.5, sv=0.3, cv2=2, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4]}
 
 
 def normalized(s):
@@ -190,10 +190,12 @@ def main():
     ap.add_argument("dump")
     ap.add_argument("--kind", default="runbook", choices=["runbook", "postmortem"])
     ap.add_argument("--splits", type=int, default=6)
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="leave out cases whose name starts with this source prefix (e.g. cnpg: a held-out corpus)")
     args = ap.parse_args()
     cases = []
     for case in json.load(open(args.dump)):
-        if not case["expect"]:
+        if not case["expect"] or any(case["name"].startswith(x + ":") for x in args.exclude):
             continue
         case = copy.deepcopy(case)
         case["candidates"] = [c for c in case["candidates"] if c["kind"] == args.kind]

@@ -34,12 +34,11 @@ public struct Chunker: Sendable {
         var sections: [Section] = []
         var stack: [(level: Int, title: String)] = []
         var current = Section(path: [], lines: [])
-        var inFence = false
         let lines = doc.body.split(separator: "\n", omittingEmptySubsequences: false)
+        let headings = MarkdownHeadings(lines)
         for (i, line) in lines.enumerated() {
             let number = doc.bodyStartLine + i
-            if Self.isFence(line) { inFence.toggle() }
-            if !inFence, let (level, title) = Self.heading(line) {
+            if let (level, title) = headings.headings[i] {
                 sections.append(current)
                 while let last = stack.last, last.level >= level { stack.removeLast() }
                 stack.append((level, title))
@@ -54,7 +53,7 @@ public struct Chunker: Sendable {
 
         var out: [Chunk] = []
         for section in sections {
-            let body = section.lines.filter { !Self.isHeading($0.1) }
+            let body = section.lines.filter { !headings.headingLines.contains($0.0 - doc.bodyStartLine) }
             guard body.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
             let headingPath = ([doc.title] + section.path).joined(separator: " > ")
             for window in windows(section.lines) {
@@ -95,22 +94,5 @@ public struct Chunker: Sendable {
             start = back
         }
         return out
-    }
-
-    static func heading(_ line: Substring) -> (Int, String)? {
-        var level = 0
-        for c in line { if c == "#" { level += 1 } else { break } }
-        guard (1...6).contains(level), line.count > level, line[line.index(line.startIndex, offsetBy: level)] == " " else {
-            return nil
-        }
-        return (level, line.dropFirst(level).trimmingCharacters(in: .whitespaces))
-    }
-
-    static func isHeading(_ line: Substring) -> Bool { heading(line) != nil }
-
-    /// A line that opens or closes a fenced code block (where `#` starts a comment, not a heading).
-    static func isFence(_ line: Substring) -> Bool {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        return trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~")
     }
 }

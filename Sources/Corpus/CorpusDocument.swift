@@ -33,15 +33,8 @@ public struct CorpusDocument: Sendable, Hashable {
 
     public static func titleText(title: String, path: String) -> String {
         let base = (path.split(separator: "/").last.map(String.init) ?? path).replacingOccurrences(of: ".md", with: "")
-        let words = base.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
-        var spaced = ""
-        for (i, c) in words.enumerated() {
-            let prev = i > 0 ? Array(words)[i - 1] : " "
-            if i > 0, c.isUppercase, prev.isLowercase || prev.isNumber { spaced.append(" ") }
-            spaced.append(c)
-        }
-        let trimmed = spaced.trimmingCharacters(in: .whitespaces)
-        let name = ["readme", "index"].contains(trimmed.lowercased()) ? "" : trimmed
+        let spaced = IdentifierWords.spaced(base)
+        let name = ["readme", "index"].contains(spaced.lowercased()) ? "" : spaced
         return name.isEmpty || title.lowercased().contains(name.lowercased()) ? title : "\(title) (\(name))"
     }
 
@@ -125,14 +118,10 @@ public struct CorpusDocument: Sendable, Hashable {
         return title.isEmpty ? nil : title
     }
 
-    /// The first H1 outside fenced code: a `# cd /var/log` in a shell block is a comment, not a title.
+    /// The first H1 outside fenced code (ATX or setext): a `# cd /var/log` in a shell block is a comment, not a title.
     static func firstHeading(_ body: String) -> String? {
-        var inFence = false
-        for line in body.split(separator: "\n") {
-            if Chunker.isFence(line) { inFence.toggle(); continue }
-            if !inFence, let (level, title) = Chunker.heading(line), level == 1 { return title }
-        }
-        return nil
+        let headings = MarkdownHeadings(body.split(separator: "\n", omittingEmptySubsequences: false)).headings
+        return headings.filter { $0.value.level == 1 }.min { $0.key < $1.key }?.value.title
     }
 
     /// `postmortems/2025-03-14-db-pool.md` → `postmortems/2025-03-14-db-pool`.

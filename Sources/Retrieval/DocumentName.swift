@@ -1,3 +1,5 @@
+import Corpus
+
 /// How names are compared wherever a name picks a document — an alert name against a file name or title, a
 /// runbook link against a path: lowercase ASCII letters and digits only, so `KubePodCrashLooping`,
 /// `kube-pod-crash-looping.md` and `kubepodcrashlooping` agree. The index's generated `name_key` and
@@ -12,30 +14,10 @@ public enum DocumentName {
     /// a plural or `-ing`/`-ed` ending dropped, and words that name nothing (`and`, `alerts`, `runbook`…) left out.
     /// Both sides go through the same steps, so a crude stem only has to agree with itself.
     public static func words(_ s: String) -> [String] {
-        var out: [String] = []
-        var word: [Character] = []
-        func flush() {
-            if !word.isEmpty {
-                let w = stem(String(word).lowercased())
-                if !stopWords.contains(w) { out.append(w) }
-            }
-            word.removeAll(keepingCapacity: true)
-        }
-        let chars = Array(s.prefix(8_000))
-        for (i, c) in chars.enumerated() {
-            guard c.isASCII, c.isLetter || c.isNumber else { flush(); continue }
-            if i > 0, c.isUppercase, !word.isEmpty {
-                let previous = chars[i - 1]
-                // fooBar, foo2Bar, and the end of an acronym: HTTPServer → HTTP Server.
-                if previous.isLowercase || previous.isNumber
-                    || (previous.isUppercase && i + 1 < chars.count && chars[i + 1].isLowercase) {
-                    flush()
-                }
-            }
-            word.append(c)
-        }
-        flush()
-        return out
+        IdentifierWords.spaced(String(s.prefix(8_000)))
+            .split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+            .map { stem($0.lowercased()) }
+            .filter { !stopWords.contains($0) }
     }
 
     /// The words of what a document is called: its file name without the extension, or its folder's name for a

@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 
 /// Builds the retrieval query from what a real alert carries. Labels,
@@ -120,17 +121,7 @@ public enum IncidentQuery {
     /// `PaymentsAPIHighLatency` → `PaymentsAPIHighLatency Payments API High Latency`;
     /// `pg_replication_lag` → `pg_replication_lag pg replication lag` (helps both retrievers).
     public static func splitName(_ s: String) -> String {
-        var out = ""
-        let chars = Array(s)
-        for (i, c) in chars.enumerated() {
-            if c == "_" || c == ":" || c == "-" { out.append(" "); continue }
-            if i > 0, c.isUppercase, chars[i - 1].isLowercase || chars[i - 1].isNumber
-                || (i + 1 < chars.count && chars[i + 1].isLowercase && chars[i - 1].isUppercase) {
-                out.append(" ")
-            }
-            out.append(c)
-        }
-        let split = out.split(separator: " ").joined(separator: " ")
+        let split = IdentifierWords.spaced(s)
         return split == s ? s : "\(s) \(split)"
     }
 }

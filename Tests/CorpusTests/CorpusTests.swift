@@ -70,6 +70,50 @@ struct DocumentTests {
         for page in ["README.md", "index.md", "_index.md"] {
             #expect(CorpusDocument.titleText(title: "Kubernetes", path: "runbooks/kubernetes/\(page)") == "Kubernetes")
         }
+        // Acronyms end where the next word starts, as the query splits an alert name: the encoders see words.
+        #expect(CorpusDocument.titleText(title: "CNPGClusterHACritical", path: "runbooks/CNPGClusterHACritical.md")
+                == "CNPGClusterHACritical (CNPG Cluster HA Critical)")
+        #expect(IdentifierWords.spaced("KubeAPIErrorBudgetBurn") == "Kube API Error Budget Burn")
+        #expect(IdentifierWords.spaced("node_filesystem_avail_bytes") == "node filesystem avail bytes")
+        #expect(IdentifierWords.spaced("etcdHTTPRequestsSlow") == "etcd HTTP Requests Slow")
+    }
+
+    @Test func setextHeadingsAreHeadingsAndATableOrAListIsNot() throws {
+        let text = """
+            CNPGClusterOffline
+            ==================
+
+            Meaning
+            -------
+
+            No instance of the cluster is ready.
+
+            | metric | meaning |
+            |--------|---------|
+            | up     | scraped |
+
+            - a list item
+            --
+
+            Diagnosis
+            ---------
+
+            ```
+            not a heading
+            -------------
+            ```
+            """
+        let (doc, _) = try CorpusDocument.parse(path: "runbooks/cnpg/CNPGClusterOffline.md", text: text)
+        #expect(doc.title == "CNPGClusterOffline")
+        let chunks = Chunker().chunks(of: doc)
+        #expect(chunks.map(\.headingPath) == ["CNPGClusterOffline > Meaning", "CNPGClusterOffline > Diagnosis"])
+        #expect(chunks[0].lineStart == 4 && chunks[1].lineStart == 16)
+        #expect(chunks[0].content.contains("|--------|"), "a table's delimiter row is not an underline")
+        #expect(chunks[0].content.contains("- a list item"))
+        #expect(chunks[1].content.contains("not a heading"), "nor is a line in a fence")
+        // A thematic break after a blank line is not an underline either.
+        let rule = try CorpusDocument.parse(path: "runbooks/r.md", text: "# R\n\nText.\n\n---\n\nMore.\n").0
+        #expect(Chunker().chunks(of: rule).map(\.headingPath) == ["R"])
     }
 
     @Test func brokenYAMLNamesFileAndLine() {
