@@ -8,6 +8,11 @@ public struct IndexOptions: ParsableArguments {
     @Option(help: "PostgreSQL URL (DATABASE_URL).") public var databaseURL: String?
 
     /// The index and the encoders the environment configures (EMBEDDINGS_*, SECOND_EMBEDDINGS_*), as the daemons see them.
+    /// `--database-url`, else `DATABASE_URL`, else the local stack's.
+    public var url: String {
+        ConfigSource().string(databaseURL, env: "DATABASE_URL", default: DatabaseSettings.url.defaultValue!)
+    }
+
     public struct Opened: Sendable {
         public let store: IndexStore
         public let embeddings: EmbeddingsClient
@@ -17,10 +22,12 @@ public struct IndexOptions: ParsableArguments {
         public var search: HybridSearch { HybridSearch(store: store, embeddings: embeddings, second: second) }
     }
 
-    public func open() throws -> Opened {
+    /// The index at `--database-url`/`DATABASE_URL`, or at `url` when given (a benchmark's own database), with the
+    /// encoders the environment configures.
+    public func open(url override: String? = nil) throws -> Opened {
         let src = ConfigSource()
         let config = try EmbeddingsConfiguration(src)
-        let url = src.string(databaseURL, env: "DATABASE_URL", default: DatabaseSettings.url.defaultValue!)
+        let url = override ?? self.url
         return Opened(store: IndexStore(url: url, dimensions: config.dimensions, logger: cliLogger()),
                       embeddings: try EmbeddingsClient(configuration: config, logger: cliLogger()),
                       second: try SecondEncoderConfiguration.read(src, first: config).map {

@@ -24,12 +24,10 @@ struct RetrievalBench: AsyncParsableCommand {
     @Option(help: "Searches per size.") var searches = 300
 
     func run() async throws {
-        let src = ConfigSource()
-        let base = src.string(index.databaseURL, env: "DATABASE_URL", default: "postgresql://aiops@127.0.0.1:5433/aiops")
-        let benchURL = try await BenchDatabase.fresh(base: base, name: "aiops_bench_retrieval")
+        let benchURL = try await BenchDatabase.fresh(base: index.url, name: "aiops_bench_retrieval")
         // The encoders the environment configures (the second one too, when SECOND_EMBEDDINGS_URL is set).
-        let encoders = try index.open()
-        let store = IndexStore(url: benchURL, dimensions: encoders.embeddings.configuration.dimensions, logger: cliLogger())
+        let encoders = try index.open(url: benchURL)
+        let store = encoders.store
         try await store.migrate()
         let handler = EmbedderHandler(store: store, embeddings: encoders.embeddings, second: encoders.second, logger: cliLogger())
         print("aiops bench retrieval: seeding from \(handbook) into \(benchURL)")
