@@ -76,7 +76,7 @@ public struct ConsumeLoop<Handler: MessageHandler>: Service {
             let batch = try await cancelWhenGracefulShutdown { try await consumer.nextBatch(maxMessages: batching.maxBatchSize) }
             guard !batch.isEmpty else { return }
             // A rejected record anywhere in the batch: one by one, so offsets stay in order around its dead letter.
-            if batch.count == 1 || batch.contains(where: { (try? authenticator.check($0)) == nil }) {
+            if batch.count == 1 || batch.contains(where: { !authenticator.accepts($0) }) {
                 for m in batch { try await process(m) }
                 continue
             }

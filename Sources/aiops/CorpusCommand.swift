@@ -25,7 +25,7 @@ struct CorpusCommand: AsyncParsableCommand {
             let producer = try kafka.signedProducer(as: EventOwnership.corpusSync)
             let auth = try kafka.authenticator()
             var snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
-                                                         accept: { m in auth.map { (try? $0.check(m)) != nil } ?? true },
+                                                         accept: { m in auth.map { $0.accepts(m) } ?? true },
                                                          logger: cliLogger())
             var failed = false
             repeat {
@@ -56,7 +56,7 @@ struct CorpusCommand: AsyncParsableCommand {
         func run() async throws {
             let auth = try kafka.authenticator()
             let snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
-                                                         accept: { m in auth.map { (try? $0.check(m)) != nil } ?? true },
+                                                         accept: { m in auth.map { $0.accepts(m) } ?? true },
                                                          logger: cliLogger())
             let events = CorpusSync.reembedPlan(snapshot: snapshot, source: "aiops corpus reembed")
             let producer = try kafka.signedProducer(as: EventOwnership.corpusSync)

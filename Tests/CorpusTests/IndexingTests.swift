@@ -49,8 +49,10 @@ struct IndexFixture {
 
     /// Runs `aiops corpus sync`'s logic against the topic; returns the plan.
     func sync() async throws -> SyncPlan {
+        // As the command reads it: only records the keyring accepts (corpus records have no incident event).
+        let authenticator = TestKeys.authenticator(topics)
         let snapshot = try await CorpusSnapshot.read(topics: topics, configuration: TestKafka.configuration(),
-                                                     logger: TestKafka.logger)
+                                                     accept: { authenticator.accepts($0) }, logger: TestKafka.logger)
         let plan = CorpusSync.plan(files: try CorpusSync.scan(root: root), snapshot: snapshot, source: root.path)
         try await producer.send(try plan.events.map { try $0.message(topics: topics) })
         return plan

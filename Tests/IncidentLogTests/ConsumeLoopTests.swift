@@ -36,6 +36,24 @@ struct EchoHandler: MessageHandler {
 
 struct SimulatedCrash: ConsumeLoopCrash {}
 
+/// Records the size of every batch it is handed (and of every single record, as a batch of one).
+struct BatchSizeRecorder: BatchMessageHandler {
+    final class Sizes: Sendable {
+        let value = Mutex<[Int]>([])
+        func withLock<T>(_ body: (inout [Int]) -> T) -> T { value.withLock { body(&$0) } }
+    }
+    let sizes = Sizes()
+    var maxBatchSize: Int { 16 }
+    func handle(batch: [KafkaConsumerMessage]) async throws -> [KafkaOutgoingMessage] {
+        sizes.withLock { $0.append(batch.count) }
+        return []
+    }
+    func handle(_ message: KafkaConsumerMessage) async throws -> [KafkaOutgoingMessage] {
+        sizes.withLock { $0.append(1) }
+        return []
+    }
+}
+
 @Suite("consume → handle → produce loop")
 struct ConsumeLoopTests {
     @Test func poisonMessageIsDeadLetteredAndLaterMessagesStillFlow() async throws {
@@ -73,6 +91,34 @@ struct ConsumeLoopTests {
         #expect(Set(reasons) == ["echo first", "echo flaky", "echo last"])
         #expect(handler.attempts.withLock { $0[2] } == 3) // flaky: retried until it worked
         for o in outputs { #expect(TestSchemas.violations(ofIncidentRecord: o) == []) }
+    }
+
+    @Test func authenticRecordsThatAreNotIncidentEventsAreHandledInBatches() async throws {
+        // Corpus records are accepted but carry no incident event: the loop must not take them for rejected ones
+        // and fall back to one by one (which cost the embedder its batching).
+        let topics = try TestKafka.topics()
+        let authenticator = TestKeys.authenticator(topics)
+        let producer = try TestKafka.producer()
+        let records = (0..<12).map { KafkaOutgoingMessage(topic: topics.corpus, key: "runbooks/r\($0)", value: Array("{}".utf8)) }
+        try await producer.send(records)
+        let sent = try await TestKafka.read(topics.corpus, count: 12, timeout: .seconds(60))
+        #expect(sent.allSatisfy(authenticator.accepts))
+        #expect(sent.allSatisfy { (try? authenticator.check($0)) == .some(nil) }, "accepted, and no incident event")
+        let group = TestKafka.uniqueGroup()
+        let handler = BatchSizeRecorder()
+        let loop = ConsumeLoop(consumer: try TestKafka.consumer(group: group, topics: [topics.corpus]), producer: producer,
+                               handler: handler, authenticator: authenticator, group: group, logger: TestKafka.logger)
+        let task = Task { try await loop.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while handler.sizes.withLock({ $0.reduce(0, +) }) < 12, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        _ = try? await task.value
+        await producer.close()
+        let sizes = handler.sizes.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 12)
+        #expect(sizes.contains { $0 > 1 }, "batch sizes \(sizes)")
     }
 
     @Test func handlerThatAlwaysFailsIsDeadLetteredAfterBoundedRetries() async throws {

@@ -16,6 +16,12 @@ public struct RecordAuthenticator: Sendable {
         self.topics = topics
     }
 
+    /// Whether `check` accepts `message`. Not `(try? check(m)) != nil`: an accepted record off the incident log (a
+    /// corpus record) has no event, and that test would take it for a rejected one.
+    public func accepts(_ message: KafkaConsumerMessage) -> Bool {
+        do { try check(message); return true } catch { return false }
+    }
+
     /// Checks `message`; on the incident log, returns its event.
     @discardableResult
     public func check(_ message: KafkaConsumerMessage) throws(RecordRejection) -> IncidentEvent? {
