@@ -392,16 +392,27 @@ public actor IndexStore {
         public var contentHash: String
         /// The chunks' text in order (overlaps included): the document as the index holds it.
         public var text: String
+        /// How the build that indexed it read the file: its title embedding's text and its chunks' hashes in order.
+        public var titleText: String = ""
+        public var chunkHashes: [String] = []
+
+        /// Whether this build reads `doc` (the same file) as it was indexed: same title text, same chunks. A file
+        /// unchanged since indexing but read differently (an upgrade that parses headings or titles anew) is not.
+        public func isReadAsIndexed(_ doc: CorpusDocument, chunker: Chunker = Chunker()) -> Bool {
+            doc.titleText == titleText && chunker.chunks(of: doc).map(\.contentHash) == chunkHashes
+        }
     }
 
     /// Every indexed document with its text reassembled from its chunks (for evaluation baselines and syncs).
     public func indexedDocuments() async throws -> [IndexedDocument] {
         try await withConnection { db in
             try await db.query("""
-                SELECT d.id, d.path, d.kind, d.content_hash, coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal), '')
+                SELECT d.id, d.path, d.kind, d.content_hash, coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal), ''),
+                       coalesce(d.title_text, ''), coalesce(string_agg(c.content_hash, ',' ORDER BY c.ordinal), '')
                 FROM documents d LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id ORDER BY d.id
                 """).rows.map {
-                IndexedDocument(id: $0[0] ?? "", path: $0[1] ?? "", kind: $0[2] ?? "", contentHash: $0[3] ?? "", text: $0[4] ?? "")
+                IndexedDocument(id: $0[0] ?? "", path: $0[1] ?? "", kind: $0[2] ?? "", contentHash: $0[3] ?? "", text: $0[4] ?? "",
+                                titleText: $0[5] ?? "", chunkHashes: ($0[6] ?? "").split(separator: ",").map(String.init))
             }
         }
     }

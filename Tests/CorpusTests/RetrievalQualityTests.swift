@@ -98,6 +98,16 @@ struct RetrievalQualityTests {
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
         let docs = try await f.store.indexedDocuments()
         #expect(docs.allSatisfy { $0.kind == "runbook" }, "kind from the folder")
+        // The index remembers how this build read each file (title text, chunks): the eval indexes a file again
+        // when a build reads it differently, even though the file itself did not change.
+        for (path, text) in PlainHandbook.files {
+            var doc = try CorpusDocument.parse(path: path, text: text).0
+            let indexed = try #require(docs.first { $0.id == doc.id })
+            #expect(indexed.isReadAsIndexed(doc), "\(path)")
+            #expect(!indexed.isReadAsIndexed(doc, chunker: Chunker(maxCharacters: 60, overlapCharacters: 10)), "\(path)")
+            doc.title += " (renamed)"
+            #expect(!indexed.isReadAsIndexed(doc), "\(path)")
+        }
 
         // The rule's own name: the file of that name, boosted as the alert's runbook.
         let byName = try await search.search(PlainHandbook.alert(
