@@ -38,11 +38,14 @@ public struct HybridSearch: Sendable {
     }
 
     /// The tuning's scoring as these encoders allow it: the floors' second-encoder cosines were measured with one
-    /// model; another model's cosines have another scale, so with it (or none) that check is dropped.
+    /// model; another model's cosines have another scale, so with it (or none) those rules are dropped.
     public var scoring: RetrievalScoring {
         var s = tuning.scoring
         if second?.configuration.model != RetrievalScoring.Floor.secondSimilarityModel {
-            for kind in s.floors.keys { s.floors[kind]?.minSecondSimilarity = nil }
+            for kind in s.floors.keys {
+                s.floors[kind]?.minSecondSimilarity = nil
+                s.floors[kind]?.sufficientSecondSimilarity = nil
+            }
         }
         return s
     }

@@ -448,6 +448,35 @@ struct RetrievalQueryTests {
             == "runbooks/filesystem/filesystem_inodes.md")
     }
 
+    @Test func nearDuplicateRunbooksTheSecondEncoderFindsPlainlyCloseAreSimilar() throws {
+        func c(_ id: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                coverage: 0.05, alerts: [], services: [])
+            x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
+            return x
+        }
+        // A Critical and a Warning page of one alert, word for word alike: neither stands out, and a short page
+        // holds few of the alert's words. The second encoder finds them plainly close.
+        let q = SearchQuery(text: "PgConnectionSlotsExhausted: a Postgres instance has used up nearly all its connection slots", limit: 5)
+        var list = [c("HighConnectionsCritical", 0.88, 0.70, doc: 9), c("HighConnectionsWarning", 0.88, 0.70, doc: 9),
+                    c("LowDiskSpaceCritical", 0.87, 0.45, doc: 7), c("LowDiskSpaceWarning", 0.87, 0.45, doc: 7)]
+            + (0..<6).map { c("other\($0)", 0.85, 0.35, doc: 3) }
+        let scoring = RetrievalScoring()
+        let ranked = scoring.rank(list, query: q, mode: .hybrid)
+        try #require(ranked.margin < RetrievalScoring.Floor.runbook.minMargin && ranked.coverage < RetrievalScoring.Floor.runbook.minCoverage)
+        #expect(ranked.similar)
+        // Closer than any uncovered alert's best runbook, but not plainly close: the usual evidence decides.
+        list[0].secondChunkSimilarity = 0.55; list[1].secondChunkSimilarity = 0.55
+        #expect(!scoring.rank(list, query: q, mode: .hybrid).similar)
+        // Without the rule (another second model: HybridSearch.scoring drops it), nothing is similar either.
+        list[0].secondChunkSimilarity = 0.70; list[1].secondChunkSimilarity = 0.70
+        var other = scoring
+        other.floors["runbook"]?.sufficientSecondSimilarity = nil
+        #expect(!other.rank(list, query: q, mode: .hybrid).similar)
+    }
+
     @Test func theSecondEncodersFloorLooksAtTheFirstFewNotOnlyTheFirst() {
         func c(_ id: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(
