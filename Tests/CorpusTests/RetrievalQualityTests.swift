@@ -508,7 +508,7 @@ struct RetrievalQueryTests {
             == ["cortex", "ingester", "unshipp", "block"], "a crude stem, the same on both sides")
         #expect(DocumentName.nameWords(ofPath: "README.md").isEmpty)
     }
-    @Test func aPastIncidentStandingOutWithoutTheFirstEncodersAgreementIsNotSimilar() {
+    @Test func aPastIncidentStandingOutWithoutTheFirstEncodersAgreementIsNotSimilar() throws {
         func c(_ id: String, sim: Double, second: Double) -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(
                 documentID: id, title: id, path: "postmortems/\(id).md", kind: "postmortem", chunkID: "\(id)#0", headingPath: id,
@@ -536,6 +536,19 @@ struct RetrievalQueryTests {
         #expect(!byWords.similar, "but the first encoder does not agree: not the same incident")
         stories[10].chunkSimilarity = 0.851
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
+        // A story among the first encoder's closest that the second finds plainly close is similar without standing
+        // out by words (a symptom-level alert: few of its words are in the story).
+        // Several stories are about as close (the second encoder's 0.50–0.54), so none stands out by margin.
+        var close = (0..<16).map { c("s\($0)", sim: 0.85 - Double($0) * 0.002, second: $0 < 6 ? 0.5 + Double($0 % 3) * 0.02 : 0.3) }
+        close[2].secondChunkSimilarity = 0.6
+        let plain = scoring.rank(close, query: q, mode: .hybrid)
+        #expect(plain.citations.first?.documentID == "s2")
+        try #require(plain.margin < RetrievalScoring.Floor.postmortem.minMargin)
+        #expect(plain.similar)
+        close[2].secondChunkSimilarity = 0.545
+        let near = scoring.rank(close, query: q, mode: .hybrid)
+        #expect(near.citations.first?.documentID == "s2")
+        #expect(!near.similar, "closer than the rest, not plainly close")
     }
 
     @Test func aRunbookTheSecondEncoderFindsFarFromTheAlertIsNotSimilar() throws {
