@@ -86,7 +86,7 @@ struct EvalReport {
             let folders = folderFigures(set)
             if folders.count > 1 {
                 for (folder, methods) in folders.sorted(by: { $0.key < $1.key }) {
-                    for m in ["hybrid", "bm25-doc"] {
+                    for m in ["hybrid", "e5-whole-doc", "bm25-doc"] {
                         guard let byWording = methods[m] else { continue }
                         let parts = ["all"] + wordings(set).filter { byWording[$0] != nil }
                         Terminal.say("  \(folder) \(m): " + parts.map { name in
