@@ -172,11 +172,11 @@ public struct RetrievalScoring: Sendable {
         let zv2 = Self.standardized(Self.meanFilled(candidates.map(\.secondChunkSimilarity)))
         let zt2 = Self.standardized(Self.meanFilled(candidates.map(\.secondTitleSimilarity)))
         let queryWords = Set(DocumentName.words(query.text))
+        let nameWords = candidates.map { DocumentName.nameWords(ofPath: $0.path) }
         // A name without words (not ASCII, or a handbook's root README) says nothing either way: it gets the mean.
         let zu = w.unexplainedName == 0 ? candidates.map { _ in 0 }
-            : Self.standardized(Self.meanFilled(candidates.map { c -> Double? in
-                let words = DocumentName.nameWords(ofPath: c.path)
-                return words.isEmpty ? nil : -Double(words.filter { !queryWords.contains($0) }.count)
+            : Self.standardized(Self.meanFilled(nameWords.map { words -> Double? in
+                words.isEmpty ? nil : -Double(words.filter { !queryWords.contains($0) }.count)
             }))
         let zc = Self.standardized(candidates.map { log1p($0.chunkText) })
         let zd = Self.standardized(candidates.map { log1p($0.documentText) })
@@ -199,7 +199,7 @@ public struct RetrievalScoring: Sendable {
             if linked.contains(c.documentID) { s += w.linked; boosts.append("linked") }
             scored.append((c, s, boosts))
         }
-        Self.placeUnaskedSpecializations(&scored, queryWords: queryWords)
+        Self.placeUnaskedSpecializations(&scored, nameWords: nameWords, queryWords: queryWords)
         let scores = scored.map(\.1)
         let mean = scores.reduce(0, +) / Double(scores.count)
         let sd = max(1e-6, (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(scores.count)).squareRoot())
@@ -223,12 +223,12 @@ public struct RetrievalScoring: Sendable {
         let secondAgrees = floor.minSecondSimilarity.map { min in
             scored.prefix(3).contains { $0.0.secondChunkSimilarity.map { $0 >= min } ?? true }
         } ?? true
-        let byEvidence = (coverage >= floor.minCoverage || standsOut) && Self.meaningAgrees(top.0, among: candidates, floor: floor)
-            && secondAgrees
+        let meaningAgrees = Self.meaningAgrees(top.0, among: candidates, floor: floor)
+        let byEvidence = (coverage >= floor.minCoverage || standsOut) && meaningAgrees && secondAgrees
         // The second encoder plainly close, with the first encoder's agreement where the kind asks for it: it stands
         // in for coverage and margin, never for meaning.
         let bySecondEncoder = (floor.sufficientSecondSimilarity.map { min in top.0.secondChunkSimilarity.map { $0 >= min } ?? false } ?? false)
-            && Self.meaningAgrees(top.0, among: candidates, floor: floor)
+            && meaningAgrees
         let similar = byEvidence || bySecondEncoder || top.2.contains("alert") || top.2.contains("linked")
         let textOrder = Dictionary(uniqueKeysWithValues: candidates.filter { $0.chunkText > 0 || $0.documentText > 0 }
             .sorted { $0.chunkText + $0.documentText > $1.chunkText + $1.documentText }
@@ -249,12 +249,13 @@ public struct RetrievalScoring: Sendable {
     /// have: it ranks just below the plainer one, whatever the passages say (the special case's page shares the
     /// general page's words and usually more of its headings). Only side by side: a folder's README is its hub, not a
     /// sibling. The alert's own name is in its text, so an exact name is never placed below; nor is the linked runbook.
-    static func placeUnaskedSpecializations(_ scored: inout [(Candidate, Double, [String])], queryWords: Set<String>) {
-        let names = scored.map { c, _, _ -> (folder: Substring, words: Set<String>)? in
-            let file = c.path.split(separator: "/").last ?? ""
-            guard !RunbookLink.folderPages.contains((file.split(separator: ".").first ?? file).lowercased()) else { return nil }
-            let words = Set(DocumentName.nameWords(ofPath: c.path))
-            return words.isEmpty ? nil : (c.path.dropLast(file.count), words)
+    /// `nameWords[i]` are `DocumentName.nameWords` of `scored[i]`'s path (in candidate order, before sorting).
+    static func placeUnaskedSpecializations(_ scored: inout [(Candidate, Double, [String])], nameWords: [[String]],
+                                            queryWords: Set<String>) {
+        let names = zip(scored, nameWords).map { candidate, words -> (folder: Substring, words: Set<String>)? in
+            let path = candidate.0.path
+            guard !RunbookLink.isFolderPage(path), !words.isEmpty else { return nil }
+            return (path.dropLast(path.split(separator: "/").last?.count ?? 0), Set(words))
         }
         // Plainer names first, so a chain (a ⊂ b ⊂ c) places c below b after b is placed below a.
         let order = scored.indices.filter { names[$0] != nil }.sorted { names[$0]!.words.count < names[$1]!.words.count }

@@ -107,13 +107,21 @@ public struct RunbookLink: Sendable, Hashable {
     /// clear_anonymous_sessions.
     static func rawNameSegments(_ path: String) -> [String] {
         var parts = path.split(separator: "/").map(String.init).filter { !$0.isEmpty }
-        if var last = parts.last {
-            if let dot = last.lastIndex(of: "."), extensions.contains(last[last.index(after: dot)...].lowercased()) {
-                last = String(last[..<dot])
-            }
-            parts[parts.count - 1] = last
-            if folderPages.contains(last.lowercased()) { parts.removeLast() }
+        if let last = parts.last {
+            parts[parts.count - 1] = stem(last)
+            if folderPages.contains(stem(last).lowercased()) { parts.removeLast() }
         }
         return parts
+    }
+
+    /// A file name without a known extension: `KubePodCrashLooping.md` → KubePodCrashLooping.
+    static func stem(_ file: String) -> String {
+        guard let dot = file.lastIndex(of: "."), extensions.contains(file[file.index(after: dot)...].lowercased()) else { return file }
+        return String(file[..<dot])
+    }
+
+    /// Whether `path` is a folder's own page (README, index): named by its folder, the folder's hub.
+    static func isFolderPage(_ path: String) -> Bool {
+        path.split(separator: "/").last.map { folderPages.contains(stem(String($0)).lowercased()) } ?? false
     }
 }

@@ -216,6 +216,17 @@ struct RetrievalQualityTests {
     }
 }
 
+/// A runbook at `runbooks/<id>.md`: both encoders' best-passage and title cosines (`sim` for the first, `second`
+/// for the second), the same BM25 `doc` for its best chunk and the whole document, and `coverage`.
+func runbookCandidate(_ id: String, _ sim: Double, _ second: Double, doc: Double, coverage: Double) -> RetrievalScoring.Candidate {
+    var x = RetrievalScoring.Candidate(
+        documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+        lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+        coverage: coverage, alerts: [], services: [])
+    x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
+    return x
+}
+
 @Suite("retrieval query and scoring")
 struct RetrievalQueryTests {
     @Test func theQueryUsesTheExpressionAndComponentLabelsAndLeavesInstanceLabelsOut() {
@@ -450,12 +461,7 @@ struct RetrievalQueryTests {
 
     @Test func nearDuplicateRunbooksTheSecondEncoderFindsPlainlyCloseAreSimilar() throws {
         func c(_ id: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
-            var x = RetrievalScoring.Candidate(
-                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
-                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
-                coverage: 0.05, alerts: [], services: [])
-            x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
-            return x
+            runbookCandidate(id, sim, second, doc: doc, coverage: 0.05)
         }
         // A Critical and a Warning page of one alert, word for word alike: neither stands out, and a short page
         // holds few of the alert's words. The second encoder finds them plainly close.
@@ -479,12 +485,7 @@ struct RetrievalQueryTests {
 
     @Test func theSecondEncodersFloorLooksAtTheFirstFewNotOnlyTheFirst() {
         func c(_ id: String, _ sim: Double, _ second: Double, doc: Double) -> RetrievalScoring.Candidate {
-            var x = RetrievalScoring.Candidate(
-                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
-                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
-                coverage: 0.3, alerts: [], services: [])
-            x.secondChunkSimilarity = second; x.secondTitleSimilarity = second
-            return x
+            runbookCandidate(id, sim, second, doc: doc, coverage: 0.3)
         }
         let q = SearchQuery(text: "the data volume will run out of free space within a day", limit: 5)
         var list = [c("a", 0.88, 0.44, doc: 14), c("b", 0.87, 0.44, doc: 13)] + (0..<6).map { c("o\($0)", 0.8, 0.3, doc: 2) }
