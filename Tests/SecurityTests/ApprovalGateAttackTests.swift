@@ -23,7 +23,7 @@ struct ApprovalGateAttackTests {
         // A genuine proposal waits for a human.
         let proposal = try await gate.propose("ops.restart", restart, incident: incident)
         let requested = try await TestKafka.waitForEvents(gate.topics) { $0.contains { $0.type == "ApprovalRequested" } }
-        #expect(requested.contains { $0.type == "ApprovalRequested" })
+        #expect(requested.contains { $0.type == "ApprovalRequested" }, "daemons: \(gate.state)")
         #expect(try await gate.pendingApprovals().contains(proposal.eventID))
 
         // 1. The re-split forgery: a read-only proposal whose incident id smuggles a destructive approval's fields.

@@ -8,6 +8,7 @@ import IncidentLog
 import Kafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TestSupport
 import Triage
 
@@ -23,6 +24,8 @@ final class GateFixture: Sendable {
     let directory: URL
     let group: ServiceGroup
     let running: Task<Void, any Error>
+    /// Why the daemons stopped, when they stopped before `stop()` (a test failure then says so).
+    let ended = StopReason()
     /// Produces records signed as whatever producer the caller names (or unsigned).
     let forger: KafkaProducer
     static let token = "operator-token"
@@ -79,7 +82,12 @@ final class GateFixture: Sendable {
         services += try await buildExecutor(try ExecutorConfiguration(env("executor")), registry: nil, logger: logger)
         services += try await buildReasoner(try ReasonerConfiguration(env("reasoner")), registry: nil, logger: logger)
         group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
-        running = Task { [group] in try await group.run() }
+        running = Task { [group, ended] in
+            do { try await group.run(); ended.record("the daemons stopped") } catch {
+                ended.record("the daemons stopped: \(error)")
+                throw error
+            }
+        }
         forger = try TestKafka.producer(signer: nil)
         try await waitUntilReady("http://127.0.0.1:\(approverPort)/readyz")
     }
@@ -116,6 +124,9 @@ final class GateFixture: Sendable {
         return e
     }
 
+    /// Why the daemons stopped early, or "running".
+    var state: String { ended.reason.withLock { $0 } ?? "running" }
+
     func pendingApprovals() async throws -> String {
         try await HTTPClient().request("GET", "http://127.0.0.1:\(approverPort)/api/v1/approvals",
                                        headers: ["Authorization": "Bearer \(Self.token)"]).text
@@ -126,4 +137,10 @@ final class GateFixture: Sendable {
                                        headers: ["Authorization": "Bearer \(Self.token)", "Content-Type": "application/json"],
                                        body: Array(#"{"reason":"checked"}"#.utf8)).status
     }
+}
+
+/// Why a group of daemons stopped (nil while they run).
+final class StopReason: Sendable {
+    let reason = Mutex<String?>(nil)
+    func record(_ why: String) { reason.withLock { $0 = $0 ?? why } }
 }
