@@ -97,7 +97,7 @@ def scores(case, w):
     zc = zscores([math.log1p(c["chunkText"]) for c in cands])
     zd = zscores([math.log1p(c["documentText"]) for c in cands])
     if w.get("un", 0):
-        query_words = set(words(case["query"]))
+        query_words = set(words(case["query"] + " " + (case.get("severity") or "")))
         # A name without words gets the mean (RetrievalScoring: it says nothing either way).
         zu = zscores(mean_filled([-len([x for x in nw if x not in query_words]) if nw else None
                                   for nw in (name_words(c["path"]) for c in cands)]))
@@ -117,7 +117,7 @@ def scores(case, w):
         if services and any(x.lower() in services for x in c["services"]):
             s += w["sv"]
         out[c["documentID"]] = s
-    return placed_below_plainer_siblings(cands, out, set(words(case["query"])))
+    return placed_below_plainer_siblings(cands, out, set(words(case["query"] + " " + (case.get("severity") or ""))))
 
 
 FOLDER_PAGES = ("readme", "index", "_index")

@@ -15,18 +15,26 @@ public struct Chunk: Sendable, Hashable {
     public var embeddingText: String
     /// SHA-256 of `embeddingText`: an unchanged chunk is not embedded again.
     public var contentHash: String
+    /// The whole of a short page (after its sections): searched by meaning like any chunk, but not a section,
+    /// so it is left out of the document's words, its list of sections and its reassembled text.
+    public var isWholePage = false
 }
 
 /// Splits a document along its headings. Each chunk keeps the document title
 /// and its heading path; a section longer than `maxCharacters` is split on
-/// line boundaries with `overlapCharacters` of overlap. Deterministic.
+/// line boundaries with `overlapCharacters` of overlap. A page (not a past
+/// incident) of several sections and at most `pageCharacters` is also one
+/// chunk of its own, last (`isWholePage`). Deterministic.
 public struct Chunker: Sendable {
     public var maxCharacters = 1_200
     public var overlapCharacters = 200
+    /// A page up to this long, in several sections, is also one chunk of its own.
+    public var pageCharacters = 2_000
 
-    public init(maxCharacters: Int = 1_200, overlapCharacters: Int = 200) {
+    public init(maxCharacters: Int = 1_200, overlapCharacters: Int = 200, pageCharacters: Int = 2_000) {
         self.maxCharacters = maxCharacters
         self.overlapCharacters = overlapCharacters
+        self.pageCharacters = pageCharacters
     }
 
     public func chunks(of doc: CorpusDocument) -> [Chunk] {
@@ -65,6 +73,18 @@ public struct Chunker: Sendable {
                                  headingPath: headingPath, lineStart: window.first!.0, lineEnd: window.last!.0,
                                  content: content, embeddingText: text, contentHash: sha256Hex(text)))
             }
+        }
+        // A short page of several sections is also read whole: its meaning is spread over sections too small to
+        // carry it (an alert's page: what it means, its impact, how to diagnose and mitigate it). Not a past
+        // incident: its whole story's words already decide, and its passages are what tell one story from another
+        // (with whole-page chunks the example suite's pipeline lost a session-loss story to the floor).
+        let body = doc.body.trimmingCharacters(in: .whitespacesAndNewlines)
+        if doc.kind != .postmortem, out.count >= 2, body.count <= pageCharacters, let first = out.first, let last = out.last {
+            let text = "\(doc.title)\n\(body)"
+            let ordinal = out.count
+            out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,
+                             lineStart: first.lineStart, lineEnd: last.lineEnd, content: body, embeddingText: text,
+                             contentHash: sha256Hex(text), isWholePage: true))
         }
         return out
     }

@@ -61,7 +61,8 @@ public enum IncidentQuery {
         for c in components + matcherValues { words.formUnion(Self.words(c)) }
         for m in metrics { if let first = Self.words(m).first { words.insert(first) } }
         return SearchQuery(text: text, alertName: labels["alertname"], services: services,
-                           components: words.subtracting(genericWords).sorted(), links: RunbookLink.links(in: annotations))
+                           components: words.subtracting(genericWords).sorted(), links: RunbookLink.links(in: annotations),
+                           severity: labels["severity"].map { String($0.prefix(40)) })
     }
 
     /// Words too generic to say which component a document is about.

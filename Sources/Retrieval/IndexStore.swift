@@ -167,6 +167,11 @@ public actor IndexStore {
             UPDATE documents d SET title_model = (SELECT c.model FROM chunks c WHERE c.document_id = d.id ORDER BY c.ordinal LIMIT 1)
                 WHERE title_embedding IS NOT NULL;
             """),
+            // A short page's whole text as a chunk of its own (Chunk.isWholePage): found by meaning, but not one of
+            // the document's sections. Existing documents get theirs when the embedder next indexes them.
+            (7, """
+            ALTER TABLE chunks ADD COLUMN whole_page boolean NOT NULL DEFAULT false;
+            """),
         ]
     }
 
@@ -326,9 +331,11 @@ public actor IndexStore {
                 for (i, (c, e)) in zip(chunks, embeddings).enumerated() {
                     try await tx.query("""
                         INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
-                                            content_hash, embedding, model, kind, services, alerts, embedding2, model2)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[], $14::vector, $15)
+                                            content_hash, embedding, model, kind, services, alerts, embedding2, model2, whole_page)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[], $14::vector, $15,
+                                $16::boolean)
                         ON CONFLICT (id) DO UPDATE SET ordinal = EXCLUDED.ordinal, heading_path = EXCLUDED.heading_path,
+                            whole_page = EXCLUDED.whole_page,
                             line_start = EXCLUDED.line_start, line_end = EXCLUDED.line_end, content = EXCLUDED.content,
                             content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding, model = EXCLUDED.model,
                             kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
@@ -339,7 +346,7 @@ public actor IndexStore {
                                           THEN chunks.model2 ELSE EXCLUDED.model2 END
                         """, [c.id, d.id, String(c.ordinal), c.headingPath, String(c.lineStart), String(c.lineEnd),
                               c.content, c.contentHash, e, model, d.kind.rawValue, pgArray(d.services),
-                              pgArray(d.alerts), second?.chunks[i], second?.model])
+                              pgArray(d.alerts), second?.chunks[i], second?.model, c.isWholePage ? "true" : "false"])
                 }
                 try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
                                    [d.id, String(chunks.count)])
@@ -348,7 +355,7 @@ public actor IndexStore {
                         title_text = $4, title_embedding = $5::vector, title_model = CASE WHEN $5::text IS NULL THEN NULL ELSE $9 END,
                         title_text2 = coalesce($6, title_text2), title_embedding2 = CASE WHEN $6::text IS NULL THEN title_embedding2 ELSE $7::vector END,
                         title_model2 = coalesce($8, title_model2) WHERE id = $1
-                    """, [d.id, d.title, chunks.map(\.content).joined(separator: " "), d.titleText, titleEmbedding,
+                    """, [d.id, d.title, chunks.filter { !$0.isWholePage }.map(\.content).joined(separator: " "), d.titleText, titleEmbedding,
                           second == nil ? nil : d.titleText, second?.title, second?.model, model])
             }
         }
@@ -366,7 +373,7 @@ public actor IndexStore {
         return try await withConnection { db in
             let rows = try await db.query("""
                 SELECT c.id, c.document_id, d.title, d.path, c.kind, c.heading_path, c.line_start, c.line_end,
-                       left(c.content, \(Citation.maxText)), c.document_id = ANY($2::text[])
+                       left(c.content, \(Citation.maxText)), c.document_id = ANY($2::text[]) AND NOT c.whole_page
                 FROM chunks c JOIN documents d ON d.id = c.document_id
                 WHERE c.id = ANY($1::text[]) OR c.document_id = ANY($2::text[]) ORDER BY c.document_id, c.ordinal
                 """, [pgArray(chunkIDs), pgArray(documentIDs)]).rows
@@ -407,7 +414,8 @@ public actor IndexStore {
     public func indexedDocuments() async throws -> [IndexedDocument] {
         try await withConnection { db in
             try await db.query("""
-                SELECT d.id, d.path, d.kind, d.content_hash, coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal), ''),
+                SELECT d.id, d.path, d.kind, d.content_hash,
+                       coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal) FILTER (WHERE NOT c.whole_page), ''),
                        coalesce(d.title_text, ''), coalesce(string_agg(c.content_hash, ',' ORDER BY c.ordinal), '')
                 FROM documents d LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id ORDER BY d.id
                 """).rows.map {
@@ -422,7 +430,7 @@ public actor IndexStore {
         try await withConnection { db in
             let totals = try await db.query("""
                 SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(length(tsv)), 1) FROM documents),
-                       (SELECT coalesce(avg(length(tsv)), 1) FROM chunks)
+                       (SELECT coalesce(avg(length(tsv)), 1) FROM chunks WHERE NOT whole_page)
                 """).rows[0]
             var df: [String: Int] = [:]
             for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM documents WHERE tsv IS NOT NULL')").rows {

@@ -171,7 +171,8 @@ public struct RetrievalScoring: Sendable {
         let zt = Self.standardized(Self.meanFilled(candidates.map(\.titleSimilarity)))
         let zv2 = Self.standardized(Self.meanFilled(candidates.map(\.secondChunkSimilarity)))
         let zt2 = Self.standardized(Self.meanFilled(candidates.map(\.secondTitleSimilarity)))
-        let queryWords = Set(DocumentName.words(query.text))
+        // The alert's severity explains a name's severity word too (a critical alert's page is `…Critical`, not `…Warning`).
+        let queryWords = Set(DocumentName.words(query.text + " " + (query.severity ?? "")))
         let nameWords = candidates.map { DocumentName.nameWords(ofPath: $0.path) }
         // A name without words (not ASCII, or a handbook's root README) says nothing either way: it gets the mean.
         let zu = w.unexplainedName == 0 ? candidates.map { _ in 0 }

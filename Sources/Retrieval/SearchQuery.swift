@@ -19,10 +19,15 @@ public struct SearchQuery: Sendable {
     /// The runbooks the alert links to itself (`runbook_url`): the documents they name are always candidates,
     /// and rank first.
     public var links: [RunbookLink]
+    /// The alert's `severity` label. It is not query text (every alert has one), but it explains a document name's
+    /// severity word: of a per-alert set's near-duplicates (`…LowDiskSpaceCritical`, `…LowDiskSpaceWarning`), the page
+    /// named for the alert's own severity is its page.
+    public var severity: String?
 
     public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
-                limit: Int = 20, candidates: Int? = nil, components: [String] = [], links: [RunbookLink] = []) {
+                limit: Int = 20, candidates: Int? = nil, components: [String] = [], links: [RunbookLink] = [],
+                severity: String? = nil) {
         self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
-        self.candidates = candidates; self.components = components; self.links = links
+        self.candidates = candidates; self.components = components; self.links = links; self.severity = severity
     }
 }

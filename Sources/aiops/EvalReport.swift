@@ -100,8 +100,10 @@ struct EvalReport {
                 Terminal.say(String(format: "nothing similar (pipeline) for %d uncovered alerts: %.2f", uncovered(set).count, ns))
             }
             if verbose {
-                for s in cases where (s.rank("pipeline") ?? 99) > 5 {
-                    Terminal.say("  miss [\(s.case.wording)] \(s.case.name): expected \(s.case.expect[0]); got \((s.ranked["pipeline"] ?? []).prefix(3))")
+                for s in cases where (s.rank("hybrid") ?? 99) > 1 || (s.rank("pipeline") ?? 99) > 5 {
+                    let ranks = Self.methods.compactMap { m in s.ranked[m] == nil ? nil : "\(m) \(s.rank(m).map(String.init) ?? "-")" }
+                    Terminal.say("  miss [\(s.case.wording)] \(s.case.name): expected \(s.case.expect[0]) (rank: \(ranks.joined(separator: ", "))); "
+                                 + "got \((s.ranked["hybrid"] ?? []).prefix(3))")
                 }
                 for s in uncovered(set) where !(s.ranked["pipeline"] ?? []).isEmpty {
                     Terminal.say("  found for uncovered \(s.case.name): \((s.ranked["pipeline"] ?? []).prefix(3))")

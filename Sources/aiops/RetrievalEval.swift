@@ -80,7 +80,7 @@ struct RetrievalEval: AsyncParsableCommand {
                 q.kinds = kinds
                 let signals = try await search.candidates(q, queryVector: vector, secondVector: second, mode: .hybrid)
                 dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, query: query.text,
-                                          alertName: query.alertName,
+                                          alertName: query.alertName, severity: query.severity,
                                           components: query.components, services: query.services, candidates: signals))
             }
             let r = try await retriever.run(query)
@@ -110,6 +110,7 @@ struct CandidateDump: Encodable {
     var expect: [String]
     var query: String
     var alertName: String?
+    var severity: String?
     var components: [String]
     var services: [String]
     var candidates: [RetrievalScoring.Candidate]

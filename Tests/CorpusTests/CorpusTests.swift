@@ -105,7 +105,7 @@ struct DocumentTests {
             """
         let (doc, _) = try CorpusDocument.parse(path: "runbooks/cnpg/CNPGClusterOffline.md", text: text)
         #expect(doc.title == "CNPGClusterOffline")
-        let chunks = Chunker().chunks(of: doc)
+        let chunks = Chunker().chunks(of: doc).filter { !$0.isWholePage }
         #expect(chunks.map(\.headingPath) == ["CNPGClusterOffline > Meaning", "CNPGClusterOffline > Diagnosis"])
         #expect(chunks[0].lineStart == 4 && chunks[1].lineStart == 16)
         #expect(chunks[0].content.contains("|--------|"), "a table's delimiter row is not an underline")
@@ -179,13 +179,26 @@ struct ChunkerTests {
     @Test func chunksFollowHeadingsWithPathsAndLines() {
         let chunks = Chunker().chunks(of: doc)
         #expect(chunks.map(\.headingPath) == ["Kafka lag", "Kafka lag > Diagnosis", "Kafka lag > Diagnosis > Poison message",
-                                              "Kafka lag > Mitigation"])
-        #expect(chunks.map(\.id) == ["runbooks/x#0", "runbooks/x#1", "runbooks/x#2", "runbooks/x#3"])
+                                              "Kafka lag > Mitigation", "Kafka lag"])
+        #expect(chunks.map(\.id) == ["runbooks/x#0", "runbooks/x#1", "runbooks/x#2", "runbooks/x#3", "runbooks/x#4"])
+        #expect(chunks.map(\.isWholePage) == [false, false, false, false, true])
         #expect(chunks[1].content.contains("# not a heading inside a fence"))
         #expect(chunks[0].lineStart == 5)
         #expect(chunks[3].lineStart == 22 && chunks[3].lineEnd == 24)
         #expect(chunks[2].embeddingText.hasPrefix("Kafka lag > Diagnosis > Poison message\n"))
         #expect(Chunker().chunks(of: doc) == chunks) // deterministic
+    }
+
+    @Test func aShortPageOfSeveralSectionsIsAlsoOneChunkAndALongOneIsNot() throws {
+        let page = try #require(Chunker().chunks(of: doc).last)
+        #expect(page.isWholePage && page.headingPath == "Kafka lag")
+        #expect(page.lineStart == 5 && page.lineEnd == 24, "from the first section to the last")
+        #expect(page.embeddingText.hasPrefix("Kafka lag\n") && page.content.contains("Look at the group.")
+                && page.content.contains("Skip the record."))
+        // Longer than `pageCharacters`, or a single section: sections only.
+        #expect(!Chunker(pageCharacters: 100).chunks(of: doc).contains { $0.isWholePage })
+        let (single, _) = try CorpusDocument.parse(path: "runbooks/one.md", text: "# One\n\nJust a paragraph.\n")
+        #expect(Chunker().chunks(of: single).map(\.isWholePage) == [false])
     }
 
     @Test func longSectionsAreSplitWithOverlap() throws {

@@ -128,7 +128,8 @@ struct IndexingTests {
             if !changed.isEmpty { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(changed == ["runbooks/postgres-disk-full#3"], "only the Escalation chunk changed")
+        #expect(changed == ["runbooks/postgres-disk-full#3", "runbooks/postgres-disk-full#4"],
+                "only the Escalation chunk changed, and the short page's whole-page chunk that holds it")
         let after = try await f.rows("SELECT count(*) FROM chunks")
         #expect(after[0][0] == String(before.count))
 

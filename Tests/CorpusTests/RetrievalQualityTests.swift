@@ -105,9 +105,17 @@ struct RetrievalQualityTests {
             let indexed = try #require(docs.first { $0.id == doc.id })
             #expect(indexed.isReadAsIndexed(doc), "\(path)")
             #expect(!indexed.isReadAsIndexed(doc, chunker: Chunker(maxCharacters: 60, overlapCharacters: 10)), "\(path)")
+            // A short page's whole-page chunk is searched, but it is neither a section nor part of the document's text.
+            let sections = Chunker().chunks(of: doc).filter { !$0.isWholePage }
+            #expect(indexed.text == sections.map(\.content).joined(separator: "\n"), "\(path)")
+            let evidence = try await f.store.evidence(chunkIDs: [], documentIDs: [doc.id])
+            #expect(evidence.sections.map(\.chunkID) == sections.map(\.id), "\(path)")
             doc.title += " (renamed)"
             #expect(!indexed.isReadAsIndexed(doc), "\(path)")
         }
+        #expect(PlainHandbook.files.contains { path, text in
+            (try? CorpusDocument.parse(path: path, text: text).0).map { Chunker().chunks(of: $0).contains(where: \.isWholePage) } == true
+        }, "the handbook has short pages of several sections")
 
         // The rule's own name: the file of that name, boosted as the alert's runbook.
         let byName = try await search.search(PlainHandbook.alert(
@@ -457,6 +465,25 @@ struct RetrievalQueryTests {
             == "runbooks/monitoring/filesystem_alerts_inodes.md")
         #expect(order(space, moved([0: "runbooks/filesystem/filesystem_inodes.md", 1: "runbooks/filesystem/README.md"])).first
             == "runbooks/filesystem/filesystem_inodes.md")
+    }
+
+    @Test func ofACriticalAndAWarningPageTheAlertsOwnSeverityComesFirst() throws {
+        // The Warning page edges ahead on every signal (as near-duplicates do, by a hair either way).
+        let list = [runbookCandidate("cnpg/CNPGClusterLowDiskSpaceWarning", 0.875, 0.52, doc: 9, coverage: 0.2),
+                    runbookCandidate("cnpg/CNPGClusterLowDiskSpaceCritical", 0.872, 0.51, doc: 9, coverage: 0.2),
+                    runbookCandidate("patroni/postgres", 0.845, 0.36, doc: 4, coverage: 0.1)]
+            + (0..<5).map { runbookCandidate("other\($0)", 0.84, 0.30, doc: 3, coverage: 0.05) }
+        let text = "PgVolumeAlmostFull: a database volume is more than 90% used"
+        func first(severity: String?) -> String? {
+            RetrievalScoring().rank(list, query: SearchQuery(text: text, limit: 5, severity: severity), mode: .hybrid)
+                .citations.first?.documentID
+        }
+        #expect(first(severity: "critical") == "cnpg/CNPGClusterLowDiskSpaceCritical")
+        #expect(first(severity: "warning") == "cnpg/CNPGClusterLowDiskSpaceWarning")
+        #expect(first(severity: nil) == "cnpg/CNPGClusterLowDiskSpaceWarning", "without a severity the signals decide")
+        let q = IncidentQuery.from(labels: ["alertname": "PgVolumeAlmostFull", "severity": "critical"], annotations: [:],
+                                   title: nil, service: nil)
+        #expect(q.severity == "critical" && !q.text.contains("critical"), "the severity is not query text")
     }
 
     @Test func nearDuplicateRunbooksTheSecondEncoderFindsPlainlyCloseAreSimilar() throws {
