@@ -206,6 +206,10 @@ struct Chaos: AsyncParsableCommand {
             sent: LogCheck.Sent(acceptedAlertIDs: sent.accepted.withLock { $0 }, injected: record.injected.withLock { $0 }),
             daemonsDown: down)
         if !quiet { report.examples.insert("the log was still growing after \(settle) s", at: 0) }
+        // Done with the daemons and their database: stop them and drop it here, awaited (a task started on the way
+        // out never ran before the process exited, so every run left its database behind).
+        supervisor.stopAll()
+        if !keepDatabase { try? await Databases.drop(database, on: dbURL) }
         say("\nfaults: " + record.faults.withLock { $0.joined(separator: "; ") })
         say(report.table)
         let line = String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self)
