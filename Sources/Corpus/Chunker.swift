@@ -28,7 +28,7 @@ public struct Chunk: Sendable, Hashable {
 public struct Chunker: Sendable {
     public var maxCharacters = 1_200
     public var overlapCharacters = 200
-    /// A page up to this long, in several sections, is also one chunk of its own.
+    /// A page up to this long, in several sections, is also one chunk of its own (0: never).
     public var pageCharacters = 2_000
 
     public init(maxCharacters: Int = 1_200, overlapCharacters: Int = 200, pageCharacters: Int = 2_000) {
@@ -79,7 +79,7 @@ public struct Chunker: Sendable {
         // incident: its whole story's words already decide, and its passages are what tell one story from another
         // (with whole-page chunks the example suite's pipeline lost a session-loss story to the floor).
         let body = doc.body.trimmingCharacters(in: .whitespacesAndNewlines)
-        if doc.kind != .postmortem, out.count >= 2, body.count <= pageCharacters, let first = out.first, let last = out.last {
+        if pageCharacters > 0, doc.kind != .postmortem, out.count >= 2, body.count <= pageCharacters, let first = out.first, let last = out.last {
             let text = "\(doc.title)\n\(body)"
             let ordinal = out.count
             out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,

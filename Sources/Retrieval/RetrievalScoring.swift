@@ -92,11 +92,16 @@ public struct RetrievalScoring: Sendable {
         /// has a best runbook above 0.51 (0.55 for past incidents: none has a best story above 0.43). Where the
         /// kind asks the first encoder to agree (`maxVectorRank`), it still must. Nil: no such rule.
         public var sufficientSecondSimilarity: Double?
+        /// Coverage counts when one of the first this-many documents has it. Runbooks: 3 — near-ties share the top
+        /// (a service's latency, restart and error-rate pages for a report of slow checkout), and which of them is
+        /// first moves with a hundredth of a cosine, while the list is similar either way.
+        public var coverageAmong: Int
         public init(minCoverage: Double, minMargin: Double, maxVectorRank: Int? = nil, maxTitleRank: Int = 0,
-                    minSecondSimilarity: Double? = nil, sufficientSecondSimilarity: Double? = nil) {
+                    minSecondSimilarity: Double? = nil, sufficientSecondSimilarity: Double? = nil, coverageAmong: Int = 1) {
             self.minCoverage = minCoverage; self.minMargin = minMargin
             self.maxVectorRank = maxVectorRank; self.maxTitleRank = maxTitleRank
             self.minSecondSimilarity = minSecondSimilarity; self.sufficientSecondSimilarity = sufficientSecondSimilarity
+            self.coverageAmong = coverageAmong
         }
         /// The margin is 2.7 with a second encoder in the scores (2.6 before it: one more cosine in the sum widens
         /// the leader's lead). Tight: an uncovered CDN alert's best guess stands 2.64 out in the example handbook, a
@@ -104,7 +109,7 @@ public struct RetrievalScoring: Sendable {
         public static let postmortem = Floor(minCoverage: 0.18, minMargin: 2.7, maxVectorRank: 5, maxTitleRank: 3,
                                              sufficientSecondSimilarity: 0.55)
         public static let runbook = Floor(minCoverage: 0.12, minMargin: 2.2, minSecondSimilarity: 0.46,
-                                          sufficientSecondSimilarity: 0.6)
+                                          sufficientSecondSimilarity: 0.6, coverageAmong: 3)
         /// The second encoder `minSecondSimilarity` was measured with; with another (or none) HybridSearch drops the check.
         public static let secondSimilarityModel = "all-MiniLM-L6-v2"
     }
@@ -225,7 +230,8 @@ public struct RetrievalScoring: Sendable {
             scored.prefix(3).contains { $0.0.secondChunkSimilarity.map { $0 >= min } ?? true }
         } ?? true
         let meaningAgrees = Self.meaningAgrees(top.0, among: candidates, floor: floor)
-        let byEvidence = (coverage >= floor.minCoverage || standsOut) && meaningAgrees && secondAgrees
+        let covered = scored.prefix(max(1, floor.coverageAmong)).contains { $0.0.coverage >= floor.minCoverage }
+        let byEvidence = (covered || standsOut) && meaningAgrees && secondAgrees
         // The second encoder plainly close, with the first encoder's agreement where the kind asks for it: it stands
         // in for coverage and margin, never for meaning.
         let bySecondEncoder = (floor.sufficientSecondSimilarity.map { min in top.0.secondChunkSimilarity.map { $0 >= min } ?? false } ?? false)

@@ -467,6 +467,26 @@ struct RetrievalQueryTests {
             == "runbooks/filesystem/filesystem_inodes.md")
     }
 
+    @Test func aRunbookListCountsAsSimilarWhenOneOfItsNearTiedFirstPagesHoldsTheAlertsWords() throws {
+        // A report of slow checkout: the service's restart, latency and error-rate pages tie at the top; the first by a
+        // hundredth holds few of the report's words, the latency page beside it enough.
+        func list(latencyCoverage: Double) -> [RetrievalScoring.Candidate] {
+            [runbookCandidate("payments-restart", 0.853, 0.50, doc: 6, coverage: 0.08),
+             runbookCandidate("payments-latency-dependency", 0.852, 0.50, doc: 6, coverage: latencyCoverage),
+             runbookCandidate("payments-error-rate", 0.851, 0.47, doc: 6, coverage: 0.04)]
+                + (0..<8).map { i in
+                    let d = Double(i)
+                    return runbookCandidate("other\(i)", 0.850 - 0.001 * d, 0.46 - 0.005 * d, doc: 5.8 - 0.1 * d, coverage: 0.03)
+                }
+        }
+        let q = SearchQuery(text: "Customers in the EU report checkout taking over 10 seconds", limit: 5)
+        let covered = RetrievalScoring().rank(list(latencyCoverage: 0.14), query: q, mode: .hybrid)
+        try #require(covered.margin < RetrievalScoring.Floor.runbook.minMargin && covered.coverage < RetrievalScoring.Floor.runbook.minCoverage)
+        #expect(covered.citations.first?.documentID == "payments-restart")
+        #expect(covered.similar, "the second page holds enough of the alert's words")
+        #expect(!RetrievalScoring().rank(list(latencyCoverage: 0.05), query: q, mode: .hybrid).similar, "none of the first three does")
+    }
+
     @Test func ofACriticalAndAWarningPageTheAlertsOwnSeverityComesFirst() throws {
         // The Warning page edges ahead on every signal (as near-duplicates do, by a hair either way).
         let list = [runbookCandidate("cnpg/CNPGClusterLowDiskSpaceWarning", 0.875, 0.52, doc: 9, coverage: 0.2),
