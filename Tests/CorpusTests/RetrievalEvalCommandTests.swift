@@ -8,7 +8,8 @@ import Testing
 struct RetrievalEvalCommandTests {
     func run(_ arguments: [String]) async throws -> TestCommand.Result {
         try await TestCommand.run(".build/debug/aiops", ["eval", "retrieval"] + arguments,
-                                  environment: ["EMBEDDINGS_URL": try TestEmbeddings.baseURL.get()])
+                                  // The test's encoder only, whatever the shell configures (a second one may be down).
+                                  environment: ["EMBEDDINGS_URL": try TestEmbeddings.baseURL.get(), "SECOND_EMBEDDINGS_URL": ""])
     }
 
     @Test func theEvalMakesItsOwnDatabaseAndRefusesAnIndexWithoutTheSuitesDocuments() async throws {

@@ -10,7 +10,9 @@ struct TriageEvalCommandTests {
         let run = try await TestCommand.run(".build/debug/aiops", ["eval", "triage", "examples/eval/triage", "--corpus",
                                                                 "examples/ops-handbook", "--json"],
                                             environment: ["DATABASE_URL": try TestPostgres.database(),
-                                                          "EMBEDDINGS_URL": try TestEmbeddings.baseURL.get()])
+                                                          "EMBEDDINGS_URL": try TestEmbeddings.baseURL.get(),
+                                                          // The test's encoder only, whatever the shell configures.
+                                                          "SECOND_EMBEDDINGS_URL": ""])
         #expect(run.status == 0, "\(run.stderr)")
         let data = run.stdout
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(String(decoding: data, as: UTF8.self))")
