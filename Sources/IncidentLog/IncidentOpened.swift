@@ -15,6 +15,8 @@ public struct IncidentOpened: Sendable, Hashable, Codable {
     public var annotations: [String: String]
     /// The opening alert's `generatorURL` (its rule's expression), if any.
     public var generatorURL: String?
+    /// The `alertname` label an IncidentReport gets when it names none: a kind of event, not what is wrong.
+    public static let reportAlertName = "IncidentReport"
 
     public init(source: Source, groupKey: String, title: String, severity: String, service: String?,
                 receiver: String?, externalURL: String?, labels: [String: String], annotations: [String: String],

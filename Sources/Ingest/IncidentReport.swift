@@ -114,7 +114,7 @@ public struct IncidentReport: Sendable, Hashable, Codable {
             return plan
         }
         var labels = spec.labels ?? [:]
-        labels["alertname"] = labels["alertname"] ?? "IncidentReport"
+        labels["alertname"] = labels["alertname"] ?? IncidentOpened.reportAlertName
         if let service = spec.service { labels["service"] = service }
         labels["severity"] = spec.severity
         labels["namespace"] = namespace

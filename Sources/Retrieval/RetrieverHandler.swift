@@ -83,7 +83,12 @@ public struct RetrieverHandler: BatchMessageHandler {
     func trigger(_ event: IncidentEvent) -> (query: SearchQuery, name: String?)? {
         switch event.payload {
         case .incidentOpened(let o) where o.source == .incidentreport:
-            return (IncidentQuery.from(labels: o.labels, annotations: o.annotations, title: o.title, service: o.service), nil)
+            // The placeholder name a report gets when it names no alert is not query text: its words ("incident",
+            // "report") would count among the report's own and dilute them (the demo's slow-checkout report got
+            // "nothing similar" for runbooks with them).
+            var labels = o.labels
+            if labels["alertname"] == IncidentOpened.reportAlertName { labels["alertname"] = nil }
+            return (IncidentQuery.from(labels: labels, annotations: o.annotations, title: o.title, service: o.service), nil)
         case .incidentOpened(let o):
             // The opening alert, when the group's labels name it; otherwise each alert is searched when attached.
             guard let name = o.labels["alertname"], !name.isEmpty, !searched.contains(event.incidentID, name) else { return nil }

