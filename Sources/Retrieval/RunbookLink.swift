@@ -107,9 +107,9 @@ public struct RunbookLink: Sendable, Hashable {
     /// clear_anonymous_sessions.
     static func rawNameSegments(_ path: String) -> [String] {
         var parts = path.split(separator: "/").map(String.init).filter { !$0.isEmpty }
-        if let last = parts.last {
-            parts[parts.count - 1] = stem(last)
-            if folderPages.contains(stem(last).lowercased()) { parts.removeLast() }
+        if let last = parts.last.map(stem) {
+            parts[parts.count - 1] = last
+            if folderPages.contains(last.lowercased()) { parts.removeLast() }
         }
         return parts
     }
