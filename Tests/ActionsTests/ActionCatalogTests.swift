@@ -77,7 +77,7 @@ struct ActionCatalogTests {
 @Suite("Running actions")
 struct ActionExecutorTests {
     func catalog(_ script: String, timeout: Double = 5, limit: Int = 1_000) throws -> ActionCatalog {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("act-\(UUID().uuidString)")
+        let dir = TestScratch.path("act")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("script.sh").path
         try ("#!/bin/sh\n" + script).write(toFile: path, atomically: true, encoding: .utf8)
@@ -127,7 +127,7 @@ struct ActionExecutorTests {
     }
 
     @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
-        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
+        let pidFile = TestScratch.path("child").path
         // A background child that would outlive its parent: it says who it is, then waits.
         let c = try catalog("sh -c 'echo $$ > \(pidFile); exec sleep 30' & sleep 30", timeout: 0.5)
         let r = try await ActionExecutor(catalog: c).run(try c.prepare("diag", parameters: ["target": "x"]))

@@ -6,7 +6,7 @@ import Testing
 /// The `mcp` runner against a real MCP server over stdio (Tests/Fixtures/mcp_server.py).
 @Suite("Action catalog: the mcp runner")
 struct MCPRunnerTests {
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-\(UUID().uuidString).jsonl").path
+    let log = TestScratch.path("mcp", suffix: ".jsonl").path
 
     func catalog(server: String? = nil) throws -> ActionCatalog {
         let fixture = TestSchemas.repositoryRoot.appendingPathComponent("Tests/Fixtures/mcp_server.py").path

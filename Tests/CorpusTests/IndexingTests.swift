@@ -31,7 +31,7 @@ struct IndexFixture {
     ]
 
     init(files: [String] = IndexFixture.sample, name: String = #function) async throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("handbook-\(UUID().uuidString)")
+        root = TestScratch.path("handbook")
         for f in files {
             let target = root.appendingPathComponent(f)
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -14,7 +14,7 @@ struct RetrievalEvalCommandTests {
 
     @Test func theEvalMakesItsOwnDatabaseAndRefusesAnIndexWithoutTheSuitesDocuments() async throws {
         // A two-case suite over aiops's own handbook (eleven documents: quick to index).
-        let suite = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString).yaml")
+        let suite = TestScratch.path("suite", suffix: ".yaml")
         try """
             cases:
               - {name: stopped, wording: rule, set: runbooks, expect: [runbooks/aiops-consumer-stopped],

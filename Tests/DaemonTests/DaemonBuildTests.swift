@@ -80,7 +80,7 @@ struct DaemonBuildTests {
     @Test func approverServesMetricsAndReadiness() async throws {
         var env = try Self.environment("approver")
         env["APPROVER_PORT"] = String(try freeLoopbackPort())
-        let approvers = FileManager.default.temporaryDirectory.appendingPathComponent("approvers-\(UUID().uuidString).yaml")
+        let approvers = TestScratch.path("approvers", suffix: ".yaml")
         try "approvers: [{name: alice, token_sha256: \(ApproverDirectory.hash("t")), roles: [approver]}]\n"
             .write(to: approvers, atomically: true, encoding: .utf8)
         env["APPROVERS_FILE"] = approvers.path
@@ -100,7 +100,7 @@ struct DaemonBuildTests {
     @Test func anExecutorWhoseSnapshotForgetsSoonerThanAnApprovalLastsDoesNotStart() async throws {
         var env = try Self.environment("executor")
         env["EXECUTOR_PORT"] = String(try freeLoopbackPort())
-        env["AIOPS_STATE_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("exec-\(UUID().uuidString)").path
+        env["AIOPS_STATE_DIR"] = TestScratch.path("exec").path
         env["AIOPS_SNAPSHOT_RETAIN_HOURS"] = "0.25" // 900 s; the example policy: a 900 s wait plus 600 s of validity
         let c = try ExecutorConfiguration(ConfigSource(environment: env))
         do {

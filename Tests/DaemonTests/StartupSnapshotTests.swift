@@ -33,7 +33,7 @@ struct StartupSnapshotTests {
     }
 
     static func store(_ name: String = #function) -> SnapshotStore {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(UUID().uuidString)").path
+        let dir = TestScratch.path("snap").path
         return SnapshotStore(path: "\(dir)/approver.snapshot", key: TestKeys.key("approver"), retain: 3600)
     }
 
@@ -117,7 +117,7 @@ struct StartupSnapshotTests {
 
     @Test func aDaemonKeepsOnlyWhatItsFoldReadsAndTheResolutions() async throws {
         let topics = try TestKafka.topics()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(UUID().uuidString)").path
+        let dir = TestScratch.path("snap").path
         let config = SnapshotConfiguration(directory: dir, retainHours: 1)
         let store = try #require(config.store(daemon: "executor", key: TestKeys.key("executor")) { e in
             if case .alertResolved = e.payload { false } else { true }

@@ -75,7 +75,7 @@ struct TracingTests {
                                                      content: text, syncedAt: Date(), source: "t"))
         }
 
-        let approvers = FileManager.default.temporaryDirectory.appendingPathComponent("approvers-\(UUID().uuidString).yaml")
+        let approvers = TestScratch.path("approvers", suffix: ".yaml")
         try "approvers: [{name: alice, token_sha256: \(String(repeating: "0", count: 64)), roles: [approver]}]\n"
             .write(to: approvers, atomically: true, encoding: .utf8)
         let base: [String: String] = [

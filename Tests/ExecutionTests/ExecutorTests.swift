@@ -19,7 +19,7 @@ struct ExecutorFixture {
     init(name: String = #function) throws {
         topics = try TestKafka.topics(name: name)
         producer = try TestKafka.producer()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("exec-\(UUID().uuidString)")
+        let dir = TestScratch.path("exec")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         marker = dir.appendingPathComponent("runs").path
         let script = dir.appendingPathComponent("act.sh").path
@@ -210,7 +210,7 @@ struct ExecutorTests {
     @Test func approvalsRunSideBySideUpToTheConcurrencyLimitAndEachRunsOnce() async throws {
         let f = try ExecutorFixture()
         // Each run waits (up to 2 s) until another one is running too, then reports how many run at once.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("barrier-\(UUID().uuidString)").path
+        let dir = TestScratch.path("barrier").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let script = dir + "/barrier.sh"
         try """

@@ -228,7 +228,7 @@ struct ConfigSourceTests {
     }
 
     @Test func secretsComeFromFiles() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        let file = TestScratch.path("secret")
         try "s3cret\n".write(to: file, atomically: true, encoding: .utf8)
         let key = Setting("SOME_KEY", secret: true, "k")
         #expect(try ConfigSource(environment: ["SOME_KEY_FILE": file.path]).string(key) == "s3cret")

@@ -91,7 +91,7 @@ struct DecodeFuzzTests {
     @Test func mutatedAndArbitraryRecordsNeverTrapAndNeverRunAnything() async throws {
         let topics = try TestKafka.topics()
         let incident = EventIDs.incident(source: "fuzz", parts: ["x"])
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString)")
+        let dir = TestScratch.path("fuzz")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let marker = dir.appendingPathComponent("runs").path
         let script = dir.appendingPathComponent("restart.sh").path

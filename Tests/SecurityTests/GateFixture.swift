@@ -32,7 +32,7 @@ final class GateFixture: Sendable {
 
     init(name: String = #function) async throws {
         topics = try TestKafka.topics(name: name)
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+        directory = TestScratch.path("gate")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         marker = directory.appendingPathComponent("destructive-runs").path
         let restart = directory.appendingPathComponent("restart.sh").path

@@ -12,7 +12,7 @@ public enum TestCommand {
 
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]) async throws -> Result {
         let repo = TestSchemas.repositoryRoot
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmd-\(UUID().uuidString)")
+        let dir = TestScratch.path("cmd")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let outURL = dir.appendingPathComponent("stdout"), errURL = dir.appendingPathComponent("stderr")

@@ -25,13 +25,15 @@ public final class TestDaemonProcesses: @unchecked Sendable {
     }
 
     public init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("daemons-\(UUID().uuidString)")
+        directory = TestScratch.path("daemons")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     public func start(_ daemon: String, environment: [String: String]) throws {
         let log = directory.appendingPathComponent("\(daemon).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw TestEnvironmentError("cannot create \(log.path)")
+        }
         let p = Process()
         p.executableURL = Self.binDirectory.appendingPathComponent(daemon)
         p.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].merging(environment) { _, b in b }

@@ -25,7 +25,7 @@ public enum TestKeys {
 
     /// The key files: `<producer>.key.json` and `trusted-keys.json`.
     public static let directory: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aiops-test-keys-\(UUID().uuidString)")
+        let dir = TestScratch.path("aiops-test-keys")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for p in EventOwnership.producers { try! key(p).fileData().write(to: dir.appendingPathComponent("\(p).key.json")) }
         try! keyring.fileData().write(to: dir.appendingPathComponent("trusted-keys.json"))

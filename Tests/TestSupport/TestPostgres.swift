@@ -72,8 +72,7 @@ public enum TestPostgres {
         if let user, getpwnam(user) == nil {
             try run(["/usr/sbin/useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user], asUser: nil)
         }
-        let dir = URL(fileURLWithPath: "/tmp/aiops-test-pg-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
+        let dir = TestScratch.root.appendingPathComponent("pg")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if let user { try run(["/bin/chown", user, dir.path], asUser: nil) }
         let data = dir.appendingPathComponent("data").path
@@ -87,12 +86,14 @@ public enum TestPostgres {
         p.standardError = log
         try p.run()
         postgresDataDirectory = data
-        // Fast shutdown of the real postmaster (not the runuser wrapper) when the test process exits.
+        // Fast shutdown of the real postmaster (not the runuser wrapper) when the test process
+        // exits, waited for (it removes postmaster.pid last) so the scratch directory can go after it.
         atexit {
-            guard let data = postgresDataDirectory,
-                  let text = try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8),
-                  let pid = pid_t(text.split(separator: "\n").first ?? "") else { return }
-            kill(pid, SIGINT)
+            guard let data = postgresDataDirectory else { return }
+            let pidFile = data + "/postmaster.pid"
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                  let pid = pid_t(text.split(separator: "\n").first ?? ""), kill(pid, SIGINT) == 0 else { return }
+            for _ in 0..<100 where FileManager.default.fileExists(atPath: pidFile) { usleep(100_000) }
         }
         let url = "postgresql://aiops@127.0.0.1:\(port)"
         for _ in 0..<200 {

@@ -53,7 +53,7 @@ public final class TestAlertmanager: @unchecked Sendable {
             throw TestEnvironmentError("alertmanager not installed (apt-get install prometheus-alertmanager)")
         }
         port = try freeLoopbackPort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("am-\(UUID().uuidString)")
+        directory = TestScratch.path("am")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let auth = bearerToken.map { "\n    http_config:\n      authorization:\n        credentials: \($0)" } ?? ""
         let config = """
@@ -117,7 +117,7 @@ public final class TestPrometheus: @unchecked Sendable {
             throw TestEnvironmentError("prometheus not installed (apt-get install prometheus)")
         }
         port = try freeLoopbackPort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prom-\(UUID().uuidString)")
+        directory = TestScratch.path("prom")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             global: {scrape_interval: 1s, evaluation_interval: 1s}

@@ -24,7 +24,7 @@ import Triage
 @Suite("end to end: alert → triage → approval → execution (real components)", .enabled(if: enabled), .serialized)
 struct EndToEndTests {
     @Test func anAlertIsTriagedDiagnosedApprovedAndExecutedOnce() async throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)").path
+        let work = TestScratch.path("e2e").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let poolStats = work + "/pool-stats.sh", restart = work + "/restart.sh", restarts = work + "/restarts"
         try "#!/bin/sh\necho \"hikaricp namespace=$1 active=50 idle=0 pending=37\"\n".write(toFile: poolStats, atomically: true, encoding: .utf8)
