@@ -15,20 +15,26 @@ public struct Chunk: Sendable, Hashable {
     public var embeddingText: String
     /// SHA-256 of `embeddingText`: an unchanged chunk is not embedded again.
     public var contentHash: String
-    /// The whole of a short page (after its sections): searched by meaning like any chunk, but not a section,
-    /// so it is left out of the document's words, its list of sections and its reassembled text.
+    /// A reading of the page as a whole (after its sections), not a section: left out of the document's words,
+    /// its list of sections and its reassembled text. The whole of a short page is searched by meaning like any
+    /// chunk; the opening of a longer one (`isOpening`) only makes the page-level signal.
     public var isWholePage = false
+    /// The first `Chunker.pageCharacters` of a page too long to read whole: compared with the alert as the page's
+    /// opening (RetrievalScoring's `pageVector`), never as one of its passages. Always `isWholePage` too.
+    public var isOpening = false
 }
 
 /// Splits a document along its headings. Each chunk keeps the document title
 /// and its heading path; a section longer than `maxCharacters` is split on
 /// line boundaries with `overlapCharacters` of overlap. A page (not a past
 /// incident) of several sections and at most `pageCharacters` is also one
-/// chunk of its own, last (`isWholePage`). Deterministic.
+/// chunk of its own, last (`isWholePage`); a longer one gets its first
+/// `pageCharacters` as its opening instead (`isOpening`). Deterministic.
 public struct Chunker: Sendable {
     public var maxCharacters = 1_200
     public var overlapCharacters = 200
-    /// A page up to this long, in several sections, is also one chunk of its own (0: never).
+    /// A page up to this long, in several sections, is also one chunk of its own; a longer page's opening is this
+    /// long (0: neither).
     public var pageCharacters = 2_000
 
     public init(maxCharacters: Int = 1_200, overlapCharacters: Int = 200, pageCharacters: Int = 2_000) {
@@ -85,6 +91,16 @@ public struct Chunker: Sendable {
             out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,
                              lineStart: first.lineStart, lineEnd: last.lineEnd, content: body, embeddingText: text,
                              contentHash: sha256Hex(text), isWholePage: true))
+        } else if pageCharacters > 0, doc.kind != .postmortem, body.count > pageCharacters, let first = out.first {
+            // A longer page's opening, read as the page: what it is about is usually said first, and a page of many
+            // sections has no one passage that says it (measured in docs/retrieval.md, "the page's opening").
+            let opening = String(body.prefix(pageCharacters))
+            let text = "\(doc.title)\n\(opening)"
+            let ordinal = out.count
+            let lastLine = first.lineStart + opening.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,
+                             lineStart: first.lineStart, lineEnd: lastLine, content: opening, embeddingText: text,
+                             contentHash: sha256Hex(text), isWholePage: true, isOpening: true))
         }
         return out
     }

@@ -123,7 +123,7 @@ public struct HybridSearch: Sendable {
             kinds AS (SELECT unnest(coalesce($3::text[], ARRAY['runbook', 'postmortem', 'adr', 'weekly-log', 'other'])) AS kind),
             vec AS (
                 SELECT v.document_id FROM kinds k, LATERAL (
-                    SELECT c.document_id FROM chunks c WHERE $6::boolean AND c.kind = k.kind
+                    SELECT c.document_id FROM chunks c WHERE $6::boolean AND c.kind = k.kind AND NOT c.opening
                     ORDER BY c.embedding <=> $1::vector LIMIT $4) v),
             dfts AS (
                 SELECT f.document_id FROM kinds k, q, LATERAL (
@@ -145,13 +145,20 @@ public struct HybridSearch: Sendable {
             best AS (
                 SELECT DISTINCT ON (c.document_id) c.document_id, c.id, c.heading_path, c.line_start, c.line_end,
                        1 - (c.embedding <=> $1::vector) AS sim
-                FROM chunks c JOIN cand USING (document_id)
+                FROM chunks c JOIN cand USING (document_id) WHERE NOT c.opening
                 ORDER BY c.document_id, c.embedding <=> $1::vector),
+            -- The page read whole: its whole-page chunk (a short page's text, a longer page's opening), or its one
+            -- section when that is all it has.
+            page AS (
+                SELECT c.document_id, coalesce(max(1 - (c.embedding <=> $1::vector)) FILTER (WHERE c.whole_page),
+                                               CASE WHEN count(*) = 1 THEN max(1 - (c.embedding <=> $1::vector)) END) AS sim
+                FROM chunks c JOIN cand USING (document_id) GROUP BY c.document_id),
             -- The second encoder's best passage per candidate (no index: a few hundred chunks at most).
             best2 AS (
                 SELECT c.document_id, max(1 - (c.embedding2 <=> $10::vector)) AS sim
                 FROM chunks c JOIN cand USING (document_id)
-                WHERE $10::vector IS NOT NULL AND c.model2 = $11 AND vector_dims(c.embedding2) = vector_dims($10::vector)
+                WHERE $10::vector IS NOT NULL AND NOT c.opening AND c.model2 = $11
+                      AND vector_dims(c.embedding2) = vector_dims($10::vector)
                 GROUP BY c.document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching section (BM25 in Swift;
             -- a short page's whole-page chunk is found by meaning only: its words are the document's)
@@ -172,10 +179,11 @@ public struct HybridSearch: Sendable {
                    (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services, b2.sim,
                    CASE WHEN $10::vector IS NULL OR d.title_embedding2 IS NULL OR d.title_model2 IS DISTINCT FROM $11
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
-                        THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END
+                        THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
+                   p.sim
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
-                 LEFT JOIN best2 b2 ON b2.document_id = d.id
+                 LEFT JOIN best2 b2 ON b2.document_id = d.id LEFT JOIN page p ON p.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let nameKey = q.alertName.map(DocumentName.key) ?? ""
@@ -205,6 +213,7 @@ public struct HybridSearch: Sendable {
             candidate.length = docLength
             candidate.secondChunkSimilarity = r[16].flatMap(Double.init)
             candidate.secondTitleSimilarity = r[17].flatMap(Double.init)
+            candidate.pageSimilarity = r[18].flatMap(Double.init)
             return candidate
         }
     }

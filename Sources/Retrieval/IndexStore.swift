@@ -172,6 +172,18 @@ public actor IndexStore {
             (7, """
             ALTER TABLE chunks ADD COLUMN whole_page boolean NOT NULL DEFAULT false;
             """),
+            // A longer page's opening (Chunk.isOpening, also whole_page): the page-level signal only, never a passage.
+            // Existing documents get theirs when the embedder next indexes them. And a reading of the whole page has
+            // no words of its own (NULL tsv): they are its sections' words again, and counted twice they skewed which
+            // lexemes ANALYZE finds common (the full-text query leaves those out).
+            (8, """
+            ALTER TABLE chunks ADD COLUMN opening boolean NOT NULL DEFAULT false;
+            ALTER TABLE chunks DROP COLUMN tsv;
+            ALTER TABLE chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS (CASE WHEN whole_page THEN NULL ELSE
+                setweight(to_tsvector('english', heading_path), 'A') || setweight(to_tsvector('english', content), 'B') END) STORED;
+            CREATE INDEX chunks_tsv_gin ON chunks USING gin (tsv);
+            ANALYZE chunks;
+            """),
         ]
     }
 
@@ -331,11 +343,12 @@ public actor IndexStore {
                 for (i, (c, e)) in zip(chunks, embeddings).enumerated() {
                     try await tx.query("""
                         INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,
-                                            content_hash, embedding, model, kind, services, alerts, embedding2, model2, whole_page)
+                                            content_hash, embedding, model, kind, services, alerts, embedding2, model2, whole_page,
+                                            opening)
                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::vector, $10, $11, $12::text[], $13::text[], $14::vector, $15,
-                                $16::boolean)
+                                $16::boolean, $17::boolean)
                         ON CONFLICT (id) DO UPDATE SET ordinal = EXCLUDED.ordinal, heading_path = EXCLUDED.heading_path,
-                            whole_page = EXCLUDED.whole_page,
+                            whole_page = EXCLUDED.whole_page, opening = EXCLUDED.opening,
                             line_start = EXCLUDED.line_start, line_end = EXCLUDED.line_end, content = EXCLUDED.content,
                             content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding, model = EXCLUDED.model,
                             kind = EXCLUDED.kind, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
@@ -346,7 +359,8 @@ public actor IndexStore {
                                           THEN chunks.model2 ELSE EXCLUDED.model2 END
                         """, [c.id, d.id, String(c.ordinal), c.headingPath, String(c.lineStart), String(c.lineEnd),
                               c.content, c.contentHash, e, model, d.kind.rawValue, pgArray(d.services),
-                              pgArray(d.alerts), second?.chunks[i], second?.model, c.isWholePage ? "true" : "false"])
+                              pgArray(d.alerts), second?.chunks[i], second?.model, c.isWholePage ? "true" : "false",
+                              c.isOpening ? "true" : "false"])
                 }
                 try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
                                    [d.id, String(chunks.count)])

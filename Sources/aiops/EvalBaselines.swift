@@ -48,6 +48,12 @@ struct EvalBaselines {
             .sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
     }
 
+    /// The query's cosine with the named documents' vectors.
+    func similarities(_ q: [Float], of ids: Set<String>) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: docs.filter { ids.contains($0.id) }
+            .map { d in (d.id, Double(zip(q, d.vector).reduce(Float(0)) { $0 + $1.0 * $1.1 })) })
+    }
+
     func bm25(_ text: String, kinds: [DocumentKind]) -> [String] {
         let allowed = Set(kinds.map(\.rawValue))
         let n = Double(docs.count)

@@ -81,7 +81,8 @@ struct RetrievalEval: AsyncParsableCommand {
                 let signals = try await search.candidates(q, queryVector: vector, secondVector: second, mode: .hybrid)
                 dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, query: query.text,
                                           alertName: query.alertName, severity: query.severity,
-                                          components: query.components, services: query.services, candidates: signals))
+                                          components: query.components, services: query.services, candidates: signals,
+                                          headSimilarity: baselines?.similarities(vector, of: Set(signals.map(\.documentID)))))
             }
             let r = try await retriever.run(query)
             let pipeline = c.set == "runbooks" ? r.runbooks : c.set == "postmortems" ? r.postmortems : r.postmortems + r.runbooks
@@ -114,6 +115,8 @@ struct CandidateDump: Encodable {
     var components: [String]
     var services: [String]
     var candidates: [RetrievalScoring.Candidate]
+    /// The e5-whole-doc baseline's cosine per candidate document (nil with --no-baselines): to study it as a signal.
+    var headSimilarity: [String: Double]?
 }
 
 /// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.

@@ -189,22 +189,33 @@ struct ChunkerTests {
         #expect(Chunker().chunks(of: doc) == chunks) // deterministic
     }
 
-    @Test func aShortPageOfSeveralSectionsIsAlsoOneChunkAndALongOneIsNot() throws {
+    @Test func aShortPageOfSeveralSectionsIsAlsoOneChunkAndALongOneHasItsOpening() throws {
         let page = try #require(Chunker().chunks(of: doc).last)
-        #expect(page.isWholePage && page.headingPath == "Kafka lag")
+        #expect(page.isWholePage && !page.isOpening && page.headingPath == "Kafka lag")
         #expect(page.lineStart == 5 && page.lineEnd == 24, "from the first section to the last")
         #expect(page.embeddingText.hasPrefix("Kafka lag\n") && page.content.contains("Look at the group.")
                 && page.content.contains("Skip the record."))
-        // Longer than `pageCharacters`, or a single section: sections only.
-        #expect(!Chunker(pageCharacters: 100).chunks(of: doc).contains { $0.isWholePage })
+        // Longer than `pageCharacters`: its first `pageCharacters`, a reading of the page but not a passage.
+        let long = Chunker(pageCharacters: 100).chunks(of: doc)
+        #expect(long.count == 5 && long.filter(\.isWholePage).count == 1)
+        let opening = try #require(long.last)
+        #expect(opening.isOpening && opening.isWholePage && opening.content.count == 100)
+        #expect(opening.embeddingText.hasPrefix("Kafka lag\n") && opening.lineStart == 5 && opening.lineEnd < 24)
+        #expect(doc.body.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(opening.content))
+        // A single short section: the section alone (it is the page); no opening for a past incident.
         let (single, _) = try CorpusDocument.parse(path: "runbooks/one.md", text: "# One\n\nJust a paragraph.\n")
         #expect(Chunker().chunks(of: single).map(\.isWholePage) == [false])
+        let (story, _) = try CorpusDocument.parse(path: "postmortems/x.md", text: "# X\n\n## What happened\n\n"
+            + String(repeating: "The queue grew. ", count: 200) + "\n\n## Why\n\nA bad deploy.\n")
+        #expect(!Chunker().chunks(of: story).contains { $0.isWholePage })
     }
 
     @Test func longSectionsAreSplitWithOverlap() throws {
         let body = (1...60).map { "Line \($0) of a long diagnosis section with enough words to matter." }.joined(separator: "\n")
         let (long, _) = try CorpusDocument.parse(path: "runbooks/long.md", text: "---\nkind: runbook\ntitle: Long\n---\n## Steps\n" + body)
-        let chunks = Chunker(maxCharacters: 800, overlapCharacters: 150).chunks(of: long)
+        let all = Chunker(maxCharacters: 800, overlapCharacters: 150).chunks(of: long)
+        #expect(all.last?.isOpening == true, "a page this long also has its opening")
+        let chunks = all.filter { !$0.isWholePage }
         #expect(chunks.count > 3)
         for c in chunks { #expect(c.content.count <= 800) }
         for (a, b) in zip(chunks, chunks.dropFirst()) {
