@@ -66,6 +66,14 @@ public struct Chunker: Sendable {
         sections.append(current)
 
         var out: [Chunk] = []
+        // Chunk `ordinal` (the next) of this document: embedded as its heading path, then its content.
+        func append(_ headingPath: String, lines: ClosedRange<Int>, _ content: String, isWholePage: Bool = false,
+                    isOpening: Bool = false) {
+            let text = "\(headingPath)\n\(content)"
+            out.append(Chunk(id: "\(doc.id)#\(out.count)", ordinal: out.count, documentID: doc.id, headingPath: headingPath,
+                             lineStart: lines.lowerBound, lineEnd: lines.upperBound, content: content, embeddingText: text,
+                             contentHash: sha256Hex(text), isWholePage: isWholePage, isOpening: isOpening))
+        }
         for section in sections {
             let body = section.lines.filter { !headings.headingLines.contains($0.0 - doc.bodyStartLine) }
             guard body.contains(where: { !$0.1.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
@@ -73,11 +81,7 @@ public struct Chunker: Sendable {
             for window in windows(section.lines) {
                 let content = window.map { String($0.1) }.joined(separator: "\n").trimmingCharacters(in: .newlines)
                 guard !content.isEmpty else { continue }
-                let text = "\(headingPath)\n\(content)"
-                let ordinal = out.count
-                out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id,
-                                 headingPath: headingPath, lineStart: window.first!.0, lineEnd: window.last!.0,
-                                 content: content, embeddingText: text, contentHash: sha256Hex(text)))
+                append(headingPath, lines: window.first!.0...window.last!.0, content)
             }
         }
         // A short page of several sections is also read whole: its meaning is spread over sections too small to
@@ -85,22 +89,15 @@ public struct Chunker: Sendable {
         // incident: its whole story's words already decide, and its passages are what tell one story from another
         // (with whole-page chunks the example suite's pipeline lost a session-loss story to the floor).
         let body = doc.body.trimmingCharacters(in: .whitespacesAndNewlines)
-        if pageCharacters > 0, doc.kind != .postmortem, out.count >= 2, body.count <= pageCharacters, let first = out.first, let last = out.last {
-            let text = "\(doc.title)\n\(body)"
-            let ordinal = out.count
-            out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,
-                             lineStart: first.lineStart, lineEnd: last.lineEnd, content: body, embeddingText: text,
-                             contentHash: sha256Hex(text), isWholePage: true))
-        } else if pageCharacters > 0, doc.kind != .postmortem, body.count > pageCharacters, let first = out.first {
+        guard pageCharacters > 0, doc.kind != .postmortem, let first = out.first, let last = out.last else { return out }
+        if out.count >= 2, body.count <= pageCharacters {
+            append(doc.title, lines: first.lineStart...last.lineEnd, body, isWholePage: true)
+        } else if body.count > pageCharacters {
             // A longer page's opening, read as the page: what it is about is usually said first, and a page of many
-            // sections has no one passage that says it (measured in docs/retrieval.md, "the page's opening").
+            // sections has no one passage that says it (docs/retrieval.md, "a longer page's opening").
             let opening = String(body.prefix(pageCharacters))
-            let text = "\(doc.title)\n\(opening)"
-            let ordinal = out.count
             let lastLine = first.lineStart + opening.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
-            out.append(Chunk(id: "\(doc.id)#\(ordinal)", ordinal: ordinal, documentID: doc.id, headingPath: doc.title,
-                             lineStart: first.lineStart, lineEnd: lastLine, content: opening, embeddingText: text,
-                             contentHash: sha256Hex(text), isWholePage: true, isOpening: true))
+            append(doc.title, lines: first.lineStart...lastLine, opening, isWholePage: true, isOpening: true)
         }
         return out
     }
