@@ -45,6 +45,21 @@ struct Chaos: AsyncParsableCommand {
     @Flag(help: "Keep the run's database afterwards.") var keepDatabase = false
     @Flag(help: "Only the JSON line.") var json = false
 
+    /// The daemons a run starts, in start order.
+    static let daemonNames = ["alert-ingestor", "embedder", "retriever", "reasoner", "approver", "executor"]
+
+    /// The daemons `--kill` names, all six without it.
+    var victims: [String] {
+        kill.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? Self.daemonNames
+    }
+
+    // Before anything is started or created: a typo in --kill must not cost a database and six daemons.
+    func validate() throws {
+        if let unknown = victims.first(where: { !Self.daemonNames.contains($0) }) {
+            throw ValidationError("--kill: no daemon \(unknown) (the daemons: \(Self.daemonNames.joined(separator: ", ")))")
+        }
+    }
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let ownEmbeddings = !embeddingsServer.isEmpty && FileManager.default.isExecutableFile(atPath: embeddingsServer)
@@ -71,150 +86,151 @@ struct Chaos: AsyncParsableCommand {
         try keys.keyring.fileData().write(to: dir.appendingPathComponent("trusted-keys.json"))
         let database = "aiops_chaos_\(run.filter { $0.isLetter || $0.isNumber })"
         let runDB = try await Databases.create(database, on: dbURL)
-        let token = UUID().uuidString
-        try "approvers:\n  - name: chaos-operator\n    token_sha256: \(ApproverDirectory.hash(token))\n    roles: [approver]\n"
-            .write(to: dir.appendingPathComponent("approvers.yaml"), atomically: true, encoding: .utf8)
-
-        // Its own embeddings server (the faults stop it), or the one it was given.
-        var supervised: [ChaosSupervisor.Daemon] = []
-        var embURL = embeddingsURL ?? env["EMBEDDINGS_URL"] ?? ""
-        if ownEmbeddings {
-            let port = try freeLoopbackPort()
-            supervised.append(.init(name: "embeddings-server", binary: URL(fileURLWithPath: embeddingsServer).path,
-                                    environment: ["PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": env["HOME"] ?? "/tmp"], port: port,
-                                    arguments: ["--host", "127.0.0.1", "--port", String(port), "--default-type", "query"]))
-            embURL = "http://127.0.0.1:\(port)/v1"
-        }
-
-        // The daemons, next to this binary.
-        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var base = ["PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": env["HOME"] ?? "/tmp", "LOG_LEVEL": "warning",
-                    "KAFKA_BROKERS": cluster.bootstrapServers, "DATABASE_URL": runDB, "EMBEDDINGS_URL": embURL,
-                    "AIOPS_TRUSTED_KEYS_FILE": dir.appendingPathComponent("trusted-keys.json").path,
-                    "ACTIONS_CATALOG": URL(fileURLWithPath: catalog).path, "APPROVAL_POLICY": URL(fileURLWithPath: policy).path,
-                    "APPROVERS_FILE": dir.appendingPathComponent("approvers.yaml").path]
-        base["KAFKA_DELIVERY_TIMEOUT_MS"] = "5000"
-        // Every kill is also a restart from a start-up snapshot plus the log after it (taken every few seconds).
-        base["AIOPS_STATE_DIR"] = dir.appendingPathComponent("state").path
-        base["AIOPS_SNAPSHOT_INTERVAL_SECONDS"] = "5"
-        let portVariables = ["alert-ingestor": "INGESTOR_PORT", "embedder": "EMBEDDER_PORT", "retriever": "RETRIEVER_PORT",
-                             "reasoner": "REASONER_PORT", "approver": "APPROVER_PORT", "executor": "EXECUTOR_PORT"]
-        var daemons: [ChaosSupervisor.Daemon] = []
-        for name in ["alert-ingestor", "embedder", "retriever", "reasoner", "approver", "executor"] {
-            let port = try freeLoopbackPort()
-            var e = base
-            e[portVariables[name]!] = String(port)
-            e["AIOPS_SIGNING_KEY_FILE"] = dir.appendingPathComponent("\(name).key.json").path
-            daemons.append(.init(name: name, binary: bin.appendingPathComponent(name).path, environment: e, port: port))
-        }
-        let supervisor = ChaosSupervisor(directory: dir, daemons: daemons + supervised)
-        defer {
-            supervisor.stopAll()
-            if !keepDatabase { Task { try? await Databases.drop(database, on: dbURL) } }
-        }
-        for d in supervised {
-            try supervisor.start(d.name)
-            try await Self.waitHTTP("http://127.0.0.1:\(d.port)/v1/models", seconds: 120, what: d.name)
-        }
-        for d in daemons { try supervisor.start(d.name) }
-        for d in daemons { try await Self.waitReady(port: d.port, seconds: 60, what: d.name) }
-        let ingestorURL = "http://127.0.0.1:\(daemons[0].port)"
-        let approverURL = "http://127.0.0.1:\(daemons.first { $0.name == "approver" }!.port)"
-
-        // The handbook, indexed before the load starts.
-        let files = try FileManager.default.subpathsOfDirectory(atPath: handbook).filter { $0.hasSuffix(".md") && !$0.hasSuffix("README.md") }
-        var syncEnv = base
-        syncEnv["AIOPS_SIGNING_KEY_FILE"] = dir.appendingPathComponent("corpus-sync.key.json").path
-        let sync = Process()
-        sync.executableURL = bin.appendingPathComponent("aiops")
-        sync.arguments = ["corpus", "sync", handbook]
-        sync.environment = syncEnv
-        sync.standardOutput = FileHandle.nullDevice
-        try sync.run()
-        sync.waitUntilExit()
-        try await Self.waitIndexed(runDB, documents: files.count, seconds: 300)
-        say("indexed \(files.count) documents; starting the load and the faults")
-
-        // Load, approvals and faults side by side.
-        let cases = try Self.alertCases(suite)
-        let plan = ChaosLoad.plan(alerts: alerts, cases: cases, run: run, rng: &rng)
-        let sent = ChaosLoad.Sent()
-        let deadline = ContinuousClock.now + .seconds(duration)
-        let record = ChaosFaults.Record()
-        let killEvery = killEvery, duration = duration
-        let victims = kill.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? daemons.map(\.name)
-        if let unknown = victims.first(where: { !daemons.map(\.name).contains($0) }) { throw ValidationError("--kill: no daemon \(unknown)") }
-        let dependencies = ChaosFaults.Dependencies(adminURL: try Databases.url(dbURL, database: "postgres"), database: database,
-                                                    embeddings: supervised.first?.name)
-        let schedule = ChaosFaults.schedule(duration: duration, killEvery: killEvery, daemons: victims, rng: &rng)
-        let approving = Task { await ChaosLoad.approve(url: approverURL, token: token, until: deadline + .seconds(settle)) }
+        // Whatever fails from here on, the daemons are stopped and the run's database dropped, awaited (a task
+        // started on the way out never ran before the process exited, so every failed run left its database behind).
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await ChaosLoad.send(plan, to: ingestorURL, over: .seconds(duration), sent: sent) }
-                group.addTask {
-                    try await ChaosFaults.run(schedule, supervisor: supervisor, cluster: cluster, keys: keys, topics: topics,
-                                              dependencies: dependencies, record: record, logger: logger)
-                }
-                try await group.waitForAll()
+            let token = UUID().uuidString
+            try "approvers:\n  - name: chaos-operator\n    token_sha256: \(ApproverDirectory.hash(token))\n    roles: [approver]\n"
+                .write(to: dir.appendingPathComponent("approvers.yaml"), atomically: true, encoding: .utf8)
+
+            // Its own embeddings server (the faults stop it), or the one it was given.
+            var supervised: [ChaosSupervisor.Daemon] = []
+            var embURL = embeddingsURL ?? env["EMBEDDINGS_URL"] ?? ""
+            if ownEmbeddings {
+                let port = try freeLoopbackPort()
+                supervised.append(.init(name: "embeddings-server", binary: URL(fileURLWithPath: embeddingsServer).path,
+                                        environment: ["PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": env["HOME"] ?? "/tmp"], port: port,
+                                        arguments: ["--host", "127.0.0.1", "--port", String(port), "--default-type", "query"]))
+                embURL = "http://127.0.0.1:\(port)/v1"
             }
-        } catch {
+
+            // The daemons, next to this binary.
+            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            var base = ["PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": env["HOME"] ?? "/tmp", "LOG_LEVEL": "warning",
+                        "KAFKA_BROKERS": cluster.bootstrapServers, "DATABASE_URL": runDB, "EMBEDDINGS_URL": embURL,
+                        "AIOPS_TRUSTED_KEYS_FILE": dir.appendingPathComponent("trusted-keys.json").path,
+                        "ACTIONS_CATALOG": URL(fileURLWithPath: catalog).path, "APPROVAL_POLICY": URL(fileURLWithPath: policy).path,
+                        "APPROVERS_FILE": dir.appendingPathComponent("approvers.yaml").path]
+            base["KAFKA_DELIVERY_TIMEOUT_MS"] = "5000"
+            // Every kill is also a restart from a start-up snapshot plus the log after it (taken every few seconds).
+            base["AIOPS_STATE_DIR"] = dir.appendingPathComponent("state").path
+            base["AIOPS_SNAPSHOT_INTERVAL_SECONDS"] = "5"
+            let portVariables = ["alert-ingestor": "INGESTOR_PORT", "embedder": "EMBEDDER_PORT", "retriever": "RETRIEVER_PORT",
+                                 "reasoner": "REASONER_PORT", "approver": "APPROVER_PORT", "executor": "EXECUTOR_PORT"]
+            var daemons: [ChaosSupervisor.Daemon] = []
+            for name in Self.daemonNames {
+                let port = try freeLoopbackPort()
+                var e = base
+                e[portVariables[name]!] = String(port)
+                e["AIOPS_SIGNING_KEY_FILE"] = dir.appendingPathComponent("\(name).key.json").path
+                daemons.append(.init(name: name, binary: bin.appendingPathComponent(name).path, environment: e, port: port))
+            }
+            let supervisor = ChaosSupervisor(directory: dir, daemons: daemons + supervised)
+            defer { supervisor.stopAll() }
+            for d in supervised {
+                try supervisor.start(d.name)
+                try await Self.waitHTTP("http://127.0.0.1:\(d.port)/v1/models", seconds: 120, what: d.name)
+            }
+            for d in daemons { try supervisor.start(d.name) }
+            for d in daemons { try await Self.waitReady(port: d.port, seconds: 60, what: d.name) }
+            let ingestorURL = "http://127.0.0.1:\(daemons[0].port)"
+            let approverURL = "http://127.0.0.1:\(daemons.first { $0.name == "approver" }!.port)"
+
+            // The handbook, indexed before the load starts.
+            let files = try FileManager.default.subpathsOfDirectory(atPath: handbook).filter { $0.hasSuffix(".md") && !$0.hasSuffix("README.md") }
+            var syncEnv = base
+            syncEnv["AIOPS_SIGNING_KEY_FILE"] = dir.appendingPathComponent("corpus-sync.key.json").path
+            let sync = Process()
+            sync.executableURL = bin.appendingPathComponent("aiops")
+            sync.arguments = ["corpus", "sync", handbook]
+            sync.environment = syncEnv
+            sync.standardOutput = FileHandle.nullDevice
+            try sync.run()
+            sync.waitUntilExit()
+            try await Self.waitIndexed(runDB, documents: files.count, seconds: 300)
+            say("indexed \(files.count) documents; starting the load and the faults")
+
+            // Load, approvals and faults side by side.
+            let cases = try Self.alertCases(suite)
+            let plan = ChaosLoad.plan(alerts: alerts, cases: cases, run: run, rng: &rng)
+            let sent = ChaosLoad.Sent()
+            let deadline = ContinuousClock.now + .seconds(duration)
+            let record = ChaosFaults.Record()
+            let killEvery = killEvery, duration = duration
+            let dependencies = ChaosFaults.Dependencies(adminURL: try Databases.url(dbURL, database: "postgres"), database: database,
+                                                        embeddings: supervised.first?.name)
+            let schedule = ChaosFaults.schedule(duration: duration, killEvery: killEvery, daemons: victims, rng: &rng)
+            let approving = Task { await ChaosLoad.approve(url: approverURL, token: token, until: deadline + .seconds(settle)) }
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await ChaosLoad.send(plan, to: ingestorURL, over: .seconds(duration), sent: sent) }
+                    group.addTask {
+                        try await ChaosFaults.run(schedule, supervisor: supervisor, cluster: cluster, keys: keys, topics: topics,
+                                                  dependencies: dependencies, record: record, logger: logger)
+                    }
+                    try await group.waitForAll()
+                }
+            } catch {
+                approving.cancel()
+                throw error
+            }
+            say("load sent: \(sent.accepted.withLock { $0.count }) alerts accepted; faults: \(record.faults.withLock { $0.count }) injected")
+
+            // Everything back up, then wait until the log is quiet.
+            try? cluster.setAllBrokers(up: true)
+            try supervisor.restartStopped()
+            for d in daemons { try await Self.waitReady(port: d.port, seconds: 60, what: d.name) }
+            let quiet = try await Self.waitQuiet(topic: topics.incidents, cluster: cluster, seconds: settle, logger: logger)
             approving.cancel()
+            say(quiet ? "settled" : "did not settle within \(settle) s")
+
+            // The check.
+            var events: [IncidentEvent] = []
+            let authenticator = RecordAuthenticator(keyring: keys.keyring, topics: topics)
+            let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "aiops-chaos")
+            // A log the broker already truncated (the mock keeps at most 5 MB per partition) cannot be judged:
+            // its missing head would read as lost alerts and unapproved actions.
+            let marks = try await KafkaOffsets(configuration: kafka, logger: logger).watermarks(topic: topics.incidents)
+            let truncated = marks.filter { $0.value.low > 0 }.sorted { $0.key < $1.key }
+            if !truncated.isEmpty {
+                say("the broker dropped the head of \(topics.incidents) (low watermarks: "
+                    + truncated.map { "partition \($0.key) from \($0.value.low)" }.joined(separator: ", ")
+                    + "): the log cannot be checked; the mock cluster keeps 5 MB per partition — run fewer alerts")
+                throw ExitCode(2)
+            }
+            try await IncidentLogReader.forEachEvent(authenticator: authenticator, configuration: kafka, logger: logger) { events.append($0) }
+            let letters = try await KafkaTopicReader(topic: topics.deadLetter, configuration: kafka, logger: logger).readToEnd()
+                .compactMap { try? JSONDecoder().decode(DeadLetter.self, from: Data($0.value)) }
+            // The log as it ended, for whoever reads the report.
+            let lines = events.compactMap { try? String(decoding: JSONEncoder.sorted.encode($0), as: UTF8.self) }
+            try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("incidents.jsonl"), atomically: true, encoding: .utf8)
+            let letterLines = letters.compactMap { try? String(decoding: JSONEncoder.sorted.encode($0), as: UTF8.self) }
+            try (letterLines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("deadletters.jsonl"), atomically: true,
+                                                                   encoding: .utf8)
+            var down: [String] = []
+            for d in daemons where !supervisor.isRunning(d.name) { down.append(d.name) }
+            for d in daemons where !down.contains(d.name) {
+                if (try? await HTTPClient().request("GET", "http://127.0.0.1:\(d.port)/readyz", timeout: .seconds(5)).status) != 200 {
+                    down.append(d.name)
+                }
+            }
+            var report = LogCheck(keyring: keys.keyring).check(
+                events: events, deadLetters: letters,
+                sent: LogCheck.Sent(acceptedAlertIDs: sent.accepted.withLock { $0 }, injected: record.injected.withLock { $0 }),
+                daemonsDown: down)
+            if !quiet { report.examples.insert("the log was still growing after \(settle) s", at: 0) }
+            // Done with the daemons and their database: stop them and drop it before the report.
+            supervisor.stopAll()
+            if !keepDatabase { try? await Databases.drop(database, on: dbURL) }
+            say("\nfaults: " + record.faults.withLock { $0.joined(separator: "; ") })
+            say(report.table)
+            let line = String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self)
+            print(line)
+            if !report.ok || !quiet { throw ExitCode(1) }
+        } catch {
+            if !keepDatabase { try? await Databases.drop(database, on: dbURL) }
             throw error
         }
-        say("load sent: \(sent.accepted.withLock { $0.count }) alerts accepted; faults: \(record.faults.withLock { $0.count }) injected")
-
-        // Everything back up, then wait until the log is quiet.
-        try? cluster.setAllBrokers(up: true)
-        try supervisor.restartStopped()
-        for d in daemons { try await Self.waitReady(port: d.port, seconds: 60, what: d.name) }
-        let quiet = try await Self.waitQuiet(topic: topics.incidents, cluster: cluster, seconds: settle, logger: logger)
-        approving.cancel()
-        say(quiet ? "settled" : "did not settle within \(settle) s")
-
-        // The check.
-        var events: [IncidentEvent] = []
-        let authenticator = RecordAuthenticator(keyring: keys.keyring, topics: topics)
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, clientID: "aiops-chaos")
-        // A log the broker already truncated (the mock keeps at most 5 MB per partition) cannot be judged:
-        // its missing head would read as lost alerts and unapproved actions.
-        let marks = try await KafkaOffsets(configuration: kafka, logger: logger).watermarks(topic: topics.incidents)
-        let truncated = marks.filter { $0.value.low > 0 }.sorted { $0.key < $1.key }
-        if !truncated.isEmpty {
-            say("the broker dropped the head of \(topics.incidents) (low watermarks: "
-                + truncated.map { "partition \($0.key) from \($0.value.low)" }.joined(separator: ", ")
-                + "): the log cannot be checked; the mock cluster keeps 5 MB per partition — run fewer alerts")
-            throw ExitCode(2)
-        }
-        try await IncidentLogReader.forEachEvent(authenticator: authenticator, configuration: kafka, logger: logger) { events.append($0) }
-        let letters = try await KafkaTopicReader(topic: topics.deadLetter, configuration: kafka, logger: logger).readToEnd()
-            .compactMap { try? JSONDecoder().decode(DeadLetter.self, from: Data($0.value)) }
-        // The log as it ended, for whoever reads the report.
-        let lines = events.compactMap { try? String(decoding: JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("incidents.jsonl"), atomically: true, encoding: .utf8)
-        let letterLines = letters.compactMap { try? String(decoding: JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try (letterLines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("deadletters.jsonl"), atomically: true,
-                                                               encoding: .utf8)
-        var down: [String] = []
-        for d in daemons where !supervisor.isRunning(d.name) { down.append(d.name) }
-        for d in daemons where !down.contains(d.name) {
-            if (try? await HTTPClient().request("GET", "http://127.0.0.1:\(d.port)/readyz", timeout: .seconds(5)).status) != 200 {
-                down.append(d.name)
-            }
-        }
-        var report = LogCheck(keyring: keys.keyring).check(
-            events: events, deadLetters: letters,
-            sent: LogCheck.Sent(acceptedAlertIDs: sent.accepted.withLock { $0 }, injected: record.injected.withLock { $0 }),
-            daemonsDown: down)
-        if !quiet { report.examples.insert("the log was still growing after \(settle) s", at: 0) }
-        // Done with the daemons and their database: stop them and drop it here, awaited (a task started on the way
-        // out never ran before the process exited, so every run left its database behind).
-        supervisor.stopAll()
-        if !keepDatabase { try? await Databases.drop(database, on: dbURL) }
-        say("\nfaults: " + record.faults.withLock { $0.joined(separator: "; ") })
-        say(report.table)
-        let line = String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self)
-        print(line)
-        if !report.ok || !quiet { throw ExitCode(1) }
     }
 
     static func alertCases(_ path: String) throws -> [RetrievalCase] {

@@ -100,3 +100,17 @@ struct LogCheckTests {
         #expect(check.check(events: resolved, deadLetters: [], sent: none).stuck == 0)
     }
 }
+
+@Suite("aiops chaos: the command")
+struct ChaosCommandTests {
+    /// A typo in --kill is refused before anything is made: no database, no daemons, and the message names the six.
+    @Test func anUnknownDaemonToKillIsRefusedBeforeAnythingStarts() async throws {
+        let run = try await TestCommand.run(".build/debug/aiops", ["chaos", "--kill", "retriever,reasonr", "--json"],
+                                            environment: ["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+                                                          "EMBEDDINGS_URL": "http://127.0.0.1:1/v1"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--kill: no daemon reasonr"), "\(run.stderr)")
+        #expect(run.stderr.contains("alert-ingestor, embedder, retriever, reasoner, approver, executor"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty, "nothing started, nothing reported")
+    }
+}
