@@ -38,7 +38,7 @@ public enum TestScratch {
 
     /// Removes `/tmp/aiops-test-<pid>` (and the older `/tmp/aiops-test-pg-<pid>`) of
     /// processes that are gone, first stopping a PostgreSQL server such a process left running.
-    static func sweep() {
+    public static func sweep() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/tmp") else { return }
         for name in names where name.hasPrefix(prefix) {
             let tail = name.dropFirst(prefix.count)
