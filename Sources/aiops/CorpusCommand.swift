@@ -50,7 +50,7 @@ struct CorpusCommand: AsyncParsableCommand {
 
     struct Reembed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Republish every document so the embedder re-embeds chunks made with another model.")
+            abstract: "Republish every document so the embedder indexes it again: chunks made with another model are re-embedded, and a document a newer build chunks differently gets its new chunks (unchanged chunks keep their vectors).")
         @OptionGroup var kafka: KafkaOptions
 
         func run() async throws {
