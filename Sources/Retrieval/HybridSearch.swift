@@ -155,10 +155,11 @@ public struct HybridSearch: Sendable {
                 FROM chunks c JOIN cand USING (document_id) GROUP BY c.document_id),
             -- The second encoder's best passage per candidate (no index: a few hundred chunks at most).
             best2 AS (
-                SELECT c.document_id, max(1 - (c.embedding2 <=> $10::vector)) AS sim
+                SELECT c.document_id, max(1 - (c.embedding2 <=> $10::vector)) FILTER (WHERE NOT c.opening) AS sim,
+                       coalesce(max(1 - (c.embedding2 <=> $10::vector)) FILTER (WHERE c.whole_page),
+                                CASE WHEN count(*) = 1 THEN max(1 - (c.embedding2 <=> $10::vector)) END) AS page
                 FROM chunks c JOIN cand USING (document_id)
-                WHERE $10::vector IS NOT NULL AND NOT c.opening AND c.model2 = $11
-                      AND vector_dims(c.embedding2) = vector_dims($10::vector)
+                WHERE $10::vector IS NOT NULL AND c.model2 = $11 AND vector_dims(c.embedding2) = vector_dims($10::vector)
                 GROUP BY c.document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching section (BM25 in Swift;
             -- a short page's whole-page chunk is found by meaning only: its words are the document's)
@@ -180,7 +181,7 @@ public struct HybridSearch: Sendable {
                    CASE WHEN $10::vector IS NULL OR d.title_embedding2 IS NULL OR d.title_model2 IS DISTINCT FROM $11
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
                         THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
-                   p.sim
+                   p.sim, b2.page
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
                  LEFT JOIN best2 b2 ON b2.document_id = d.id LEFT JOIN page p ON p.document_id = d.id
@@ -214,6 +215,7 @@ public struct HybridSearch: Sendable {
             candidate.secondChunkSimilarity = r[16].flatMap(Double.init)
             candidate.secondTitleSimilarity = r[17].flatMap(Double.init)
             candidate.pageSimilarity = r[18].flatMap(Double.init)
+            candidate.secondPageSimilarity = r[19].flatMap(Double.init)
             return candidate
         }
     }

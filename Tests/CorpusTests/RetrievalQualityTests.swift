@@ -426,6 +426,31 @@ struct RetrievalQueryTests {
     }
 
 
+    @Test func inAHandbookOfShortPagesTheSecondEncodersReadingOfTheWholePageCounts() {
+        func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: 1, documentText: 1,
+                coverage: 0.2, alerts: [], services: [])
+            x.secondChunkSimilarity = 0.5; x.secondTitleSimilarity = 0.5; x.secondPageSimilarity = page; x.length = words
+            return x
+        }
+        let q = SearchQuery(text: "the orders database has no standby left", limit: 5)
+        let scoring = RetrievalScoring()
+        // Per-alert pages, all short: the page the second encoder reads as closest comes first, though a near-duplicate's
+        // best passage is a hair closer.
+        var pages = [c("ha", sim: 0.860, page: 0.70, words: 90), c("lag", sim: 0.862, page: 0.40, words: 120),
+                     c("disk", sim: 0.80, page: 0.30, words: 80), c("offline", sim: 0.80, page: 0.30, words: 60)]
+        #expect(scoring.rank(pages, query: q, mode: .hybrid).citations.first?.documentID == "ha")
+        // Long topic pages among the candidates (under 85% short): a page's reading is its opening, and it does not count.
+        pages[2].length = 900; pages[3].length = 1_500
+        #expect(scoring.rank(pages, query: q, mode: .hybrid).citations.first?.documentID == "lag")
+        var off = scoring
+        off.weights["runbook"]!.secondPageVector = 0
+        #expect(scoring.rank(pages, query: q, mode: .hybrid).citations.map(\.score)
+                == off.rank(pages, query: q, mode: .hybrid).citations.map(\.score), "not even in the scale")
+    }
+
     @Test func aDocumentNamedForSomethingTheAlertNeverMentionsRanksBelowOneItsWordsExplain() throws {
         func c(_ path: String, _ sim: Double, _ title: Double, _ second: Double, _ secondTitle: Double, doc: Double)
             -> RetrievalScoring.Candidate {
