@@ -142,25 +142,28 @@ public struct HybridSearch: Sendable {
                       AND d.kind IN (SELECT kind FROM kinds)
                 LIMIT 24),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
-            best AS (
-                SELECT DISTINCT ON (c.document_id) c.document_id, c.id, c.heading_path, c.line_start, c.line_end,
+            -- Every chunk of the candidates with its cosine, computed once for the best passage and the page.
+            scored AS (
+                SELECT c.document_id, c.id, c.heading_path, c.line_start, c.line_end, c.whole_page, c.opening,
                        1 - (c.embedding <=> $1::vector) AS sim
-                FROM chunks c JOIN cand USING (document_id) WHERE NOT c.opening
-                ORDER BY c.document_id, c.embedding <=> $1::vector),
+                FROM chunks c JOIN cand USING (document_id)),
+            best AS (
+                SELECT DISTINCT ON (document_id) document_id, id, heading_path, line_start, line_end, sim
+                FROM scored WHERE NOT opening ORDER BY document_id, sim DESC),
             -- The page read whole: its whole-page chunk (a short page's text, a longer page's opening), or its one
             -- section when that is all it has.
             page AS (
-                SELECT c.document_id, coalesce(max(1 - (c.embedding <=> $1::vector)) FILTER (WHERE c.whole_page),
-                                               CASE WHEN count(*) = 1 THEN max(1 - (c.embedding <=> $1::vector)) END) AS sim
-                FROM chunks c JOIN cand USING (document_id) GROUP BY c.document_id),
-            -- The second encoder's best passage per candidate (no index: a few hundred chunks at most).
+                SELECT document_id, coalesce(max(sim) FILTER (WHERE whole_page), CASE WHEN count(*) = 1 THEN max(sim) END) AS sim
+                FROM scored GROUP BY document_id),
+            -- The second encoder's best passage and page per candidate (no index: a few hundred chunks at most).
             best2 AS (
-                SELECT c.document_id, max(1 - (c.embedding2 <=> $10::vector)) FILTER (WHERE NOT c.opening) AS sim,
-                       coalesce(max(1 - (c.embedding2 <=> $10::vector)) FILTER (WHERE c.whole_page),
-                                CASE WHEN count(*) = 1 THEN max(1 - (c.embedding2 <=> $10::vector)) END) AS page
-                FROM chunks c JOIN cand USING (document_id)
-                WHERE $10::vector IS NOT NULL AND c.model2 = $11 AND vector_dims(c.embedding2) = vector_dims($10::vector)
-                GROUP BY c.document_id),
+                SELECT document_id, max(sim) FILTER (WHERE NOT opening) AS sim,
+                       coalesce(max(sim) FILTER (WHERE whole_page), CASE WHEN count(*) = 1 THEN max(sim) END) AS page
+                FROM (SELECT c.document_id, c.whole_page, c.opening, 1 - (c.embedding2 <=> $10::vector) AS sim
+                      FROM chunks c JOIN cand USING (document_id)
+                      WHERE $10::vector IS NOT NULL AND c.model2 = $11
+                            AND vector_dims(c.embedding2) = vector_dims($10::vector)) s
+                GROUP BY document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching section (BM25 in Swift;
             -- a short page's whole-page chunk is found by meaning only: its words are the document's)
             dtf AS (
