@@ -64,6 +64,15 @@ public enum TestPostgres {
         guard p.terminationStatus == 0 else { throw TestEnvironmentError("\(argv[0]) exited \(p.terminationStatus)") }
     }
 
+    /// Sends `signal` to the server whose `postmaster.pid` is in `data` (the real postmaster, not a runuser wrapper)
+    /// and waits up to `seconds` for it to go: it removes postmaster.pid last, so its directory can be removed after.
+    static func stop(dataDirectory data: String, signal: Int32, seconds: Int) {
+        let pidFile = data + "/postmaster.pid"
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = pid_t(text.split(separator: "\n").first ?? ""), kill(pid, signal) == 0 else { return }
+        for _ in 0..<(seconds * 10) where FileManager.default.fileExists(atPath: pidFile) && kill(pid, 0) == 0 { usleep(100_000) }
+    }
+
     private static func start() throws -> String {
         guard let bin = binDirectory else {
             throw TestEnvironmentError("PostgreSQL not installed: run scripts/bootstrap.sh")
@@ -89,11 +98,7 @@ public enum TestPostgres {
         // Fast shutdown of the real postmaster (not the runuser wrapper) when the test process
         // exits, waited for (it removes postmaster.pid last) so the scratch directory can go after it.
         atexit {
-            guard let data = postgresDataDirectory else { return }
-            let pidFile = data + "/postmaster.pid"
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                  let pid = pid_t(text.split(separator: "\n").first ?? ""), kill(pid, SIGINT) == 0 else { return }
-            for _ in 0..<100 where FileManager.default.fileExists(atPath: pidFile) { usleep(100_000) }
+            if let data = postgresDataDirectory { TestPostgres.stop(dataDirectory: data, signal: SIGINT, seconds: 10) }
         }
         let url = "postgresql://aiops@127.0.0.1:\(port)"
         for _ in 0..<200 {

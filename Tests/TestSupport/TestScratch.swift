@@ -45,16 +45,9 @@ public enum TestScratch {
             guard let pid = pid_t(tail.hasPrefix("pg-") ? tail.dropFirst(3) : tail), pid != getpid(),
                   kill(pid, 0) != 0, errno == ESRCH else { continue }
             let dir = "/tmp/" + name
-            for data in [dir + "/pg/data", dir + "/data"] { stopAbandonedPostgres(data) }
+            // Immediate shutdown of a server such a process left running.
+            for data in [dir + "/pg/data", dir + "/data"] { TestPostgres.stop(dataDirectory: data, signal: SIGQUIT, seconds: 5) }
             try? FileManager.default.removeItem(atPath: dir)
         }
-    }
-
-    /// Immediate shutdown of the server whose `postmaster.pid` is in `data`, if it still runs.
-    static func stopAbandonedPostgres(_ data: String) {
-        let pidFile = data + "/postmaster.pid"
-        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-              let pid = pid_t(text.split(separator: "\n").first ?? ""), kill(pid, SIGQUIT) == 0 else { return }
-        for _ in 0..<50 where FileManager.default.fileExists(atPath: pidFile) && kill(pid, 0) == 0 { usleep(100_000) }
     }
 }
