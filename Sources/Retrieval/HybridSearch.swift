@@ -201,11 +201,13 @@ public struct HybridSearch: Sendable {
                                              nameKey, secondVector.map(PGVector.literal), second?.configuration.model ?? "",
                                              pgArray(named)])
         }
+        // One decoder for every row, and the query's lexemes (the same on every row) decoded once.
+        let decoder = JSONDecoder()
+        let lexemes = (rows.rows.first?[13].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
-            let lexemes = (r[13].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }) ?? []
-            let docTF = (r[10].flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
-            let chunkTFs = (r[11].flatMap { try? JSONDecoder().decode([ChunkTF].self, from: Data($0.utf8)) }) ?? []
+            let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
+            let chunkTFs = (r[11].flatMap { try? decoder.decode([ChunkTF].self, from: Data($0.utf8)) }) ?? []
             let docLength = Double(r[9] ?? "0") ?? 0
             var candidate = RetrievalScoring.Candidate(
                 documentID: id, title: r[1] ?? "", path: r[2] ?? "", kind: r[3] ?? "", chunkID: chunk, headingPath: r[5] ?? "",
