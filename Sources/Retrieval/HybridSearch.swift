@@ -165,16 +165,19 @@ public struct HybridSearch: Sendable {
                             AND vector_dims(c.embedding2) = vector_dims($10::vector)) s
                 GROUP BY document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching section (BM25 in Swift;
-            -- a short page's whole-page chunk is found by meaning only: its words are the document's)
+            -- a short page's whole-page chunk is found by meaning only: its words are the document's). The lexemes are
+            -- one array (computed once) tested per unnested row: as a join, the planner unnested every document once
+            -- per query lexeme (a quarter of the search at 100k chunks).
+            lexemeArray AS (SELECT coalesce(array_agg(lexeme), '{}') AS a FROM lexemes),
             dtf AS (
                 SELECT d.id AS document_id, length(d.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
-                FROM documents d JOIN cand ON cand.document_id = d.id, unnest(d.tsv) u
-                WHERE u.lexeme IN (SELECT lexeme FROM lexemes) GROUP BY d.id),
+                FROM documents d JOIN cand ON cand.document_id = d.id, lexemeArray la, unnest(d.tsv) u
+                WHERE u.lexeme = ANY (la.a) GROUP BY d.id),
             ctf AS (
                 SELECT x.document_id, json_agg(json_build_array(x.len, x.tf)) AS chunks FROM (
                     SELECT c.document_id, length(c.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
-                    FROM chunks c JOIN cand USING (document_id), q, unnest(c.tsv) u
-                    WHERE q.t IS NOT NULL AND NOT c.whole_page AND c.tsv @@ q.t AND u.lexeme IN (SELECT lexeme FROM lexemes)
+                    FROM chunks c JOIN cand USING (document_id), q, lexemeArray la, unnest(c.tsv) u
+                    WHERE q.t IS NOT NULL AND NOT c.whole_page AND c.tsv @@ q.t AND u.lexeme = ANY (la.a)
                     GROUP BY c.document_id, c.id) x
                 GROUP BY x.document_id)
             SELECT d.id, d.title, d.path, d.kind, b.id, b.heading_path, b.line_start, b.line_end, b.sim,
