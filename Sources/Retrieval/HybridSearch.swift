@@ -142,28 +142,24 @@ public struct HybridSearch: Sendable {
                       AND d.kind IN (SELECT kind FROM kinds)
                 LIMIT 24),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),
-            -- Every chunk of the candidates with its cosine, computed once for the best passage and the page.
+            -- Every chunk of the candidates with both encoders' cosines, computed once for the best passages and the pages
+            -- (the second's only where the chunk has its vector from this model: a few hundred chunks at most, no index).
             scored AS (
                 SELECT c.document_id, c.id, c.heading_path, c.line_start, c.line_end, c.whole_page, c.opening,
-                       1 - (c.embedding <=> $1::vector) AS sim
+                       1 - (c.embedding <=> $1::vector) AS sim,
+                       CASE WHEN $10::vector IS NOT NULL AND c.model2 = $11 AND vector_dims(c.embedding2) = vector_dims($10::vector)
+                            THEN 1 - (c.embedding2 <=> $10::vector) END AS sim2
                 FROM chunks c JOIN cand USING (document_id)),
             best AS (
                 SELECT DISTINCT ON (document_id) document_id, id, heading_path, line_start, line_end, sim
                 FROM scored WHERE NOT opening ORDER BY document_id, sim DESC),
-            -- The page read whole: its whole-page chunk (a short page's text, a longer page's opening), or its one
-            -- section when that is all it has.
+            -- The page read whole, by each encoder: its whole-page chunk (a short page's text, a longer page's opening),
+            -- or its one section when that is all it has; and the second encoder's best passage.
             page AS (
-                SELECT document_id, coalesce(max(sim) FILTER (WHERE whole_page), CASE WHEN count(*) = 1 THEN max(sim) END) AS sim
+                SELECT document_id, coalesce(max(sim) FILTER (WHERE whole_page), CASE WHEN count(*) = 1 THEN max(sim) END) AS sim,
+                       max(sim2) FILTER (WHERE NOT opening) AS sim2,
+                       coalesce(max(sim2) FILTER (WHERE whole_page), CASE WHEN count(sim2) = 1 THEN max(sim2) END) AS page2
                 FROM scored GROUP BY document_id),
-            -- The second encoder's best passage and page per candidate (no index: a few hundred chunks at most).
-            best2 AS (
-                SELECT document_id, max(sim) FILTER (WHERE NOT opening) AS sim,
-                       coalesce(max(sim) FILTER (WHERE whole_page), CASE WHEN count(*) = 1 THEN max(sim) END) AS page
-                FROM (SELECT c.document_id, c.whole_page, c.opening, 1 - (c.embedding2 <=> $10::vector) AS sim
-                      FROM chunks c JOIN cand USING (document_id)
-                      WHERE $10::vector IS NOT NULL AND c.model2 = $11
-                            AND vector_dims(c.embedding2) = vector_dims($10::vector)) s
-                GROUP BY document_id),
             -- term frequencies of the query's lexemes, per candidate document and per matching section (BM25 in Swift;
             -- a short page's whole-page chunk is found by meaning only: its words are the document's). The lexemes are
             -- one array (computed once) tested per unnested row: as a join, the planner unnested every document once
@@ -183,14 +179,14 @@ public struct HybridSearch: Sendable {
             SELECT d.id, d.title, d.path, d.kind, b.id, b.heading_path, b.line_start, b.line_end, b.sim,
                    coalesce(dtf.len, length(d.tsv), 0), dtf.tf, ctf.chunks,
                    CASE WHEN d.title_embedding IS NULL THEN NULL ELSE 1 - (d.title_embedding <=> $1::vector) END,
-                   (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services, b2.sim,
+                   (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services, p.sim2,
                    CASE WHEN $10::vector IS NULL OR d.title_embedding2 IS NULL OR d.title_model2 IS DISTINCT FROM $11
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
                         THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
-                   p.sim, b2.page
+                   p.sim, p.page2
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
-                 LEFT JOIN best2 b2 ON b2.document_id = d.id LEFT JOIN page p ON p.document_id = d.id
+                 LEFT JOIN page p ON p.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
         let nameKey = q.alertName.map(DocumentName.key) ?? ""
