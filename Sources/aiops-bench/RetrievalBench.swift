@@ -49,7 +49,8 @@ struct RetrievalBench: AsyncParsableCommand {
             try await store.withConnection { db in
                 try await db.execute(script: "DROP INDEX IF EXISTS chunks_embedding_hnsw; SET maintenance_work_mem = '1GB';")
                 try await BenchDatabase.grow(db, to: size)
-                try await db.execute(script: "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops); ANALYZE chunks; ANALYZE documents;")
+                try await BenchDatabase.settle(db)
+                try await db.execute(script: "CREATE INDEX chunks_embedding_hnsw ON chunks USING hnsw (embedding vector_cosine_ops)")
             }
             let buildSeconds = (ContinuousClock.now - build).seconds
             var searchOnly: [Double] = []
@@ -91,6 +92,9 @@ struct RetrievalBench: AsyncParsableCommand {
         recall /= Double(vectors.count)
         print(String(format: "HNSW recall@10 vs exact at %d chunks: %.3f (ef_search 100, m 16, ef_construction 64)",
                      try await store.counts().chunks, recall))
+        // Left behind, a 100k-chunk database would be vacuumed and analyzed by autovacuum later, on the
+        // CPU of whatever is measured next (the triage bench measured p99 1-4 s right after this one).
+        try await Databases.drop("aiops_bench_retrieval", on: index.url)
     }
 }
 
@@ -142,6 +146,16 @@ enum BenchDatabase {
     static func shrink(_ db: PostgresConnection) async throws {
         try await db.query("DELETE FROM chunks WHERE id LIKE '%~%'")
         try await db.query("DELETE FROM documents WHERE id LIKE '%~%'")
+    }
+
+    /// Vacuums and analyzes what `grow` and `shrink` changed, so that autovacuum
+    /// does not start on the bench's own inserts and deletes in the middle of a
+    /// measurement, or of the next one: vacuuming an HNSW index after thousands
+    /// of deletes costs seconds of CPU on this machine, and its dead graph nodes
+    /// slow every search until then.
+    static func settle(_ db: PostgresConnection) async throws {
+        try await db.query("VACUUM (ANALYZE) chunks")
+        try await db.query("VACUUM (ANALYZE) documents")
     }
 
     /// Drops and re-creates `name` next to the database of `base`; returns its URL.

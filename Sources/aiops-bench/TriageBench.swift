@@ -36,13 +36,13 @@ struct TriageBench: AsyncParsableCommand {
         try await store.withConnection { @Sendable db in
             try await BenchDatabase.shrink(db)
             try await BenchDatabase.grow(db, to: size)
-            try await db.query("ANALYZE chunks")
+            try await BenchDatabase.settle(db)
         }
         // The stack's index is given back as it was, whatever happens.
         @Sendable func restore() async throws {
             try await store.withConnection { db in
                 try await BenchDatabase.shrink(db)
-                try await db.query("ANALYZE chunks")
+                try await BenchDatabase.settle(db)
             }
         }
         do { try await measure(store: store) } catch {
