@@ -56,14 +56,15 @@ public struct HybridSearch: Sendable {
         return try await search(q, queryVector: vectors.first[0], secondVector: vectors.second?[0], mode: mode)
     }
 
-    /// The texts' query vectors from both encoders, requested at once (the second's nil without one). The second
+    /// The texts' query vectors from both encoders, one after the other (the second's nil without one): asked at
+    /// once they share two cores three ways and e5's OpenMP threads wait on each other (docs/retrieval.md). The second
     /// encoder's failure throws, unless `orFirstAlone` takes it: then the second's vectors are nil (the retriever
     /// ranks with the first alone rather than hold every retrieval back; an eval must not).
     public func queryVectors(_ texts: [String], orFirstAlone: (@Sendable (Error) -> Void)? = nil) async throws
         -> (first: [[Float]], second: [[Float]]?) {
         guard !texts.isEmpty else { return ([], second == nil ? nil : []) }
-        async let first = embeddings.embed(texts, as: .query)
-        async let other: [[Float]]? = { [second] in
+        let first = try await embeddings.embed(texts, as: .query)
+        let other: [[Float]]? = try await { [second] in
             guard let second else { return nil }
             do { return try await second.embed(texts, as: .query) } catch {
                 guard let orFirstAlone else { throw error }
@@ -71,7 +72,7 @@ public struct HybridSearch: Sendable {
                 return nil
             }
         }()
-        return try await (first, other)
+        return (first, other)
     }
 
     /// `floor: false` ranks whatever there is (evaluation of the ranking alone).
