@@ -45,6 +45,8 @@ STOP_WORDS = {"and", "the", "of", "to", "a", "is", "too", "for", "in", "on", "wi
 
 
 def stem(w):
+    if w.endswith("ly") and len(w) - 2 >= 4 and w[-3] not in "aeiouy":
+        return w[:-2]
     for suffix in ("ing", "es", "ed", "s"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             return w[: -len(suffix)]

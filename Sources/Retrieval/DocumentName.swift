@@ -11,7 +11,7 @@ public enum DocumentName {
 
     /// The words of a name or a text, as a name's words are compared with an alert's: split at case changes and
     /// at anything not a letter or digit (`NodeFilesystemFilesFillingUp`, `filesystem_alerts_inodes`), lowercased,
-    /// a plural or `-ing`/`-ed` ending dropped, and words that name nothing (`and`, `alerts`, `runbook`…) left out.
+    /// a plural, `-ing`/`-ed` or adverb `-ly` ending dropped, and words that name nothing (`and`, `alerts`, `runbook`…) left out.
     /// Both sides go through the same steps, so a crude stem only has to agree with itself.
     public static func words(_ s: String) -> [String] {
         IdentifierWords.spaced(String(s.prefix(8_000)))
@@ -26,7 +26,13 @@ public enum DocumentName {
         RunbookLink.rawNameSegments(path).last.map(words) ?? []
     }
 
+    /// An adverb's `-ly` after a consonant goes too, leaving four letters or more: `CephClusterCriticallyFull` is
+    /// the page of a critical alert (the alert's severity explains `critical`), and an alert saying "nearly full"
+    /// explains the `Near` of `CephClusterNearFull` (`gitaly`, `anomaly`, `daily` stay whole).
     static func stem(_ w: String) -> String {
+        if w.hasSuffix("ly"), w.count - 2 >= 4, let before = w.dropLast(2).last, !"aeiouy".contains(before) {
+            return String(w.dropLast(2))
+        }
         for suffix in ["ing", "es", "ed", "s"] where w.hasSuffix(suffix) && w.count - suffix.count >= 3 {
             return String(w.dropLast(suffix.count))
         }

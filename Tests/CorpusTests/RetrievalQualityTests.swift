@@ -570,6 +570,25 @@ struct RetrievalQueryTests {
         #expect(q.severity == "critical" && !q.text.contains("critical"), "the severity is not query text")
     }
 
+    @Test func ofANearAndACriticallyFullPageTheAlertsSeverityAndWordsChoose() throws {
+        // A storage operator's near-duplicates (`CephClusterNearFull` at warning, `CephClusterCriticallyFull` at
+        // critical), word for word alike; the near-full page edges ahead on every signal.
+        let list = [runbookCandidate("ceph/CephClusterNearFull", 0.875, 0.52, doc: 9, coverage: 0.2),
+                    runbookCandidate("ceph/CephClusterCriticallyFull", 0.872, 0.51, doc: 9, coverage: 0.2),
+                    runbookCandidate("ceph/helpers/troubleshootCeph", 0.845, 0.36, doc: 4, coverage: 0.1)]
+            + (0..<5).map { runbookCandidate("other\($0)", 0.84, 0.30, doc: 3, coverage: 0.05) }
+        func first(_ text: String, severity: String) -> String? {
+            RetrievalScoring().rank(list, query: SearchQuery(text: text, limit: 5, severity: severity), mode: .hybrid)
+                .citations.first?.documentID
+        }
+        #expect(first("StoragePoolAlmostOutOfSpace: the ceph cluster storage is over 85% full", severity: "critical")
+            == "ceph/CephClusterCriticallyFull", "a critical alert explains Critically")
+        #expect(first("StorageFillingUp: the ceph cluster storage is nearly full", severity: "warning")
+            == "ceph/CephClusterNearFull", "nearly explains Near")
+        #expect(DocumentName.words("CephClusterCriticallyFull nearly only early gitaly anomaly")
+            == ["ceph", "cluster", "critical", "full", "near", "only", "early", "gitaly", "anomaly"])
+    }
+
     @Test func aPerAlertPageInTheAlertsComponentFolderHoldsAgainstAnotherTeamsGenericPage() throws {
         // The held-out public eval's in-house `OrdersDbAllInstancesDown` (CloudNativePG's `CNPGClusterOffline`, its
         // `cnpg_collector_up` expression), with its eight best candidates' signals as `--dump-candidates` printed
