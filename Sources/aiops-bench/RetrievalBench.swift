@@ -13,7 +13,8 @@ import Yams
 /// `aiops bench retrieval`: search latency at 1k, 10k and 100k chunks and HNSW
 /// recall@10 against exact search. The handbook's real chunks are embedded
 /// once; larger sizes are synthetic copies with perturbed vectors, made inside
-/// PostgreSQL. Runs in its own database (`<DATABASE_URL>_bench`).
+/// PostgreSQL. Runs in its own database (`aiops_bench_retrieval`, next to
+/// `DATABASE_URL`'s), dropped when it is done.
 struct RetrievalBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retrieval",
                                                     abstract: "Search latency by index size and HNSW recall@10.")
