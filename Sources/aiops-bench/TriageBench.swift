@@ -31,6 +31,7 @@ struct TriageBench: AsyncParsableCommand {
     var warmup = 20
 
     func run() async throws {
+        try await waitForTheEmbedder()
         let store = try index.open().store
         let size = chunks
         try await store.withConnection { @Sendable db in
@@ -52,6 +53,26 @@ struct TriageBench: AsyncParsableCommand {
         try await restore()
     }
 
+    /// Waits (up to five minutes) until the embedder has handled every corpus record: right after an
+    /// `aiops corpus sync` it is still embedding the handbook with both encoders, on the CPU the measurement needs
+    /// (a run started then measured p99 4.5 s with diagnostics, the next one 1.6 s).
+    func waitForTheEmbedder() async throws {
+        let group = ConfigSource().string(nil, env: "EMBEDDER_GROUP", default: "aiops-embedder")
+        let offsets = KafkaOffsets(configuration: kafka.configuration, logger: cliLogger())
+        let topic = kafka.topics.corpus
+        let deadline = ContinuousClock.now + .seconds(300)
+        var told = false
+        while ContinuousClock.now < deadline {
+            let end = try await offsets.watermarks(topic: topic)
+            let committed = try await offsets.committed(group: group, topic: topic, partitions: Array(end.keys))
+            let pending = end.reduce(Int64(0)) { sum, p in sum + max(0, p.value.high - ((committed[p.key] ?? nil) ?? p.value.low)) }
+            if pending == 0 { return }
+            if !told { print("aiops bench triage: waiting for the embedder (\(pending) corpus records not yet indexed)"); told = true }
+            try await Task.sleep(for: .seconds(1))
+        }
+        print("aiops bench triage: the embedder is still behind after 5 minutes; measuring anyway")
+    }
+
     func measure(store: IndexStore) async throws {
         let src = ConfigSource()
         print("aiops bench triage: \(alerts) alerts at \(rate)/s after \(warmup) warm-up alerts, index \(try await store.counts().chunks) chunks")
@@ -63,6 +84,8 @@ struct TriageBench: AsyncParsableCommand {
         let triaged = Mutex<[String: ContinuousClock.Instant]>([:])
         // When the bench saw each stage's event, per incident: opened, retrieval, triage.
         let stages = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
+        // Diagnostics proposed for this run's incidents: the stack runs them (REASONER_DIAGNOSTICS=true).
+        let diagnosed = Mutex(false)
         let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration, logger: cliLogger())
         _ = try await reader.readToEnd() // skip what is already there
         let follower = Task {
@@ -70,6 +93,7 @@ struct TriageBench: AsyncParsableCommand {
                 guard let m = try await reader.next(timeout: .milliseconds(200)) else { continue }
                 guard let e = try? IncidentEventCodec.decode(m) else { continue }
                 let now = ContinuousClock.now
+                if e.type == "ActionProposed", accepted.withLock({ $0[e.incidentID] != nil }) { diagnosed.withLock { $0 = true } }
                 if ["IncidentOpened", "RetrievalCompleted", "TriageProposed"].contains(e.type) {
                     stages.withLock { if $0[e.incidentID]?[e.type] == nil { $0[e.incidentID, default: [:]][e.type] = now } }
                 }
@@ -127,6 +151,10 @@ struct TriageBench: AsyncParsableCommand {
                        : "  alert texts cycle through \(queries.count) suite queries: repeats hit the retriever's query-embedding cache")
         // Diagnostics: each proposal goes through the approver's policy and the executor before the triage.
         let (p50Target, p99Target) = withDiagnostics ? (1_000.0, 3_000.0) : (250.0, 1_000.0)
+        if diagnosed.withLock({ $0 }) && !withDiagnostics {
+            print("  note: the stack runs diagnostics (REASONER_DIAGNOSTICS=true): each triage waited for them, so the targets"
+                  + " below do not apply; pass --with-diagnostics, or start the stack with REASONER_DIAGNOSTICS=false")
+        }
         print(String(format: "targets%@: p50 <= %.0f ms [%@], p99 <= %.0f ms [%@]", withDiagnostics ? " with diagnostics" : "",
                      p50Target, percentile(latencies, 0.5) <= p50Target ? "met" : "NOT met",
                      p99Target, percentile(latencies, 0.99) <= p99Target ? "met" : "NOT met"))
