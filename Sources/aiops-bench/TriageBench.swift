@@ -84,7 +84,8 @@ struct TriageBench: AsyncParsableCommand {
         let triaged = Mutex<[String: ContinuousClock.Instant]>([:])
         // When the bench saw each stage's event, per incident: opened, retrieval, triage.
         let stages = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
-        // Diagnostics proposed for this run's incidents: the stack runs them (REASONER_DIAGNOSTICS=true).
+        // An action proposed for one of this run's incidents before its triage is a diagnostic: the stack runs them
+        // (REASONER_DIAGNOSTICS=true). Without them the triage comes first and its mitigation steps after it.
         let diagnosed = Mutex(false)
         let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration, logger: cliLogger())
         _ = try await reader.readToEnd() // skip what is already there
@@ -93,7 +94,10 @@ struct TriageBench: AsyncParsableCommand {
                 guard let m = try await reader.next(timeout: .milliseconds(200)) else { continue }
                 guard let e = try? IncidentEventCodec.decode(m) else { continue }
                 let now = ContinuousClock.now
-                if e.type == "ActionProposed", accepted.withLock({ $0[e.incidentID] != nil }) { diagnosed.withLock { $0 = true } }
+                if e.type == "ActionProposed", accepted.withLock({ $0[e.incidentID] != nil }),
+                   triaged.withLock({ $0[e.incidentID] == nil }) {
+                    diagnosed.withLock { $0 = true }
+                }
                 if ["IncidentOpened", "RetrievalCompleted", "TriageProposed"].contains(e.type) {
                     stages.withLock { if $0[e.incidentID]?[e.type] == nil { $0[e.incidentID, default: [:]][e.type] = now } }
                 }
