@@ -64,15 +64,12 @@ public struct HybridSearch: Sendable {
         -> (first: [[Float]], second: [[Float]]?) {
         guard !texts.isEmpty else { return ([], second == nil ? nil : []) }
         let first = try await embeddings.embed(texts, as: .query)
-        let other: [[Float]]? = try await { [second] in
-            guard let second else { return nil }
-            do { return try await second.embed(texts, as: .query) } catch {
-                guard let orFirstAlone else { throw error }
-                orFirstAlone(error)
-                return nil
-            }
-        }()
-        return (first, other)
+        guard let second else { return (first, nil) }
+        do { return (first, try await second.embed(texts, as: .query)) } catch {
+            guard let orFirstAlone else { throw error }
+            orFirstAlone(error)
+            return (first, nil)
+        }
     }
 
     /// `floor: false` ranks whatever there is (evaluation of the ranking alone).
