@@ -24,8 +24,11 @@ struct RetrievalBench: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Index sizes in chunks.") var sizes: [Int] = [1_000, 10_000, 100_000]
     @Option(help: "Searches per size.") var searches = 300
 
+    /// Its database, next to `DATABASE_URL`'s.
+    static let database = "aiops_bench_retrieval"
+
     func run() async throws {
-        let benchURL = try await BenchDatabase.fresh(base: index.url, name: "aiops_bench_retrieval")
+        let benchURL = try await BenchDatabase.fresh(base: index.url, name: Self.database)
         // The encoders the environment configures (the second one too, when SECOND_EMBEDDINGS_URL is set).
         let encoders = try index.open(url: benchURL)
         let store = encoders.store
@@ -95,7 +98,7 @@ struct RetrievalBench: AsyncParsableCommand {
                      try await store.counts().chunks, recall))
         // Left behind, a 100k-chunk database would be vacuumed and analyzed by autovacuum later, on the
         // CPU of whatever is measured next (the triage bench measured p99 1-4 s right after this one).
-        try await Databases.drop("aiops_bench_retrieval", on: index.url)
+        try await Databases.drop(Self.database, on: index.url)
     }
 }
 

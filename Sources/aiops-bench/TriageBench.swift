@@ -1,5 +1,6 @@
 import ArgumentParser
 import DaemonRuntime
+import Embedding
 import Foundation
 import OperatorCLI
 import HTTPClient
@@ -57,7 +58,7 @@ struct TriageBench: AsyncParsableCommand {
     /// `aiops corpus sync` it is still embedding the handbook with both encoders, on the CPU the measurement needs
     /// (a run started then measured p99 4.5 s with diagnostics, the next one 1.6 s).
     func waitForTheEmbedder() async throws {
-        let group = ConfigSource().string(nil, env: "EMBEDDER_GROUP", default: "aiops-embedder")
+        let group = try ConfigSource().string(EmbedderConfiguration.consumer.group)
         let offsets = KafkaOffsets(configuration: kafka.configuration, logger: cliLogger())
         let topic = kafka.topics.corpus
         let deadline = ContinuousClock.now + .seconds(300)
