@@ -11,7 +11,8 @@ Nothing fetched is committed: this script reads the snapshots (git directories, 
   handbook/postmortems/...       examples/eval/public/postmortems/ (written for this project)
   suite.yaml                     cases: alerts rendered from the real alert rules, and the
                                  in-house rewordings of examples/eval/public/cases.yaml
-  heldout.yaml                   the same for the held-out sources (HELD_OUT), scored on the same handbook
+  heldout.yaml                   the same for the held-out sources (HELD_OUT) and incidents (cases.yaml's
+                                 incident_heldout), scored on the same handbook
   PROVENANCE.md                  sources, commits, licenses
 Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--cnpg DIR] [--out DIR]
 """
@@ -295,14 +296,19 @@ def main():
         cases.append({"name": c["name"] + " (uncovered)", "wording": "uncovered", "set": "runbooks",
                       "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
                       "generator_url": generator_url(c["expr"]), "expect": []})
-    for c in spec["incident_cases"]:
-        cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
-                      "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
-                      "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])})
-    # Held-out sources never tune the scoring: their cases go to their own suite (same handbook, so their documents
-    # are distractors for the development cases too).
+    held_out_incidents = set()
+    for key in ("incident_cases", "incident_heldout"):
+        for c in spec.get(key, []):
+            cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
+                          "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                          "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])})
+            if key == "incident_heldout":
+                held_out_incidents.add(c["name"])
+
+    # Held-out sources and incidents never tune the scoring: their cases go to their own suite (same handbook, so
+    # their documents are distractors for the development cases too).
     def held_out(c):
-        return c["name"].split(":", 1)[0] in HELD_OUT
+        return c["name"].split(":", 1)[0] in HELD_OUT or c["name"] in held_out_incidents
     with open(os.path.join(args.out, "suite.yaml"), "w") as f:
         yaml.safe_dump({"cases": [c for c in cases if not held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
     with open(os.path.join(args.out, "heldout.yaml"), "w") as f:
@@ -311,7 +317,7 @@ def main():
     prov.append(f"- runbooks/gitlab/: {SOURCES['gitlab']['repo']} at {head(args.gitlab)}, docs/ ({gdocs} files); {SOURCES['gitlab']['license']}. Alerts rendered from its rules/*.yml.")
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
     prov.append(f"- runbooks/cnpg/: {SOURCES['cnpg']['repo']} at {head(args.cnpg)}, charts/cluster/docs/runbooks/ and Recovery.md ({ndocs} files); {SOURCES['cnpg']['license']}. Alerts rendered from charts/cluster/prometheus_rules/*.yaml (held out: added after the scoring was tuned, never used to tune it).")
-    prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source).")
+    prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source). The 13 whose cases are cases.yaml's incident_heldout were added after the scoring was tuned (held out).")
     prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
     prov.append("- Uncovered runbook alerts (examples/eval/public/cases.yaml, runbook_uncovered): expressions and annotation templates of real rules from public mixins, all Apache-2.0 — prometheus/mysqld_exporter mysqld-mixin, etcd-io/etcd contrib/mixin, povilasv/coredns-mixin, prometheus/node_exporter docs/node-mixin.")
     write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")
