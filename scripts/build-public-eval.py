@@ -13,6 +13,8 @@ Nothing fetched is committed: this script reads the snapshots (git directories, 
                                  in-house rewordings of examples/eval/public/cases.yaml
   heldout.yaml                   the same for the held-out sources (HELD_OUT) and incidents (cases.yaml's
                                  incident_heldout), scored on the same handbook
+  per-alert/                     handbook/ (the CloudNativePG and Cortex pages only) and suite.yaml (their cases):
+                                 a handbook of per-alert pages, scored in its own database
   PROVENANCE.md                  sources, commits, licenses
 Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--cnpg DIR] [--out DIR]
 """
@@ -313,6 +315,14 @@ def main():
         yaml.safe_dump({"cases": [c for c in cases if not held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
     with open(os.path.join(args.out, "heldout.yaml"), "w") as f:
         yaml.safe_dump({"cases": [c for c in cases if held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
+    # One team's per-alert pages only (CloudNativePG and Cortex, no GitLab hub pages): the shape of most vendor
+    # runbook collections, scored in its own database (docs/retrieval.md, "per-alert handbook").
+    per_alert = os.path.join(args.out, "per-alert")
+    for src in ("cnpg", "cortex"):
+        shutil.copytree(os.path.join(args.out, "handbook/runbooks", src), os.path.join(per_alert, "handbook/runbooks", src))
+    with open(os.path.join(per_alert, "suite.yaml"), "w") as f:
+        yaml.safe_dump({"cases": [c for c in cases if c["set"] == "runbooks" and c["name"].split(":", 1)[0] in ("cnpg", "cortex")]},
+                       f, sort_keys=False, allow_unicode=True, width=200)
     prov = ["# Provenance of the public retrieval eval", ""]
     prov.append(f"- runbooks/gitlab/: {SOURCES['gitlab']['repo']} at {head(args.gitlab)}, docs/ ({gdocs} files); {SOURCES['gitlab']['license']}. Alerts rendered from its rules/*.yml.")
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
