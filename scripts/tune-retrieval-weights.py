@@ -74,8 +74,15 @@ def name_words(path):
     return words(stem_)
 
 
+REPORTING_EXPORTERS = ("kube-state-metrics", "node-exporter")
+
+
 def path_words(p):
-    return {w for w in re.split(r"[^a-z0-9]+", p.lower().replace(".md", "")) if w}
+    # RetrievalScoring.pathWords: a folder named after an exporter that reports on other things adds no words.
+    segments = p.lower().replace(".md", "").split("/")
+    return {w for i, seg in enumerate(segments)
+            if not (i < len(segments) - 1 and any(x in seg for x in REPORTING_EXPORTERS))
+            for w in re.split(r"[^a-z0-9]+", seg) if w}
 
 
 def zscores(xs):

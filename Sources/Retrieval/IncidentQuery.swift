@@ -10,7 +10,8 @@ import Foundation
 /// - the summary, description and message annotations;
 /// - label values that name a component (`job`, `container`, `type`, `groupname`,
 ///   `device`, `reason`…), while labels that only identify an instance or a place
-///   (`instance`, `pod`, `endpoint`, `prometheus`, `fqdn`, `region`…) are left out;
+///   (`instance`, `pod`, `endpoint`, `prometheus`, `fqdn`, `region`…) are left out, and so
+///   are values naming an exporter that reports on other things (`kube-state-metrics`);
 /// - the runbook the alert links to (`runbook_url`, `runbook`…; `RunbookLink`);
 /// - the metric names of the rule's expression, from `generatorURL` (an in-house
 ///   alert name matches no document, but `pg_replication_lag` does), with the
@@ -27,6 +28,20 @@ public enum IncidentQuery {
                                            "env", "environment", "stage", "provider", "cluster", "uid", "id", "le",
                                            "severity", "shard", "tier", "namespace", "receiver", "alertstate", "replica",
                                            "quantile", "priority", "team", "owner"]
+    /// Exporters that report on other things under their own name: kube-state-metrics exports every pod's,
+    /// deployment's and job's state with its own `job`, `service` and (for most series) `container`, node-exporter every
+    /// host's. A label value or matcher naming one says where the series came from, not what is broken, and as query
+    /// text and component it pulls toward the exporter's own runbooks (a kube-state-metrics folder of
+    /// `KubeStateMetricsListErrors` pages) every alert on a pod, deployment or job. An exporter named after what it
+    /// watches (`postgres-exporter`, `redis_exporter`) keeps its words, and so does a prober (`blackbox`): its alerts are
+    /// about the probes, and a handbook's probe runbook is usually the right page.
+    static let reportingExporters = ["kube-state-metrics", "node-exporter"]
+
+    static func namesAReportingExporter(_ value: String) -> Bool {
+        let v = value.lowercased()
+        return reportingExporters.contains { v.contains($0) }
+    }
+
     /// PromQL words that are not metric names.
     static let promqlWords: Set<String> = [
         "sum", "rate", "irate", "increase", "avg", "max", "min", "count", "by", "without", "on", "ignoring", "group_left",
@@ -46,7 +61,7 @@ public enum IncidentQuery {
         if let title, !parts.contains(where: { title.contains($0) || $0.contains(title) }) { parts.append(title) }
         var components: [String] = []
         for key in componentLabels where !noiseLabels.contains(key) {
-            if let v = labels[key], !v.isEmpty, v.count <= 120 { components.append(v) }
+            if let v = labels[key], !v.isEmpty, v.count <= 120, !namesAReportingExporter(v) { components.append(v) }
         }
         let expression = generatorURL.flatMap(Self.expression)
         let metrics = expression.map(Self.metricNames) ?? []
@@ -109,7 +124,9 @@ public enum IncidentQuery {
         for m in re.matches(in: expr, range: NSRange(expr.startIndex..., in: expr)) {
             guard let k = Range(m.range(at: 1), in: expr), let v = Range(m.range(at: 2), in: expr) else { continue }
             let key = String(expr[k]), value = String(expr[v])
-            if !noiseLabels.contains(key), key != "__name__", !out.contains(value), out.count < 8 { out.append(value) }
+            if !noiseLabels.contains(key), key != "__name__", !namesAReportingExporter(value), !out.contains(value), out.count < 8 {
+                out.append(value)
+            }
         }
         return out
     }

@@ -368,7 +368,14 @@ public struct RetrievalScoring: Sendable {
         Set([RunbookLink.nameSegments(c.path).last ?? ""] + ([c.title] + c.alerts).map(DocumentName.key)).subtracting([""])
     }
 
+    /// The words of a path, for the component boost. A folder named after an exporter that reports on other things
+    /// (`kube-state-metrics/`) holds that exporter's own runbooks: its name is not the component of an alert on the pods
+    /// and jobs it reports (`kube_job_failed` → `kube`), as the exporter's labels are not (`IncidentQuery`).
     static func pathWords(_ path: String) -> Set<String> {
-        Set(path.lowercased().replacingOccurrences(of: ".md", with: "").split { !($0.isLetter || $0.isNumber) }.map(String.init))
+        let segments = path.lowercased().replacingOccurrences(of: ".md", with: "").split(separator: "/")
+        return Set(segments.enumerated().flatMap { i, segment -> [String] in
+            i < segments.count - 1 && IncidentQuery.namesAReportingExporter(String(segment)) ? []
+                : segment.split { !($0.isLetter || $0.isNumber) }.map(String.init)
+        })
     }
 }

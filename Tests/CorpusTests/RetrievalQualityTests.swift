@@ -252,6 +252,59 @@ struct RetrievalQualityTests {
         #expect(try await unfloored(q).allSatisfy { $0.documentID != "runbooks/postgres/postgresreplicationlag" })
     }
 
+    @Test func anExportersOwnRunbooksDoNotWinTheAlertsOnWhatItReports() async throws {
+        let f = try await IndexFixture(files: [])
+        try await PlainHandbook.index(f)
+        // A vendor's layout: Kubernetes pages, and kube-state-metrics' own pages in a folder named after it.
+        let pages = [
+            ("runbooks/kubernetes/KubeJobFailed.md", """
+            # KubeJobFailed
+            ## Meaning
+            A Kubernetes Job ran to failure: its pods used up their back-off limit.
+            ## Mitigation
+            Read the failed pods' logs, fix the cause, delete the job so its CronJob can create it again.
+            """),
+            ("runbooks/kubernetes/KubePodCrashLooping.md", """
+            # KubePodCrashLooping
+            ## Meaning
+            A container keeps restarting and the kubelet backs off between attempts (CrashLoopBackOff).
+            ## Mitigation
+            Read `kubectl logs --previous`; roll back a bad release or raise a memory limit.
+            """),
+            ("runbooks/kube-state-metrics/KubeStateMetricsListErrors.md", """
+            # KubeStateMetricsListErrors
+            ## Meaning
+            kube-state-metrics gets errors listing objects from the Kubernetes API; its metrics go stale.
+            ## Mitigation
+            Restore its API access (RBAC, API server health); restart kube-state-metrics.
+            """),
+            ("runbooks/kube-state-metrics/KubeStateMetricsWatchErrors.md", """
+            # KubeStateMetricsWatchErrors
+            ## Meaning
+            kube-state-metrics gets errors watching Kubernetes objects; its view of jobs and pods falls behind.
+            ## Mitigation
+            Fix the API server connection or permissions; restart kube-state-metrics.
+            """),
+        ]
+        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+        for (path, text) in pages {
+            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
+            _ = try await handler.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
+                                                    content: text, syncedAt: Date(), source: "t"))
+        }
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        // An in-house alert on a failed job, with the labels kube-state-metrics puts on every series it exports.
+        let found = try await search.search(PlainHandbook.alert(
+            ["alertname": "NightlyExportRunFailed", "job": "kube-state-metrics", "service": "kps-kube-state-metrics",
+             "container": "kube-state-metrics", "namespace": "reports", "job_name": "nightly-export-2890"],
+            summary: "The nightly export did not finish; its pods ran out of retries",
+            expr: #"kube_job_failed{job="kube-state-metrics"} > 0"#))
+        #expect(found.first?.documentID == "runbooks/kubernetes/kubejobfailed", "\(found.map(\.documentID))")
+        // The exporter's folder is not the alert's component (`kube` from `kube_job_failed`), nor are its labels.
+        let exporters = found.filter { $0.path.contains("kube-state-metrics") }
+        #expect(!exporters.isEmpty && exporters.allSatisfy { !$0.boosts.contains("component") }, "\(exporters.map(\.boosts))")
+    }
+
     @Test func theDocumentsAnAlertSpellsOutAreThoseWithEveryNameWordMostSpecificFirst() {
         let stats = LexemeStatistics(documents: 3, documentFrequency: [:], averageDocumentLength: 1, averageChunkLength: 1,
                                      nameWords: ["runbooks/gitlab-com-is-down": ["gitlab", "com", "down"],
@@ -291,6 +344,23 @@ struct RetrievalQueryTests {
         #expect(!q.text.contains("on(") && !q.text.contains(" and "))
         // Anything that is not a Prometheus graph link is ignored.
         #expect(IncidentQuery.from(labels: [:], annotations: [:], title: nil, service: nil, generatorURL: "not a url %%").components.isEmpty)
+    }
+
+    @Test func anExporterThatReportsOnOtherThingsNamesNoComponent() {
+        // A pod's restarts as kube-state-metrics exports them: its job, service and matcher name the exporter, not the pod.
+        let url = "http://prom:9090/graph?g0.expr=" + (#"max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", job="kube-state-metrics"}[5m]) >= 1"#
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let q = IncidentQuery.from(labels: ["alertname": "PaymentsWorkerRestartLoop", "job": "kube-state-metrics",
+                                            "service": "kps-kube-state-metrics", "container": "worker", "reason": "CrashLoopBackOff"],
+                                   annotations: ["summary": "A payments worker keeps restarting"], title: nil, service: nil,
+                                   generatorURL: url)
+        #expect(q.components.contains("worker") && q.components.contains("crashloopbackoff") && q.components.contains("kube"))
+        #expect(!q.components.contains("state") && !q.components.contains("metrics"), "\(q.components)")
+        #expect(!q.text.contains("kube-state-metrics"), "\(q.text)")
+        #expect(q.text.contains("kube_pod_container_status_waiting_reason"))
+        // An exporter named after what it watches still names it.
+        let pg = IncidentQuery.from(labels: ["alertname": "X", "job": "postgres-exporter"], annotations: [:], title: nil, service: nil)
+        #expect(pg.components.contains("postgres"))
     }
 
     @Test func aRunbookLinkNamesDocumentsByTheEndOfTheirPath() throws {
