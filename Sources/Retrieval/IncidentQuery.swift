@@ -61,7 +61,11 @@ public enum IncidentQuery {
         if let title, !parts.contains(where: { title.contains($0) || $0.contains(title) }) { parts.append(title) }
         var components: [String] = []
         for key in componentLabels where !noiseLabels.contains(key) {
-            if let v = labels[key], !v.isEmpty, v.count <= 120, !namesAReportingExporter(v) { components.append(v) }
+            guard let v = labels[key], !v.isEmpty, v.count <= 120, !namesAReportingExporter(v) else { continue }
+            // A chart names the Service of what it deploys `<release>-<job>` (`kube-prometheus-stack-kubelet`): the
+            // release's words (`prometheus`, `stack`) are not the component, the job is, and it has a label of its own.
+            if key == "service", let job = labels["job"], !job.isEmpty, v != job, v.hasSuffix("-" + job) { continue }
+            components.append(v)
         }
         let expression = generatorURL.flatMap(Self.expression)
         let metrics = expression.map(Self.metricNames) ?? []

@@ -358,6 +358,12 @@ struct RetrievalQueryTests {
         #expect(!q.components.contains("state") && !q.components.contains("metrics"), "\(q.components)")
         #expect(!q.text.contains("kube-state-metrics"), "\(q.text)")
         #expect(q.text.contains("kube_pod_container_status_waiting_reason"))
+        // A chart's `<release>-<job>` Service name adds the release's words to nothing: the job is the component.
+        let kubelet = IncidentQuery.from(labels: ["alertname": "X", "job": "kubelet", "service": "kube-prometheus-stack-kubelet",
+                                                  "persistentvolumeclaim": "data-orders-db-0"],
+                                         annotations: [:], title: nil, service: nil)
+        #expect(kubelet.components.contains("kubelet") && !kubelet.components.contains("stack") && !kubelet.components.contains("prometheus"),
+                "\(kubelet.components)")
         // An exporter named after what it watches still names it.
         let pg = IncidentQuery.from(labels: ["alertname": "X", "job": "postgres-exporter"], annotations: [:], title: nil, service: nil)
         #expect(pg.components.contains("postgres"))
