@@ -795,6 +795,12 @@ struct RetrievalQueryTests {
         #expect(byWords.citations.first?.documentID == "s10")
         #expect(byWords.margin >= RetrievalScoring.Floor.postmortem.minMargin, "it stands out by words")
         #expect(!byWords.similar, "but the first encoder does not agree: not the same incident")
+        // Unless most of the alert's distinctive words are in it: a symptom-level alert e5 reads poorly.
+        stories[10].coverage = 0.45
+        #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "most of the alert's words are in the story")
+        stories[10].coverage = 0.3
+        #expect(!scoring.rank(stories, query: q, mode: .hybrid).similar, "a share of them coincides too easily")
+        stories[10].coverage = 0.05
         stories[10].chunkSimilarity = 0.851
         #expect(scoring.rank(stories, query: q, mode: .hybrid).similar, "when words and meaning agree, it is")
         // A story among the first encoder's closest that the second finds plainly close is similar without standing
