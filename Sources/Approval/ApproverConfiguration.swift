@@ -5,7 +5,7 @@ import Foundation
 public struct ApproverConfiguration: DaemonConfiguration {
     public static let daemon = "approver"
     public static let abstract = "Approval gate: policy approvals, human approvals over an authenticated API, expiry."
-    static let consumer = ConsumerSettings(prefix: "APPROVER", group: "aiops-approver", port: 9098)
+    static let consumer = ConsumerSettings(prefix: "APPROVER", group: DaemonGroup.approver.rawValue, port: 9098)
     static let catalog = Setting("ACTIONS_CATALOG", default: "examples/actions/catalog.yaml", "the action catalog")
     static let policy = Setting("APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml", "what runs without a human")
     static let approvers = Setting("APPROVERS_FILE", "required: YAML of approvers (`name`, `token_sha256`, `roles`, `slack_user_id`)")

@@ -40,7 +40,7 @@ public func buildApprover(_ configuration: ApproverConfiguration, registry: Prom
         let notifier = NotificationHandler(approver: handler,
                                            notifier: try Notifier(configuration: configuration.notifications, logger: logger))
         var endpoint = configuration.endpoint
-        endpoint.group += "-notify"
+        endpoint.group += DaemonGroup.notifySuffix
         let consumer = try KafkaConsumer(configuration: endpoint.consumer(kafka: kafka, topics: [topics.incidents]), logger: logger)
         extra.append(ConsumeLoop(consumer: consumer, producer: producer, handler: notifier, authenticator: configuration.common.authenticator,
                                  group: endpoint.group, logger: logger))

@@ -6,7 +6,7 @@ import Retrieval
 public struct EmbedderConfiguration: DaemonConfiguration {
     public static let daemon = "embedder"
     public static let abstract = "Chunks and embeds ops-handbook documents from aiops.corpus.v1 into PostgreSQL + pgvector."
-    public static let consumer = ConsumerSettings(prefix: "EMBEDDER", group: "aiops-embedder", port: 9096)
+    public static let consumer = ConsumerSettings(prefix: "EMBEDDER", group: DaemonGroup.embedder.rawValue, port: 9096)
     static let chunkMax = Setting("CHUNK_MAX_CHARS", default: "1200", "longest chunk; longer sections are split on lines")
     static let chunkOverlap = Setting("CHUNK_OVERLAP_CHARS", default: "200", "overlap of split sections")
     public static let settings = CommonConfiguration.settings + [DatabaseSettings.url] + EmbeddingsConfiguration.settings

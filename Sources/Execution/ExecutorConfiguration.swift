@@ -5,7 +5,7 @@ import Foundation
 public struct ExecutorConfiguration: DaemonConfiguration {
     public static let daemon = "executor"
     public static let abstract = "Runs approved actions (ActionApproved) from the action catalog, at most once each."
-    static let consumer = ConsumerSettings(prefix: "EXECUTOR", group: "aiops-executor", port: 9099)
+    static let consumer = ConsumerSettings(prefix: "EXECUTOR", group: DaemonGroup.executor.rawValue, port: 9099)
     static let catalog = Setting("ACTIONS_CATALOG", default: "examples/actions/catalog.yaml", "the action catalog")
     static let policy = Setting("APPROVAL_POLICY", default: "examples/actions/approval-policy.yaml",
                                 "the approval policy: the executor checks policy approvals of destructive actions against it too")

@@ -7,8 +7,7 @@ import Kafka
 /// key: only the public keys, so that it counts authentic events only.
 public struct ExporterConfiguration: Sendable {
     /// The groups the daemons consume as (the embedder reads the corpus topic, the rest the incident log).
-    public static let defaultGroups = ["aiops-embedder", "aiops-retriever", "aiops-reasoner", "aiops-approver",
-                                       "aiops-approver-notify", "aiops-executor"]
+    public static let defaultGroups = DaemonGroup.allCases.map(\.rawValue)
 
     public var kafka: KafkaConfiguration
     public var topics: TopicSet
@@ -31,6 +30,6 @@ public struct ExporterConfiguration: Sendable {
 
     /// The topic a group reads.
     func topic(of group: String) -> String {
-        group == "aiops-embedder" ? topics.corpus : topics.incidents
+        DaemonGroup.readsCorpus(group) ? topics.corpus : topics.incidents
     }
 }

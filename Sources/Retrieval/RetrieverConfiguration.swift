@@ -4,7 +4,7 @@ import DaemonRuntime
 public struct RetrieverConfiguration: DaemonConfiguration {
     public static let daemon = "retriever"
     public static let abstract = "Appends RetrievalCompleted (top postmortems and runbooks, cited to the section) to new incidents."
-    static let consumer = ConsumerSettings(prefix: "RETRIEVER", group: "aiops-retriever", port: 9097)
+    static let consumer = ConsumerSettings(prefix: "RETRIEVER", group: DaemonGroup.retriever.rawValue, port: 9097)
     static let minSimilarity = Setting("RETRIEVAL_MIN_SIMILARITY", default: "0.78", "sanity floor on the best section's cosine similarity; relevance is decided by lexical coverage and score margin (docs/retrieval.md)")
     static let postmortems = Setting("RETRIEVAL_POSTMORTEMS", default: "5", "similar past incidents per retrieval")
     static let runbooks = Setting("RETRIEVAL_RUNBOOKS", default: "5", "runbooks per retrieval")

@@ -5,7 +5,7 @@ import DaemonRuntime
 public struct ReasonerConfiguration: DaemonConfiguration {
     public static let daemon = "reasoner"
     public static let abstract = "Proposes diagnostics and triage from the retrieved evidence, within bounds."
-    static let consumer = ConsumerSettings(prefix: "REASONER", group: "aiops-reasoner", port: 9100)
+    static let consumer = ConsumerSettings(prefix: "REASONER", group: DaemonGroup.reasoner.rawValue, port: 9100)
     static let catalog = Setting("ACTIONS_CATALOG", default: "examples/actions/catalog.yaml", "the action catalog")
     static let planner = Setting("REASONER_PLANNER", default: "builtin", "`builtin` (no LLM) or `llm`")
     static let maxIterations = Setting("REASONER_MAX_ITERATIONS", default: "10", "proposals + triage per incident")
