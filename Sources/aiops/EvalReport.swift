@@ -99,6 +99,8 @@ struct EvalReport {
             if let ns = nothingSimilar(set) {
                 Terminal.say(String(format: "nothing similar (pipeline) for %d uncovered alerts: %.2f", uncovered(set).count, ns))
             }
+            let misses = targetMisses(set)
+            Terminal.say(misses.isEmpty ? "targets: met" : "targets: NOT met: " + misses.joined(separator: "; "))
             if verbose {
                 for s in cases where (s.rank("hybrid") ?? 99) > 1 || (s.rank("pipeline") ?? 99) > 5 {
                     let ranks = Self.methods.compactMap { m in s.ranked[m] == nil ? nil : "\(m) \(s.rank(m).map(String.init) ?? "-")" }
@@ -112,8 +114,26 @@ struct EvalReport {
         }
     }
 
+    /// The targets on one set (RetrievalTargets): hybrid recall, hard wordings, never below a baseline,
+    /// "nothing similar".
+    func targetMisses(_ set: String) -> [String] {
+        var methods: [String: [String: RetrievalTargets.Figures]] = [:]
+        for m in Self.methods where covered(set).contains(where: { $0.ranked[m] != nil }) {
+            var byWording = ["all": covered(set).map { $0.rank(m) }]
+            for w in wordings(set) { byWording[w] = covered(set).filter { $0.case.wording == w }.map { $0.rank(m) } }
+            methods[m] = byWording.mapValues { ranks in
+                let f = Self.figures(ranks)
+                return RetrievalTargets.Figures(recallAt1: f.recall_at_1, recallAt5: f.recall_at_5, mrr: f.mrr)
+            }
+        }
+        guard let hybrid = methods["hybrid"] else { return [] }
+        return RetrievalTargets.misses(hybrid: hybrid, methods: methods, nothingSimilar: nothingSimilar(set))
+    }
+
     func json() -> String {
         struct SetReport: Encodable {
+            /// What misses the targets (RetrievalTargets); empty when all hold.
+            var target_misses: [String]
             var methods: [String: [String: Figures]]
             /// Per source folder of the expected document, method → wording (or `all`) → figures.
             var folders: [String: [String: [String: Figures]]]
@@ -128,7 +148,8 @@ struct EvalReport {
                 for w in wordings(set) { byWording[w] = Self.figures(covered(set).filter { $0.case.wording == w }.map { $0.rank(m) }) }
                 methods[m] = byWording
             }
-            out[set] = SetReport(methods: methods, folders: folderFigures(set), nothing_similar: nothingSimilar(set),
+            out[set] = SetReport(target_misses: targetMisses(set), methods: methods, folders: folderFigures(set),
+                                 nothing_similar: nothingSimilar(set),
                                  uncovered: uncovered(set).count)
         }
         let enc = JSONEncoder()
