@@ -117,17 +117,25 @@ struct EvalReport {
     /// The targets on one set (RetrievalTargets): hybrid recall, hard wordings, never below a baseline,
     /// "nothing similar".
     func targetMisses(_ set: String) -> [String] {
-        var methods: [String: [String: RetrievalTargets.Figures]] = [:]
-        for m in Self.methods where covered(set).contains(where: { $0.ranked[m] != nil }) {
-            var byWording = ["all": covered(set).map { $0.rank(m) }]
-            for w in wordings(set) { byWording[w] = covered(set).filter { $0.case.wording == w }.map { $0.rank(m) } }
-            methods[m] = byWording.mapValues { ranks in
-                let f = Self.figures(ranks)
-                return RetrievalTargets.Figures(recallAt1: f.recall_at_1, recallAt5: f.recall_at_5, mrr: f.mrr)
-            }
+        let cases = covered(set)
+        // Only the methods this run has (no baselines with --no-baselines).
+        let methods = methodFigures(set).filter { m, _ in cases.contains { $0.ranked[m] != nil } }.mapValues { byWording in
+            byWording.mapValues { RetrievalTargets.Figures(recallAt1: $0.recall_at_1, recallAt5: $0.recall_at_5, mrr: $0.mrr) }
         }
         guard let hybrid = methods["hybrid"] else { return [] }
         return RetrievalTargets.misses(hybrid: hybrid, methods: methods, nothingSimilar: nothingSimilar(set))
+    }
+
+    /// Per method, the figures over all of a set's covered cases (`all`) and per wording.
+    func methodFigures(_ set: String) -> [String: [String: Figures]] {
+        let cases = covered(set)
+        var methods: [String: [String: Figures]] = [:]
+        for m in Self.methods {
+            var byWording = ["all": Self.figures(cases.map { $0.rank(m) })]
+            for w in wordings(set) { byWording[w] = Self.figures(cases.filter { $0.case.wording == w }.map { $0.rank(m) }) }
+            methods[m] = byWording
+        }
+        return methods
     }
 
     func json() -> String {
@@ -142,13 +150,7 @@ struct EvalReport {
         }
         var out: [String: SetReport] = [:]
         for set in sets {
-            var methods: [String: [String: Figures]] = [:]
-            for m in Self.methods {
-                var byWording = ["all": Self.figures(covered(set).map { $0.rank(m) })]
-                for w in wordings(set) { byWording[w] = Self.figures(covered(set).filter { $0.case.wording == w }.map { $0.rank(m) }) }
-                methods[m] = byWording
-            }
-            out[set] = SetReport(target_misses: targetMisses(set), methods: methods, folders: folderFigures(set),
+            out[set] = SetReport(target_misses: targetMisses(set), methods: methodFigures(set), folders: folderFigures(set),
                                  nothing_similar: nothingSimilar(set),
                                  uncovered: uncovered(set).count)
         }
