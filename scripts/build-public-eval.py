@@ -8,6 +8,8 @@ Nothing fetched is committed: this script reads the snapshots (git directories, 
   handbook/runbooks/cortex/...   Cortex playbooks split one file per alert, Apache-2.0
   handbook/runbooks/cnpg/...     CloudNativePG cluster chart runbooks, one file per alert, Apache-2.0 (held out:
                                  never used to tune the scoring)
+  handbook/runbooks/observatorium/...  Red Hat's Observatorium SOPs (Thanos, Loki, Alertmanager), split one file per
+                                 alert, Apache-2.0 (held out)
   handbook/postmortems/...       examples/eval/public/postmortems/ (written for this project)
   suite.yaml                     cases: alerts rendered from the real alert rules, and the
                                  in-house rewordings of examples/eval/public/cases.yaml
@@ -16,7 +18,7 @@ Nothing fetched is committed: this script reads the snapshots (git directories, 
   per-alert/                     handbook/ (the CloudNativePG and Cortex pages only) and suite.yaml (their cases):
                                  a handbook of per-alert pages, scored in its own database
   PROVENANCE.md                  sources, commits, licenses
-Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--cnpg DIR] [--out DIR]
+Usage: scripts/build-public-eval.py [--gitlab DIR] [--cortex DIR] [--cnpg DIR] [--rhobs DIR] [--out DIR]
 """
 import argparse, json, os, re, shutil, subprocess, sys, urllib.parse
 import yaml
@@ -26,9 +28,10 @@ SOURCES = {
                "commit": "270d66d3", "license": "MIT (Copyright (c) 2011-2017 GitLab B.V.)"},
     "cortex": {"repo": "cortexproject/cortex-jsonnet", "license": "Apache-2.0"},
     "cnpg": {"repo": "cloudnative-pg/charts", "license": "Apache-2.0"},
+    "rhobs": {"repo": "rhobs/configuration", "license": "Apache-2.0"},
 }
 # Sources added after the scoring was tuned and kept out of tuning: a check of how it does on a corpus it has not seen.
-HELD_OUT = {"cnpg"}
+HELD_OUT = {"cnpg", "rhobs"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -254,24 +257,99 @@ def cnpg(repo, out, wanted):
     return len(docs), cases
 
 
+# --- Observatorium (Red Hat's hosted Thanos/Loki: rhobs/configuration) ---
+
+# What the production rules' series carry: the scrape's target labels, and the labels of each metric family the
+# expressions read (resources/observability/prometheusrules/*-production.*; a family's own labels only).
+RHOBS_TARGET = {"namespace": "observatorium-metrics-production", "instance": "10.128.6.14:10902"}
+RHOBS_FAMILY_LABELS = {
+    "alertmanager_notifications": {"integration": "pagerduty"},
+    "kubelet_volume_stats": {"persistentvolumeclaim": "data-observatorium-thanos-receive-default-1"},
+    "kube_statefulset": {"statefulset": "observatorium-thanos-receive-default"},
+    "http_request": {"handler": "receive", "code": "503"},
+    "haproxy_backend": {"route": "observatorium-observatorium-api", "code": "5xx"},
+    "grpc_": {"grpc_method": "Series", "grpc_code": "Unavailable", "grpc_service": "thanos.Store"},
+    "thanos_receive_head_series_limited": {"tenant": "telemeter"},
+    "observatorium_api_tenants": {"tenant": "telemeter"},
+    "prometheus_rule_group": {"rule_group": "telemeter.rules"},
+    "loki_discarded_samples": {"tenant": "telemeter", "reason": "rate_limited"},
+    "loki_request_duration": {"route": "loki_api_v1_push", "status_code": "500"},
+    "thanos_objstore_bucket": {"bucket": "observatorium-metrics", "operation": "get_range"},
+    "up_custom_query": {"query": "query-path-sli-1M-samples"},
+    "obsctl_reloader": {"status_code": "500"},
+}
+
+
+def rhobs(repo, out, wanted):
+    """docs/sop/observatorium.md split one file per alert section. Headings stacked with no text between them
+    (`## ThanosCompactIsDown`, `## ThanosQueryIsDown`, … then one body) are one page for all of them, named after
+    the first; the sections that are not about an alert go to one overview page."""
+    book = show(repo, "docs/sop/observatorium.md")
+    pages, overview, stacked = {}, [], []
+    for s in re.split(r"\n## ", book)[1:]:
+        title, _, body = s.partition("\n")
+        title = title.strip()
+        if not re.fullmatch(r"[A-Za-z0-9]+", title):
+            if body.strip():
+                overview.append(f"## {title}\n{body}")
+            continue
+        if not body.strip():
+            stacked.append(title)
+            continue
+        names = stacked + [title]
+        stacked = []
+        text = f"# {names[0]}\n\n" + "".join(f"## {n}\n\n" for n in names[1:]) + body
+        write(os.path.join(out, f"handbook/runbooks/observatorium/{names[0]}.md"), text)
+        for n in names:
+            pages[n.lower()] = names[0]
+    write(os.path.join(out, "handbook/runbooks/observatorium/operations.md"), "# Observatorium operations\n\n" + "\n".join(overview))
+    rules = {}
+    for p in files(repo, "resources/observability/prometheusrules"):
+        if not p.endswith("-production.prometheusrules.yaml"):
+            continue
+        for g in yaml.safe_load(show(repo, p))["spec"]["groups"]:
+            for r in g["rules"]:
+                if "alert" in r and r["alert"] not in rules:
+                    rules[r["alert"]] = r
+    cases = []
+    for name in wanted:
+        r = rules[name]
+        page = pages[r["annotations"]["runbook"].rsplit("#", 1)[1].lower()]
+        m = re.search(r'\bjob=~?"([a-z0-9-]+)', r["expr"])
+        job = m.group(1) if m else "observatorium-loki-querier" if "loki_" in r["expr"] else None
+        series = dict(RHOBS_TARGET)
+        if job in ("kubelet", "kube-state-metrics"):
+            series |= {"job": job}  # an exporter reporting on other pods: the series names the workload, not a scraped pod
+        elif job:
+            series |= {"job": job, "pod": job + "-1", "container": job.removeprefix("observatorium-")}
+        for family, labels in RHOBS_FAMILY_LABELS.items():
+            if re.search(r"\b" + family, r["expr"]):
+                series |= labels
+        cases.append((name, alert(name, r["expr"], r.get("labels"), r["annotations"], series, {}),
+                      f"runbooks/observatorium/{page}".lower()))
+    return len(set(pages.values())) + 1, cases
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gitlab", default="/work/.mirror/yujunz+gitlab.com-runbooks/repo")
     ap.add_argument("--cortex", default="/work/.mirror/cortexproject+cortex-jsonnet/repo")
     ap.add_argument("--cnpg", default="/work/.mirror/cloudnative-pg+charts/repo")
+    ap.add_argument("--rhobs", default="/work/.mirror/rhobs+configuration/repo")
     ap.add_argument("--out", default=os.path.join(ROOT, ".eval/public"))
     args = ap.parse_args()
     spec = yaml.safe_load(open(os.path.join(ROOT, "examples/eval/public/cases.yaml")))
     shutil.rmtree(args.out, ignore_errors=True)
-    wanted = {"gitlab": [], "cortex": [], "cnpg": []}
+    wanted = {"gitlab": [], "cortex": [], "cnpg": [], "rhobs": []}
     for c in spec["runbook_cases"]:
         src, name = c["source"].split(":", 1)
         wanted[src].append(name)
     gdocs, gcases = gitlab(args.gitlab, args.out, wanted["gitlab"])
     cdocs, ccases = cortex(args.cortex, args.out, wanted["cortex"])
     ndocs, ncases = cnpg(args.cnpg, args.out, wanted["cnpg"])
+    odocs, ocases = rhobs(args.rhobs, args.out, wanted["rhobs"])
     rendered = {f"gitlab:{n}": (a, e) for n, a, e in gcases} | {f"cortex:{n}": (a, e) for n, a, e in ccases} \
-        | {f"cnpg:{n}": (a, e) for n, a, e in ncases}
+        | {f"cnpg:{n}": (a, e) for n, a, e in ncases} | {f"rhobs:{n}": (a, e) for n, a, e in ocases}
     pm_dir = os.path.join(ROOT, "examples/eval/public/postmortems")
     for f in sorted(os.listdir(pm_dir)):
         shutil.copy(os.path.join(pm_dir, f), os.path.join(args.out, "handbook/postmortems", f)) if os.path.isdir(
@@ -315,23 +393,24 @@ def main():
         yaml.safe_dump({"cases": [c for c in cases if not held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
     with open(os.path.join(args.out, "heldout.yaml"), "w") as f:
         yaml.safe_dump({"cases": [c for c in cases if held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
-    # One team's per-alert pages only (CloudNativePG and Cortex, no GitLab hub pages): the shape of most vendor
+    # Per-alert pages only (CloudNativePG, Cortex and Observatorium, no GitLab hub pages): the shape of most vendor
     # runbook collections, scored in its own database (docs/retrieval.md, "per-alert handbook").
     per_alert = os.path.join(args.out, "per-alert")
-    for src in ("cnpg", "cortex"):
+    for src in ("cnpg", "cortex", "observatorium"):
         shutil.copytree(os.path.join(args.out, "handbook/runbooks", src), os.path.join(per_alert, "handbook/runbooks", src))
     with open(os.path.join(per_alert, "suite.yaml"), "w") as f:
-        yaml.safe_dump({"cases": [c for c in cases if c["set"] == "runbooks" and c["name"].split(":", 1)[0] in ("cnpg", "cortex")]},
+        yaml.safe_dump({"cases": [c for c in cases if c["set"] == "runbooks" and c["name"].split(":", 1)[0] in ("cnpg", "cortex", "rhobs")]},
                        f, sort_keys=False, allow_unicode=True, width=200)
     prov = ["# Provenance of the public retrieval eval", ""]
     prov.append(f"- runbooks/gitlab/: {SOURCES['gitlab']['repo']} at {head(args.gitlab)}, docs/ ({gdocs} files); {SOURCES['gitlab']['license']}. Alerts rendered from its rules/*.yml.")
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
     prov.append(f"- runbooks/cnpg/: {SOURCES['cnpg']['repo']} at {head(args.cnpg)}, charts/cluster/docs/runbooks/ and Recovery.md ({ndocs} files); {SOURCES['cnpg']['license']}. Alerts rendered from charts/cluster/prometheus_rules/*.yaml (held out: added after the scoring was tuned, never used to tune it).")
+    prov.append(f"- runbooks/observatorium/: {SOURCES['rhobs']['repo']} at {head(args.rhobs)}, docs/sop/observatorium.md split one file per alert section ({odocs} files); {SOURCES['rhobs']['license']}. Alerts rendered from resources/observability/prometheusrules/*-production.prometheusrules.yaml (held out: added after the scoring was tuned, never used to tune it).")
     prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source). The 13 whose cases are cases.yaml's incident_heldout were added after the scoring was tuned (held out).")
     prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
     prov.append("- Uncovered runbook alerts (examples/eval/public/cases.yaml, runbook_uncovered): expressions and annotation templates of real rules from public mixins, all Apache-2.0 — prometheus/mysqld_exporter mysqld-mixin, etcd-io/etcd contrib/mixin, povilasv/coredns-mixin, prometheus/node_exporter docs/node-mixin.")
     write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")
-    print(f"built {args.out}: {gdocs + cdocs + ndocs} runbooks, {len(os.listdir(pm_dir))} postmortems, "
+    print(f"built {args.out}: {gdocs + cdocs + ndocs + odocs} runbooks, {len(os.listdir(pm_dir))} postmortems, "
           f"{sum(not held_out(c) for c in cases)} development cases, {sum(held_out(c) for c in cases)} held-out cases")
 
 

@@ -85,7 +85,7 @@ public struct CorpusDocument: Sendable, Hashable {
         }
         var doc = CorpusDocument(
             id: id, path: path, kind: kind, title: title, date: front.date, services: front.services ?? [],
-            alerts: front.alerts ?? [], severity: front.severity, incidentType: front.incidentType, body: body,
+            alerts: front.alerts ?? sectionAlerts(body), severity: front.severity, incidentType: front.incidentType, body: body,
             bodyStartLine: bodyStart, contentHash: sha256Hex(text))
         doc.detectedAt = front.detectedAt
         doc.triagedAt = front.triagedAt
@@ -122,6 +122,36 @@ public struct CorpusDocument: Sendable, Hashable {
     static func firstHeading(_ body: String) -> String? {
         let headings = MarkdownHeadings(body.split(separator: "\n", omittingEmptySubsequences: false)).headings
         return headings.filter { $0.value.level == 1 }.min { $0.key < $1.key }?.value.title
+    }
+
+    /// The alerts a page without front matter holds a section for: its level 2–4 headings that are an alert's name
+    /// (`## ThanosCompactHalted`, `### CortexIngesterUnhealthy`, `` ## `KubePodCrashLooping` ``). Playbooks are often
+    /// one file with a section per alert (the Thanos, Cortex and Mimir mixins'; one section under several stacked
+    /// names). A name is one identifier of at least two words (`IdentifierWords`): `Diagnosis`, `Mitigation` or
+    /// `Access Required` are not. At most `maxSectionAlerts`, in the page's order.
+    static func sectionAlerts(_ body: String) -> [String] {
+        let headings = MarkdownHeadings(body.split(separator: "\n", omittingEmptySubsequences: false)).headings
+        var out: [String] = []
+        for (_, h) in headings.sorted(by: { $0.key < $1.key }) where (2...4).contains(h.level) {
+            var name = Substring(h.title)
+            if name.hasPrefix("`") && name.hasSuffix("`") && name.count > 2 { name = name.dropFirst().dropLast() }
+            if name.hasSuffix(":") { name = name.dropLast() }
+            let candidate = String(name)
+            guard isAlertName(candidate), !out.contains(candidate) else { continue }
+            out.append(candidate)
+            if out.count == maxSectionAlerts { break }
+        }
+        return out
+    }
+
+    static let maxSectionAlerts = 200
+
+    /// An identifier as alert rules name alerts (a letter, then letters, digits or `_`; at most 128) that reads as two
+    /// words or more: `ThanosCompactIsDown`, `PostgreSQL_ReplicationLagTooLarge`, `walgBackupDelayed`.
+    static func isAlertName(_ s: String) -> Bool {
+        guard (3...128).contains(s.count), let first = s.unicodeScalars.first, first.isASCIILetter,
+              s.unicodeScalars.allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "_" }) else { return false }
+        return IdentifierWords.spaced(s).split(separator: " ").count >= 2
     }
 
     /// `postmortems/2025-03-14-db-pool.md` → `postmortems/2025-03-14-db-pool`.
@@ -177,4 +207,8 @@ func yamlError(_ error: Error, path: String, lineOffset: Int) -> CorpusError {
         }
     }
     return CorpusError(path: path, line: nil, problem: "front matter: \(error)")
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
 }

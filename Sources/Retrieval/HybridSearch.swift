@@ -131,12 +131,13 @@ public struct HybridSearch: Sendable {
             -- Full-text candidates come from whole documents: ranking matching chunks as well cost two thirds of
             -- the search at 100k chunks and found no document the other two lists missed (docs/retrieval.md).
             -- The documents the alert's runbook link names (by file name, or folder name for a README), and those
-            -- named after the alert (file name or title), whatever their similarity; RunbookLink decides which of
-            -- them a link really means, the alert-name boost ranks the named ones.
+            -- named after the alert (file name or title) or holding a section for it (alert_keys), whatever their
+            -- similarity; RunbookLink decides which of them a link really means, the alert-name boost ranks the named ones.
             -- And the documents whose every name word the alert uses (LexemeStatistics.named), by id.
             linked AS (
                 SELECT d.id AS document_id FROM documents d
-                WHERE (d.name_key = ANY($8::text[]) OR ($9 <> '' AND d.title_key = $9) OR d.id = ANY($12::text[]))
+                WHERE (d.name_key = ANY($8::text[]) OR ($9 <> '' AND (d.title_key = $9 OR d.alert_keys @> ARRAY[$9]::text[]))
+                       OR d.id = ANY($12::text[]))
                       AND d.kind IN (SELECT kind FROM kinds)
                 LIMIT 24),
             cand AS (SELECT document_id FROM vec UNION SELECT document_id FROM dfts UNION SELECT document_id FROM linked),

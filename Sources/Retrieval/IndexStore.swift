@@ -184,6 +184,14 @@ public actor IndexStore {
             CREATE INDEX chunks_tsv_gin ON chunks USING gin (tsv);
             ANALYZE chunks;
             """),
+            // The alerts a document is for (front matter, or its sections' headings: CorpusDocument.sectionAlerts) as
+            // names are compared, indexed: a playbook holding a section for the alert is a candidate for it, as a page
+            // named after it is. Filled on every (re)index.
+            (9, """
+            ALTER TABLE documents ADD COLUMN alert_keys text[] NOT NULL DEFAULT '{}';
+            UPDATE documents SET alert_keys = ARRAY(SELECT DISTINCT regexp_replace(lower(a), '[^a-z0-9]', '', 'g') FROM unnest(alerts) a);
+            CREATE INDEX documents_alert_keys ON documents USING gin (alert_keys);
+            """),
         ]
     }
 
@@ -332,10 +340,11 @@ public actor IndexStore {
             try await db.transaction { tx in
                 try await tx.query("""
                     INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type,
-                                           content_hash, synced_at, indexed_at)
-                    VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, $9, $10, $11::timestamptz, now())
+                                           content_hash, synced_at, indexed_at, alert_keys)
+                    VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, $9, $10, $11::timestamptz, now(),
+                            ARRAY(SELECT DISTINCT regexp_replace(lower(a), '[^a-z0-9]', '', 'g') FROM unnest($7::text[]) a))
                     ON CONFLICT (id) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, title = EXCLUDED.title,
-                        date = EXCLUDED.date, services = EXCLUDED.services, alerts = EXCLUDED.alerts,
+                        date = EXCLUDED.date, services = EXCLUDED.services, alerts = EXCLUDED.alerts, alert_keys = EXCLUDED.alert_keys,
                         severity = EXCLUDED.severity, incident_type = EXCLUDED.incident_type,
                         content_hash = EXCLUDED.content_hash, synced_at = EXCLUDED.synced_at, indexed_at = now()
                     """, [d.id, d.path, d.kind.rawValue, d.title, d.date, pgArray(d.services), pgArray(d.alerts),
@@ -416,11 +425,12 @@ public actor IndexStore {
         /// How the build that indexed it read the file: its title embedding's text and its chunks' hashes in order.
         public var titleText: String = ""
         public var chunkHashes: [String] = []
+        public var alerts: [String] = []
 
-        /// Whether this build reads `doc` (the same file) as it was indexed: same title text, same chunks. A file
-        /// unchanged since indexing but read differently (an upgrade that parses headings or titles anew) is not.
+        /// Whether this build reads `doc` (the same file) as it was indexed: same title text, same chunks, same alerts.
+        /// A file unchanged since indexing but read differently (an upgrade that parses headings or titles anew) is not.
         public func isReadAsIndexed(_ doc: CorpusDocument, chunker: Chunker = Chunker()) -> Bool {
-            doc.titleText == titleText && chunker.chunks(of: doc).map(\.contentHash) == chunkHashes
+            doc.titleText == titleText && doc.alerts == alerts && chunker.chunks(of: doc).map(\.contentHash) == chunkHashes
         }
     }
 
@@ -430,11 +440,12 @@ public actor IndexStore {
             try await db.query("""
                 SELECT d.id, d.path, d.kind, d.content_hash,
                        coalesce(string_agg(c.content, E'\n' ORDER BY c.ordinal) FILTER (WHERE NOT c.whole_page), ''),
-                       coalesce(d.title_text, ''), coalesce(string_agg(c.content_hash, ',' ORDER BY c.ordinal), '')
+                       coalesce(d.title_text, ''), coalesce(string_agg(c.content_hash, ',' ORDER BY c.ordinal), ''), d.alerts
                 FROM documents d LEFT JOIN chunks c ON c.document_id = d.id GROUP BY d.id ORDER BY d.id
                 """).rows.map {
                 IndexedDocument(id: $0[0] ?? "", path: $0[1] ?? "", kind: $0[2] ?? "", contentHash: $0[3] ?? "", text: $0[4] ?? "",
-                                titleText: $0[5] ?? "", chunkHashes: ($0[6] ?? "").split(separator: ",").map(String.init))
+                                titleText: $0[5] ?? "", chunkHashes: ($0[6] ?? "").split(separator: ",").map(String.init),
+                                alerts: pgArrayValues($0[7]))
             }
         }
     }

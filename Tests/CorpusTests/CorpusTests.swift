@@ -52,6 +52,39 @@ struct DocumentTests {
         #expect(try CorpusDocument.parse(path: "runbooks/b.md", text: "+++\n# B\n").0.body.contains("+++"))
     }
 
+    @Test func withoutFrontMatterThePagesAlertsAreItsSectionsNamedAfterAlerts() throws {
+        let text = """
+            # Observatorium SOPs
+
+            ## ThanosCompactIsDown
+
+            ## ThanosQueryIsDown
+
+            Check the targets.
+
+            ### Impact
+
+            ## `PostgreSQL_ReplicationLagTooLarge`
+
+            ## walgBackupDelayed:
+
+            ## Access Required
+
+            ```
+            ## NotAHeadingInCode
+            ```
+            ## ThanosQueryIsDown
+            """
+        let (doc, _) = try CorpusDocument.parse(path: "runbooks/sop.md", text: text)
+        #expect(doc.alerts == ["ThanosCompactIsDown", "ThanosQueryIsDown", "PostgreSQL_ReplicationLagTooLarge", "walgBackupDelayed"])
+        // Front matter that names the alerts is the list; one word, spaces or punctuation name no alert.
+        let declared = "---\nalerts: [DiskFull]\n---\n# Disk\n\n## ThanosCompactIsDown\n"
+        #expect(try CorpusDocument.parse(path: "runbooks/disk.md", text: declared).0.alerts == ["DiskFull"])
+        for heading in ["Diagnosis", "Access Required", "kubectl", "Step-by-step", "Check pg_stat (replicas)", "1stLine"] {
+            #expect(!CorpusDocument.isAlertName(heading), "\(heading)")
+        }
+    }
+
     @Test func aCommentInAShellBlockIsNotTheTitle() throws {
         let text = "## Logs\n\n```\n$ sudo su -\n# cd /var/log\n```\n\n# Registry\n"
         #expect(try CorpusDocument.parse(path: "runbooks/registry/gitlab-registry.md", text: text).0.title == "Registry")

@@ -145,6 +145,9 @@ struct RetrievalQualityTests {
             #expect(indexed.text == sections.map(\.content).joined(separator: "\n"), "\(path)")
             let evidence = try await f.store.evidence(chunkIDs: [], documentIDs: [doc.id])
             #expect(evidence.sections.map(\.chunkID) == sections.map(\.id), "\(path)")
+            var otherAlerts = doc
+            otherAlerts.alerts.append("KubeSomethingElse")
+            #expect(!indexed.isReadAsIndexed(otherAlerts), "read with other alerts: \(path)")
             doc.title += " (renamed)"
             #expect(!indexed.isReadAsIndexed(doc), "\(path)")
         }
@@ -214,17 +217,35 @@ struct RetrievalQualityTests {
     @Test func aRunbookNamedAfterTheAlertIsACandidateWhateverElseMatched() async throws {
         let f = try await IndexFixture(files: [])
         try await PlainHandbook.index(f)
-        let text = "# PgReplicaBehind\n\nThe standby stopped replaying WAL.\n"
-        let (doc, _) = try CorpusDocument.parse(path: "runbooks/db/replica-behind.md", text: text)
-        _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
-            .index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
-                               content: text, syncedAt: Date(), source: "t"))
+        // A page named in its H1 only, and a playbook with a section per alert (two names stacked over one section).
+        let pages = ["runbooks/db/replica-behind.md": "# PgReplicaBehind\n\nThe standby stopped replaying WAL.\n",
+                     "runbooks/db/playbook.md": """
+                        # Database playbook
+
+                        ## PgWalArchiveStalled
+
+                        ## PgBackupMissing
+
+                        The archiver has not shipped a segment; check the bucket credentials.
+
+                        ## Diagnosis
+
+                        Look at the archiver's last error.
+                        """]
+        for (path, text) in pages {
+            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
+            _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+                .index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
+                                   content: text, syncedAt: Date(), source: "t"))
+        }
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
         // One candidate per retriever, and wording and an expression that point at the Kafka runbook: only the
         // name brings these in.
         for (name, expected) in [("PostgresReplicationLag", "runbooks/postgres/postgresreplicationlag"),  // file name
                                  ("postgres-replication-lag", "runbooks/postgres/postgresreplicationlag"),
-                                 ("PgReplicaBehind", "runbooks/db/replica-behind")] {  // H1 only
+                                 ("PgReplicaBehind", "runbooks/db/replica-behind"),  // H1 only
+                                 ("PgBackupMissing", "runbooks/db/playbook"),  // a section's heading
+                                 ("PgWalArchiveStalled", "runbooks/db/playbook")] {  // stacked over the same section
             var q = PlainHandbook.alert(["alertname": name, "consumergroup": "orders"],
                                         summary: "Kafka consumer group orders is falling behind on its partitions",
                                         expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#)
