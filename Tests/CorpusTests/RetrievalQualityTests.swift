@@ -231,6 +231,19 @@ struct RetrievalQualityTests {
                         ## Diagnosis
 
                         Look at the archiver's last error.
+                        """,
+                     // A hub with a one-line section per alert: for those alerts too, but the page written for one
+                     // still comes first for it.
+                     "runbooks/alerts-overview.md": """
+                        # Alerts overview
+
+                        ## NodeFilesystemSpaceFillingUp
+
+                        See the node runbooks.
+
+                        ## KafkaConsumerGroupLag
+
+                        See the Kafka runbooks.
                         """]
         for (path, text) in pages {
             let (doc, _) = try CorpusDocument.parse(path: path, text: text)
@@ -253,6 +266,13 @@ struct RetrievalQualityTests {
             let found = try await search.search(q)
             let named = found.first { $0.documentID == expected }
             #expect(named?.boosts.contains("alert") == true, "\(name): \(found.map(\.documentID))")
+        }
+        for (name, own) in [("NodeFilesystemSpaceFillingUp", "runbooks/node/nodefilesystemspacefillingup"),
+                            ("KafkaConsumerGroupLag", "runbooks/kafka/kafkaconsumergrouplag")] {
+            let found = try await search.search(PlainHandbook.alert(["alertname": name, "instance": "10.0.0.7:9100"],
+                                                                    summary: IdentifierWords.spaced(name)))
+            #expect(found.first?.documentID == own, "\(name): \(found.map(\.documentID))")
+            #expect(found.contains { $0.documentID == "runbooks/alerts-overview" }, "\(name): \(found.map(\.documentID))")
         }
         // An in-house name that spells out a runbook's name among other words (a team's prefix, another order)
         // brings it in too, without the exact-name boost.
