@@ -85,6 +85,15 @@ struct DocumentTests {
         }
     }
 
+    @Test func aStaticSitesYamlFrontMatterWithKeysOfItsOwnGivesTheTitleAndTheKindComesFromThePath() throws {
+        let text = "---\ntitle: Kube Pod Crash Looping\nweight: 20\n---\n# KubePodCrashLooping\n\n## Meaning\n\nA pod restarts.\n"
+        let (doc, _) = try CorpusDocument.parse(path: "runbooks/kubernetes/KubePodCrashLooping.md", text: text)
+        #expect(doc.title == "Kube Pod Crash Looping")
+        #expect(doc.kind == .runbook)
+        #expect(!doc.body.contains("weight"))
+        #expect(CorpusDocument.titleText(title: doc.title, path: doc.path) == "Kube Pod Crash Looping")
+    }
+
     @Test func aCommentInAShellBlockIsNotTheTitle() throws {
         let text = "## Logs\n\n```\n$ sudo su -\n# cd /var/log\n```\n\n# Registry\n"
         #expect(try CorpusDocument.parse(path: "runbooks/registry/gitlab-registry.md", text: text).0.title == "Registry")
