@@ -568,6 +568,30 @@ struct RetrievalQueryTests {
                 == off.rank(pages, query: q, mode: .hybrid).citations.map(\.score), "not even in the scale")
     }
 
+    @Test func inAHandbookOfShortPagesThePageReadWholeCountsMore() {
+        func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: 1, documentText: 1,
+                coverage: 0.2, alerts: [], services: [])
+            x.pageSimilarity = page; x.length = words
+            return x
+        }
+        let q = SearchQuery(text: "the orders database has no standby left", limit: 5)
+        let scoring = RetrievalScoring()
+        // Per-alert pages, all short: the page e5 reads as closest whole comes first, though a near-duplicate's best
+        // passage and title are closer.
+        var pages = [c("ha", sim: 0.860, page: 0.83, words: 90), c("lag", sim: 0.870, page: 0.82, words: 120),
+                     c("disk", sim: 0.80, page: 0.80, words: 80), c("offline", sim: 0.80, page: 0.80, words: 60)]
+        #expect(scoring.rank(pages, query: q, mode: .hybrid).citations.first?.documentID == "ha")
+        var flat = scoring
+        flat.weights["runbook"]!.shortPageVector = 0
+        #expect(flat.rank(pages, query: q, mode: .hybrid).citations.first?.documentID == "lag", "the extra weight decides")
+        // Long topic pages among the candidates: a long page's reading is its opening, and it counts less.
+        pages[2].length = 900; pages[3].length = 1_500
+        #expect(scoring.rank(pages, query: q, mode: .hybrid).citations.first?.documentID == "lag")
+    }
+
     @Test func aDocumentNamedForSomethingTheAlertNeverMentionsRanksBelowOneItsWordsExplain() throws {
         func c(_ path: String, _ sim: Double, _ title: Double, _ second: Double, _ secondTitle: Double, doc: Double)
             -> RetrievalScoring.Candidate {
