@@ -16,13 +16,14 @@ RetrievalScoring.rank when that changes.
 import argparse, copy, json, math, random, re
 
 # cv2/tv2: the second encoder's best-passage and title cosines (zero effect when the dump has none); pv: the page read
-# whole; pv2: the second encoder's, only where at least 85% of the candidates are short pages (at most 300 words).
+# whole; pv2: the second encoder's, only where at least 85% of the candidates are short pages (at most 300 words);
+# spv: added to pv under that same condition.
 CURRENT = {
-    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5),
+    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5, spv=1),
     "postmortem": dict(cv=0, tv=0.25, ct=0, dt=4, an=2, co=0.5, sv=0.3, cv2=2, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2]}
 
 
 def normalized(s):
@@ -116,13 +117,14 @@ def scores(case, w):
                                   for nw in (name_words(c["path"]) for c in cands)]))
     else:
         zu = [0.0] * len(cands)
+    pv = w.get("pv", 0) + (w.get("spv", 0) if short_pages and w.get("pv", 0) else 0)
     name = normalized(case.get("alertName") or "")
     components = set(case["components"])
     services = {s.lower() for s in case["services"]}
     out = {}
     for i, c in enumerate(cands):
         s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i] \
-            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i] + w.get("un", 0) * zu[i] + w.get("pv", 0) * zp[i] + w.get("pv2", 0) * zp2[i]
+            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i] + w.get("un", 0) * zu[i] + pv * zp[i] + w.get("pv2", 0) * zp2[i]
         if name and name in names(c):
             s += w["an"]
         if components and components & path_words(c["path"]):
