@@ -185,8 +185,8 @@ public actor IndexStore {
             ANALYZE chunks;
             """),
             // The alerts a document is for (front matter, or its sections' headings: CorpusDocument.sectionAlerts) as
-            // names are compared, indexed: a playbook holding a section for the alert is a candidate for it, as a page
-            // named after it is. Filled on every (re)index.
+            // names are compared (DocumentName.key), indexed: a playbook holding a section for the alert is a candidate
+            // for it, as a page named after it is. Filled on every (re)index; here, the documents indexed before.
             (9, """
             ALTER TABLE documents ADD COLUMN alert_keys text[] NOT NULL DEFAULT '{}';
             UPDATE documents SET alert_keys = ARRAY(SELECT DISTINCT regexp_replace(lower(a), '[^a-z0-9]', '', 'g') FROM unnest(alerts) a);
@@ -341,14 +341,14 @@ public actor IndexStore {
                 try await tx.query("""
                     INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type,
                                            content_hash, synced_at, indexed_at, alert_keys)
-                    VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, $9, $10, $11::timestamptz, now(),
-                            ARRAY(SELECT DISTINCT regexp_replace(lower(a), '[^a-z0-9]', '', 'g') FROM unnest($7::text[]) a))
+                    VALUES ($1, $2, $3, $4, $5, $6::text[], $7::text[], $8, $9, $10, $11::timestamptz, now(), $12::text[])
                     ON CONFLICT (id) DO UPDATE SET path = EXCLUDED.path, kind = EXCLUDED.kind, title = EXCLUDED.title,
                         date = EXCLUDED.date, services = EXCLUDED.services, alerts = EXCLUDED.alerts, alert_keys = EXCLUDED.alert_keys,
                         severity = EXCLUDED.severity, incident_type = EXCLUDED.incident_type,
                         content_hash = EXCLUDED.content_hash, synced_at = EXCLUDED.synced_at, indexed_at = now()
                     """, [d.id, d.path, d.kind.rawValue, d.title, d.date, pgArray(d.services), pgArray(d.alerts),
-                          d.severity, d.incidentType, d.contentHash, syncedAt])
+                          d.severity, d.incidentType, d.contentHash, syncedAt,
+                          pgArray(Set(d.alerts.map(DocumentName.key)).subtracting([""]).sorted())])
                 for (i, (c, e)) in zip(chunks, embeddings).enumerated() {
                     try await tx.query("""
                         INSERT INTO chunks (id, document_id, ordinal, heading_path, line_start, line_end, content,

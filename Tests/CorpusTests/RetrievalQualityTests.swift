@@ -545,11 +545,8 @@ struct RetrievalQueryTests {
 
     @Test func inAHandbookOfShortPagesTheSecondEncodersReadingOfTheWholePageCounts() {
         func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
-            var x = RetrievalScoring.Candidate(
-                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
-                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: 1, documentText: 1,
-                coverage: 0.2, alerts: [], services: [])
-            x.secondChunkSimilarity = 0.5; x.secondTitleSimilarity = 0.5; x.secondPageSimilarity = page; x.length = words
+            var x = runbookCandidate(id, sim, 0.5, doc: 1, coverage: 0.2)
+            x.secondPageSimilarity = page; x.length = words
             return x
         }
         let q = SearchQuery(text: "the orders database has no standby left", limit: 5)
@@ -570,10 +567,7 @@ struct RetrievalQueryTests {
 
     @Test func inAHandbookOfShortPagesThePageReadWholeCountsMore() {
         func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
-            var x = RetrievalScoring.Candidate(
-                documentID: id, title: id, path: "runbooks/\(id).md", kind: "runbook", chunkID: "\(id)#0", headingPath: id,
-                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: 1, documentText: 1,
-                coverage: 0.2, alerts: [], services: [])
+            var x = runbookCandidate(id, sim, 0.5, doc: 1, coverage: 0.2)  // the second encoder alike for all: no say
             x.pageSimilarity = page; x.length = words
             return x
         }
