@@ -160,9 +160,16 @@ struct TriageBench: AsyncParsableCommand {
             print("  note: the stack runs diagnostics (REASONER_DIAGNOSTICS=true): each triage waited for them, so the targets"
                   + " below do not apply; pass --with-diagnostics, or start the stack with REASONER_DIAGNOSTICS=false")
         }
-        print(String(format: "targets%@: p50 <= %.0f ms [%@], p99 <= %.0f ms [%@]", withDiagnostics ? " with diagnostics" : "",
-                     p50Target, percentile(latencies, 0.5) <= p50Target ? "met" : "NOT met",
-                     p99Target, percentile(latencies, 0.99) <= p99Target ? "met" : "NOT met"))
+        // Distinct texts are an alert storm: its target is the tail (no triage queued for seconds). The p50 target
+        // is the steady state's, where repeated texts hit the query-embedding cache.
+        let p99Verdict = percentile(latencies, 0.99) <= p99Target ? "met" : "NOT met"
+        if distinct {
+            print(String(format: "targets (storm, every text distinct)%@: p99 <= %.0f ms [%@]",
+                         withDiagnostics ? " with diagnostics" : "", p99Target, p99Verdict))
+        } else {
+            print(String(format: "targets%@: p50 <= %.0f ms [%@], p99 <= %.0f ms [%@]", withDiagnostics ? " with diagnostics" : "",
+                         p50Target, percentile(latencies, 0.5) <= p50Target ? "met" : "NOT met", p99Target, p99Verdict))
+        }
         for (name, pid) in DaemonProcesses.find() {
             let (rss, peak) = BenchLoad.rss(pid: pid)
             print(String(format: "  %-15@ RSS %6.1f MB (peak %6.1f MB)", name as NSString, rss, peak))
