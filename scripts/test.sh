@@ -10,9 +10,16 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 scripts/bootstrap.sh
 swift build --build-tests -q
+# The two tests that take the broker down run on their own after the rest: librdkafka's mock broker closes its
+# listener and binds the same port again, and while the suite opens sockets in parallel another one can take that
+# port in between, which aborts the whole test process (an assertion in rdkafka_mock.c, seen once).
+outage='kafkaDownGets503WithRetryAfterAndNothingIsLost|sendFailsWhenTheBrokerStaysDown'
 set +e
-swift test --skip-build 2>&1 | tee .build/test-output.txt
+swift test --skip-build --skip "$outage" 2>&1 | tee .build/test-output.txt
 rc=${PIPESTATUS[0]}
+swift test --skip-build --filter "$outage" 2>&1 | tee -a .build/test-output.txt
+outage_rc=${PIPESTATUS[0]}
+[[ $rc -eq 0 ]] && rc=$outage_rc
 set -e
 
 # The chaos run needs PostgreSQL and the embeddings server: the running stack's, or one started here.
