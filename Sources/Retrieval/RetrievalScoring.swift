@@ -297,9 +297,9 @@ public struct RetrievalScoring: Sendable {
         let secondAgrees = floor.minSecondSimilarity.map { min in
             scored.prefix(3).contains { $0.0.secondChunkSimilarity.map { $0 >= min } ?? true }
         } ?? true
-        let meaningAgrees = Self.meaningAgrees(top.0, among: candidates, floor: floor)
-        let wordsAgree = floor.titleVouchesForWords ? meaningAgrees
-            : Self.meaningAgrees(top.0, among: candidates, floor: floor, byTitle: false)
+        let agreement = Self.meaningAgreement(top.0, among: candidates, floor: floor)
+        let meaningAgrees = agreement.byPassage || agreement.byTitle
+        let wordsAgree = agreement.byPassage || (floor.titleVouchesForWords && agreement.byTitle)
         let covered = scored.prefix(max(1, floor.coverageAmong)).contains { $0.0.coverage >= floor.minCoverage }
         let byEvidence = ((covered && wordsAgree) || (standsOut && meaningAgrees)) && secondAgrees
         // The second encoder plainly close, with the first encoder's agreement where the kind asks for it: it stands
@@ -370,13 +370,16 @@ public struct RetrievalScoring: Sendable {
     }
 
     /// Whether the best document by the scores is also near the top by meaning: its best passage among the
-    /// `maxVectorRank` closest to the alert, or (`byTitle`) its title among the `maxTitleRank` closest.
-    static func meaningAgrees(_ top: Candidate, among candidates: [Candidate], floor: Floor, byTitle: Bool = true) -> Bool {
-        guard let maxVectorRank = floor.maxVectorRank else { return true }
-        let closerPassages = candidates.filter { $0.chunkSimilarity > top.chunkSimilarity }.count
-        if closerPassages < maxVectorRank { return true }
-        guard byTitle, let title = top.titleSimilarity else { return false }
-        return candidates.filter { ($0.titleSimilarity ?? -1) > title }.count < floor.maxTitleRank
+    /// `maxVectorRank` closest to the alert (always, where the kind asks no such check), and its title among the
+    /// `maxTitleRank` closest.
+    static func meaningAgreement(_ top: Candidate, among candidates: [Candidate], floor: Floor)
+        -> (byPassage: Bool, byTitle: Bool) {
+        guard let maxVectorRank = floor.maxVectorRank else { return (true, true) }
+        let byPassage = candidates.filter { $0.chunkSimilarity > top.chunkSimilarity }.count < maxVectorRank
+        let byTitle = top.titleSimilarity.map { title in
+            candidates.filter { ($0.titleSimilarity ?? -1) > title }.count < floor.maxTitleRank
+        } ?? false
+        return (byPassage, byTitle)
     }
 
     /// Missing values as the mean of those present: a candidate without the signal neither gains nor loses by it.

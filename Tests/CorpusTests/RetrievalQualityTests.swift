@@ -368,6 +368,21 @@ func runbookCandidate(_ id: String, _ sim: Double, _ second: Double, doc: Double
     return x
 }
 
+/// A short runbook page (`words` long) as `runbookCandidate` makes it, the second encoder alike for all (0.5).
+func shortPageCandidate(_ id: String, sim: Double, words: Double) -> RetrievalScoring.Candidate {
+    var x = runbookCandidate(id, sim, 0.5, doc: 1, coverage: 0.2)
+    x.length = words
+    return x
+}
+
+/// A past incident at `postmortems/<id>.md`: the first encoder's best-passage and title cosines, the whole
+/// document's BM25 `doc`, and `coverage`.
+func postmortemCandidate(_ id: String, sim: Double, title: Double, doc: Double, coverage: Double) -> RetrievalScoring.Candidate {
+    .init(documentID: id, title: id, path: "postmortems/\(id).md", kind: "postmortem", chunkID: "\(id)#0",
+          headingPath: id, lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: title, chunkText: 0,
+          documentText: doc, coverage: coverage, alerts: [], services: [])
+}
+
 @Suite("retrieval query and scoring")
 struct RetrievalQueryTests {
     @Test func theQueryUsesTheExpressionAndComponentLabelsAndLeavesInstanceLabelsOut() {
@@ -494,16 +509,12 @@ struct RetrievalQueryTests {
     }
 
     @Test func aPastIncidentMatchingByWordsButNotByMeaningIsNotSimilar() {
-        func c(_ id: String, sim: Double, title: Double, doc: Double, coverage: Double) -> RetrievalScoring.Candidate {
-            .init(documentID: id, title: id, path: "postmortems/\(id).md", kind: "postmortem", chunkID: "\(id)#0",
-                  headingPath: id, lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: title, chunkText: 0,
-                  documentText: doc, coverage: coverage, alerts: [], services: [])
-        }
         let q = SearchQuery(text: "HPA Maxed Out", alertName: "HPAMaxedOut", limit: 5)
         let scoring = RetrievalScoring()
         // Twelve stories; the one sharing the most words ("pod", "search", "replicas") is far down by meaning.
-        var stories = (0..<12).map { c("s\($0)", sim: 0.85 - Double($0) * 0.002, title: 0.84 - Double($0) * 0.002,
-                                             doc: 1 + Double($0 % 5) * 0.3, coverage: 0.05) }
+        var stories = (0..<12).map { postmortemCandidate("s\($0)", sim: 0.85 - Double($0) * 0.002,
+                                                         title: 0.84 - Double($0) * 0.002,
+                                                         doc: 1 + Double($0 % 5) * 0.3, coverage: 0.05) }
         stories[9].documentText = 2.4; stories[9].coverage = 0.25
         let coincidence = scoring.rank(stories, query: q, mode: .hybrid)
         #expect(coincidence.citations.first?.documentID == "s9", "words decide the order of past incidents")
@@ -546,8 +557,8 @@ struct RetrievalQueryTests {
 
     @Test func inAHandbookOfShortPagesTheSecondEncodersReadingOfTheWholePageCounts() {
         func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
-            var x = runbookCandidate(id, sim, 0.5, doc: 1, coverage: 0.2)
-            x.secondPageSimilarity = page; x.length = words
+            var x = shortPageCandidate(id, sim: sim, words: words)
+            x.secondPageSimilarity = page
             return x
         }
         let q = SearchQuery(text: "the orders database has no standby left", limit: 5)
@@ -568,8 +579,8 @@ struct RetrievalQueryTests {
 
     @Test func inAHandbookOfShortPagesThePageReadWholeCountsMore() {
         func c(_ id: String, sim: Double, page: Double, words: Double) -> RetrievalScoring.Candidate {
-            var x = runbookCandidate(id, sim, 0.5, doc: 1, coverage: 0.2)  // the second encoder alike for all: no say
-            x.pageSimilarity = page; x.length = words
+            var x = shortPageCandidate(id, sim: sim, words: words)  // the second encoder alike for all: no say
+            x.pageSimilarity = page
             return x
         }
         let q = SearchQuery(text: "the orders database has no standby left", limit: 5)
@@ -880,11 +891,8 @@ struct RetrievalQueryTests {
 
     @Test func wordsAPastIncidentSharesCountOnlyWithItsPassagesNearTheAlertNotItsTitleAlone() throws {
         func c(_ i: Int) -> RetrievalScoring.Candidate {
-            var x = RetrievalScoring.Candidate(
-                documentID: "s\(i)", title: "s\(i)", path: "postmortems/s\(i).md", kind: "postmortem", chunkID: "s\(i)#0",
-                headingPath: "s\(i)", lineStart: 1, lineEnd: 2, chunkSimilarity: 0.85 - Double(i) * 0.002,
-                titleSimilarity: 0.80 - Double(i) * 0.002, chunkText: 0, documentText: 1 + Double(i) * 0.1, coverage: 0.05,
-                alerts: [], services: [])
+            var x = postmortemCandidate("s\(i)", sim: 0.85 - Double(i) * 0.002, title: 0.80 - Double(i) * 0.002,
+                                        doc: 1 + Double(i) * 0.1, coverage: 0.05)
             x.secondChunkSimilarity = 0.3
             return x
         }
