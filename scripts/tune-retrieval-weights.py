@@ -20,7 +20,7 @@ import argparse, copy, json, math, random, re
 # spv: added to pv under that same condition.
 CURRENT = {
     "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5, spv=1),
-    "postmortem": dict(cv=0, tv=0.25, ct=0, dt=4, an=2, co=0.5, sv=0.3, cv2=2, tv2=0),
+    "postmortem": dict(cv=0, tv=0.5, ct=0, dt=3, an=2, co=0.5, sv=0.3, cv2=1, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
         "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2]}

@@ -107,7 +107,7 @@ public struct HybridSearch: Sendable {
         // words would make every chunk a match. Every lexeme counts in the BM25 of the candidates (idf weighs it).
         let sql = """
             WITH lexemes AS (
-                SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
+                SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
             rare AS (
                 SELECT l.lexeme FROM lexemes l WHERE l.lexeme NOT IN (
                     SELECT e.elem FROM pg_stats s,
@@ -165,9 +165,9 @@ public struct HybridSearch: Sendable {
             -- per query lexeme (a quarter of the search at 100k chunks).
             lexemeArray AS (SELECT coalesce(array_agg(lexeme), '{}') AS a FROM lexemes),
             dtf AS (
-                SELECT d.id AS document_id, length(d.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
+                SELECT d.id AS document_id, coalesce(d.content_words, length(d.tsv)) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
                 FROM documents d JOIN cand ON cand.document_id = d.id, lexemeArray la, unnest(d.tsv) u
-                WHERE u.lexeme = ANY (la.a) GROUP BY d.id),
+                WHERE u.lexeme = ANY (la.a) GROUP BY d.id, d.content_words),
             ctf AS (
                 SELECT x.document_id, json_agg(json_build_array(x.len, x.tf)) AS chunks FROM (
                     SELECT c.document_id, length(c.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
@@ -176,13 +176,14 @@ public struct HybridSearch: Sendable {
                     GROUP BY c.document_id, c.id) x
                 GROUP BY x.document_id)
             SELECT d.id, d.title, d.path, d.kind, b.id, b.heading_path, b.line_start, b.line_end, b.sim,
-                   coalesce(dtf.len, length(d.tsv), 0), dtf.tf, ctf.chunks,
+                   coalesce(dtf.len, d.content_words, length(d.tsv), 0), dtf.tf, ctf.chunks,
                    CASE WHEN d.title_embedding IS NULL THEN NULL ELSE 1 - (d.title_embedding <=> $1::vector) END,
                    (SELECT json_agg(lexeme) FROM lexemes), d.alerts, d.services, p.sim2,
                    CASE WHEN $10::vector IS NULL OR d.title_embedding2 IS NULL OR d.title_model2 IS DISTINCT FROM $11
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
                         THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
-                   p.sim, p.page2
+                   p.sim, p.page2,
+                   (SELECT json_agg(DISTINCT u.lexeme) FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1)
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
                  LEFT JOIN page p ON p.document_id = d.id
@@ -202,6 +203,11 @@ public struct HybridSearch: Sendable {
         // One decoder for every row, and the query's lexemes (the same on every row) decoded once.
         let decoder = JSONDecoder()
         let lexemes = (rows.rows.first?[13].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
+        // Coverage (the floor's evidence by words) counts the words English's stop list keeps: `down` or `not` says
+        // which story is closer, not whether any is close, and in a small handbook `will` or `by`, found nowhere, would
+        // count as the alert's distinctive words no document has.
+        let contentLexemes = Set((rows.rows.first?[20].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? [])
+        let coverageLexemes = lexemes.filter(contentLexemes.contains)
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
             let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
@@ -213,7 +219,7 @@ public struct HybridSearch: Sendable {
                 titleSimilarity: r[12].flatMap(Double.init),
                 chunkText: chunkTFs.map { stats.bm25($0.tf, length: $0.length, average: stats.averageChunkLength, lexemes) }.max() ?? 0,
                 documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, lexemes),
-                coverage: stats.coverage(docTF, lexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
+                coverage: stats.coverage(docTF, coverageLexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
             candidate.length = docLength
             candidate.secondChunkSimilarity = r[16].flatMap(Double.init)
             candidate.secondTitleSimilarity = r[17].flatMap(Double.init)

@@ -80,6 +80,10 @@ public actor IndexStore {
 
     // MARK: Migrations
 
+    /// The text search configuration every tsvector and the query's lexemes use: English stemming, no stop list
+    /// (migration 10 says why).
+    static let textSearch = "aiops_english"
+
     /// Versioned migrations, applied in order at start-up under an advisory lock.
     static func migrations(dimensions: Int) -> [(Int, String)] {
         [
@@ -191,6 +195,29 @@ public actor IndexStore {
             ALTER TABLE documents ADD COLUMN alert_keys text[] NOT NULL DEFAULT '{}';
             UPDATE documents SET alert_keys = ARRAY(SELECT DISTINCT regexp_replace(lower(a), '[^a-z0-9]', '', 'g') FROM unnest(alerts) a);
             CREATE INDEX documents_alert_keys ON documents USING gin (alert_keys);
+            """),
+            // Words are read with English stemming but without PostgreSQL's English stop list (`aiops_english`,
+            // IndexStore.textSearch): the list drops `down`, `up`, `not`, `no`, `off`, `out`, `over`, `again` — what an
+            // alert or an outage story is about ("site down", "not ready", "out of memory"). Common words cost nothing
+            // left in: their idf is near zero, and the full-text candidate query leaves out what ANALYZE finds common.
+            // Every tsvector is recomputed here. A document's length stays what BM25 and the short-page measure were
+            // calibrated with: its distinct words under the stop list (`content_words`).
+            (10, """
+            CREATE TEXT SEARCH DICTIONARY \(textSearch)_stem (TEMPLATE = snowball, Language = english);
+            CREATE TEXT SEARCH CONFIGURATION \(textSearch) (COPY = pg_catalog.english);
+            ALTER TEXT SEARCH CONFIGURATION \(textSearch) ALTER MAPPING REPLACE english_stem WITH \(textSearch)_stem;
+            ALTER TABLE chunks DROP COLUMN tsv;
+            ALTER TABLE chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS (CASE WHEN whole_page THEN NULL ELSE
+                setweight(to_tsvector('\(textSearch)', heading_path), 'A') || setweight(to_tsvector('\(textSearch)', content), 'B') END) STORED;
+            CREATE INDEX chunks_tsv_gin ON chunks USING gin (tsv);
+            UPDATE documents d SET tsv = setweight(to_tsvector('\(textSearch)', d.title), 'A') ||
+                setweight(to_tsvector('\(textSearch)', coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal)
+                                                                 FROM chunks c WHERE c.document_id = d.id AND NOT c.whole_page), '')), 'B');
+            ALTER TABLE documents ADD COLUMN content_words int;
+            UPDATE documents d SET content_words = length(to_tsvector('english', d.title) ||
+                to_tsvector('english', coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal)
+                                                 FROM chunks c WHERE c.document_id = d.id AND NOT c.whole_page), '')));
+            ANALYZE chunks;
             """),
         ]
     }
@@ -374,7 +401,8 @@ public actor IndexStore {
                 try await tx.query("DELETE FROM chunks WHERE document_id = $1 AND ordinal >= $2",
                                    [d.id, String(chunks.count)])
                 try await tx.query("""
-                    UPDATE documents SET tsv = setweight(to_tsvector('english', $2), 'A') || setweight(to_tsvector('english', $3), 'B'),
+                    UPDATE documents SET tsv = setweight(to_tsvector('\(Self.textSearch)', $2), 'A') || setweight(to_tsvector('\(Self.textSearch)', $3), 'B'),
+                        content_words = length(to_tsvector('english', $2) || to_tsvector('english', $3)),
                         title_text = $4, title_embedding = $5::vector, title_model = CASE WHEN $5::text IS NULL THEN NULL ELSE $9 END,
                         title_text2 = coalesce($6, title_text2), title_embedding2 = CASE WHEN $6::text IS NULL THEN title_embedding2 ELSE $7::vector END,
                         title_model2 = coalesce($8, title_model2) WHERE id = $1
@@ -454,7 +482,7 @@ public actor IndexStore {
     public func lexemeStatistics() async throws -> LexemeStatistics {
         try await withConnection { db in
             let totals = try await db.query("""
-                SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(length(tsv)), 1) FROM documents),
+                SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM documents),
                        (SELECT coalesce(avg(length(tsv)), 1) FROM chunks WHERE NOT whole_page)
                 """).rows[0]
             var df: [String: Int] = [:]

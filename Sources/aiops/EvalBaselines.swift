@@ -56,18 +56,27 @@ struct EvalBaselines {
 
     func bm25(_ text: String, kinds: [DocumentKind]) -> [String] {
         let allowed = Set(kinds.map(\.rawValue))
-        let n = Double(docs.count)
         let query = Set(Self.tokens(text))
-        return docs.filter { allowed.contains($0.kind) }.map { d -> (String, Double) in
-            var score = 0.0
-            for t in query {
-                guard let f = d.terms[t] else { continue }
-                let df = Double(documentFrequency[t] ?? 0)
-                let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-                let tf = Double(f)
-                score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(d.length) / averageLength))
-            }
-            return (d.id, score)
-        }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
+        return docs.filter { allowed.contains($0.kind) }.map { ($0.id, bm25(query, $0)) }
+            .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(10).map(\.0)
+    }
+
+    /// The BM25 baseline's score of the named documents: to study it as a signal.
+    func bm25Scores(_ text: String, of ids: Set<String>) -> [String: Double] {
+        let query = Set(Self.tokens(text))
+        return Dictionary(uniqueKeysWithValues: docs.filter { ids.contains($0.id) }.map { ($0.id, bm25(query, $0)) })
+    }
+
+    private func bm25(_ query: Set<String>, _ d: Doc) -> Double {
+        let n = Double(docs.count)
+        var score = 0.0
+        for t in query {
+            guard let f = d.terms[t] else { continue }
+            let df = Double(documentFrequency[t] ?? 0)
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            let tf = Double(f)
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(d.length) / averageLength))
+        }
+        return score
     }
 }

@@ -82,7 +82,8 @@ struct RetrievalEval: AsyncParsableCommand {
                 dump.append(CandidateDump(name: c.name, wording: c.wording, set: c.set, expect: c.expect, query: query.text,
                                           alertName: query.alertName, severity: query.severity,
                                           components: query.components, services: query.services, candidates: signals,
-                                          headSimilarity: baselines?.similarities(vector, of: Set(signals.map(\.documentID)))))
+                                          headSimilarity: baselines?.similarities(vector, of: Set(signals.map(\.documentID))),
+                                          bm25Document: baselines?.bm25Scores(query.text, of: Set(signals.map(\.documentID)))))
             }
             let r = try await retriever.run(query)
             let pipeline = c.set == "runbooks" ? r.runbooks : c.set == "postmortems" ? r.postmortems : r.postmortems + r.runbooks
@@ -117,6 +118,8 @@ struct CandidateDump: Encodable {
     var candidates: [RetrievalScoring.Candidate]
     /// The e5-whole-doc baseline's cosine per candidate document (nil with --no-baselines): to study it as a signal.
     var headSimilarity: [String: Double]?
+    /// The bm25-doc baseline's score per candidate document (nil with --no-baselines).
+    var bm25Document: [String: Double]?
 }
 
 /// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.
