@@ -104,12 +104,15 @@ public struct HybridSearch: Sendable {
         // The query vector is a bound parameter (not a joined value) so the HNSW index serves the ORDER BY.
         // The full-text query that finds candidates is built from the alert text's own lexemes (never tsquery
         // syntax from the input), leaving out lexemes that ANALYZE found in more than $5 of chunks: OR-ing common
-        // words would make every chunk a match. Every lexeme counts in the BM25 of the candidates (idf weighs it).
+        // words would make every chunk a match, and so are the words English's stop list drops (`content`: they
+        // count in a story's BM25, never in which documents are candidates). Every lexeme counts in the BM25 of the
+        // candidates (idf weighs it).
         let sql = """
             WITH lexemes AS (
                 SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
+            content AS (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1),
             rare AS (
-                SELECT l.lexeme FROM lexemes l WHERE l.lexeme NOT IN (
+                SELECT l.lexeme FROM lexemes l WHERE l.lexeme IN (SELECT lexeme FROM content) AND l.lexeme NOT IN (
                     SELECT e.elem FROM pg_stats s,
                         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(elem, freq)
                     WHERE s.tablename = 'chunks' AND s.attname = 'tsv' AND e.elem IS NOT NULL AND e.freq > $5::float8)
@@ -170,7 +173,7 @@ public struct HybridSearch: Sendable {
                 WHERE u.lexeme = ANY (la.a) GROUP BY d.id, d.content_words),
             ctf AS (
                 SELECT x.document_id, json_agg(json_build_array(x.len, x.tf)) AS chunks FROM (
-                    SELECT c.document_id, length(c.tsv) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
+                    SELECT c.document_id, coalesce(c.content_words, length(c.tsv)) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
                     FROM chunks c JOIN cand USING (document_id), q, lexemeArray la, unnest(c.tsv) u
                     WHERE q.t IS NOT NULL AND NOT c.whole_page AND c.tsv @@ q.t AND u.lexeme = ANY (la.a)
                     GROUP BY c.document_id, c.id) x
@@ -183,7 +186,7 @@ public struct HybridSearch: Sendable {
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
                         THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
                    p.sim, p.page2,
-                   (SELECT json_agg(DISTINCT u.lexeme) FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1)
+                   (SELECT json_agg(lexeme) FROM content)
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
                  LEFT JOIN page p ON p.document_id = d.id
@@ -213,12 +216,13 @@ public struct HybridSearch: Sendable {
             let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
             let chunkTFs = (r[11].flatMap { try? decoder.decode([ChunkTF].self, from: Data($0.utf8)) }) ?? []
             let docLength = Double(r[9] ?? "0") ?? 0
+            let words = r[3] == DocumentKind.postmortem.rawValue ? lexemes : coverageLexemes
             var candidate = RetrievalScoring.Candidate(
                 documentID: id, title: r[1] ?? "", path: r[2] ?? "", kind: r[3] ?? "", chunkID: chunk, headingPath: r[5] ?? "",
                 lineStart: Int(r[6] ?? "1") ?? 1, lineEnd: Int(r[7] ?? "1") ?? 1, chunkSimilarity: Double(r[8] ?? "0") ?? 0,
                 titleSimilarity: r[12].flatMap(Double.init),
-                chunkText: chunkTFs.map { stats.bm25($0.tf, length: $0.length, average: stats.averageChunkLength, lexemes) }.max() ?? 0,
-                documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, lexemes),
+                chunkText: chunkTFs.map { stats.bm25($0.tf, length: $0.length, average: stats.averageChunkLength, words) }.max() ?? 0,
+                documentText: stats.bm25(docTF, length: docLength, average: stats.averageDocumentLength, words),
                 coverage: stats.coverage(docTF, coverageLexemes), alerts: pgArrayValues(r[14]), services: pgArrayValues(r[15]))
             candidate.length = docLength
             candidate.secondChunkSimilarity = r[16].flatMap(Double.init)

@@ -201,7 +201,7 @@ public actor IndexStore {
             // alert or an outage story is about ("site down", "not ready", "out of memory"). Common words cost nothing
             // left in: their idf is near zero, and the full-text candidate query leaves out what ANALYZE finds common.
             // Every tsvector is recomputed here. A document's length stays what BM25 and the short-page measure were
-            // calibrated with: its distinct words under the stop list (`content_words`).
+            // calibrated with: its distinct words under the stop list (`content_words`), a section's too.
             (10, """
             CREATE TEXT SEARCH DICTIONARY \(textSearch)_stem (TEMPLATE = snowball, Language = english);
             CREATE TEXT SEARCH CONFIGURATION \(textSearch) (COPY = pg_catalog.english);
@@ -213,6 +213,8 @@ public actor IndexStore {
             UPDATE documents d SET tsv = setweight(to_tsvector('\(textSearch)', d.title), 'A') ||
                 setweight(to_tsvector('\(textSearch)', coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal)
                                                                  FROM chunks c WHERE c.document_id = d.id AND NOT c.whole_page), '')), 'B');
+            ALTER TABLE chunks ADD COLUMN content_words int GENERATED ALWAYS AS (CASE WHEN whole_page THEN NULL ELSE
+                length(to_tsvector('english', heading_path) || to_tsvector('english', content)) END) STORED;
             ALTER TABLE documents ADD COLUMN content_words int;
             UPDATE documents d SET content_words = length(to_tsvector('english', d.title) ||
                 to_tsvector('english', coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal)
@@ -483,7 +485,7 @@ public actor IndexStore {
         try await withConnection { db in
             let totals = try await db.query("""
                 SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM documents),
-                       (SELECT coalesce(avg(length(tsv)), 1) FROM chunks WHERE NOT whole_page)
+                       (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM chunks WHERE NOT whole_page)
                 """).rows[0]
             var df: [String: Int] = [:]
             for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM documents WHERE tsv IS NOT NULL')").rows {
