@@ -105,8 +105,8 @@ public struct HybridSearch: Sendable {
         // The full-text query that finds candidates is built from the alert text's own lexemes (never tsquery
         // syntax from the input), leaving out lexemes that ANALYZE found in more than $5 of chunks: OR-ing common
         // words would make every chunk a match, and so are the words English's stop list drops (`content`: they
-        // count in a story's BM25, never in which documents are candidates). Every lexeme counts in the BM25 of the
-        // candidates (idf weighs it).
+        // count in a story's BM25, never in which documents are candidates). Every lexeme counts in a story's BM25,
+        // the ones the stop list keeps in a runbook's (idf weighs them).
         let sql = """
             WITH lexemes AS (
                 SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
