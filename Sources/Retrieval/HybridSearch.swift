@@ -108,9 +108,14 @@ public struct HybridSearch: Sendable {
         // count in a story's BM25, never in which documents are candidates). Every lexeme counts in a story's BM25,
         // the ones the stop list keeps in a runbook's (idf weighs them).
         let sql = """
-            WITH lexemes AS (
-                SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
-            content AS (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1),
+            WITH content AS (
+                SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', $2)) u WHERE length(u.lexeme) > 1 LIMIT 64),
+            -- the kept words first, so a long description's stop words never crowd them out of the limit
+            lexemes AS (
+                SELECT lexeme FROM content
+                UNION ALL
+                (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u
+                 WHERE length(u.lexeme) > 1 AND u.lexeme NOT IN (SELECT lexeme FROM content) LIMIT 32)),
             rare AS (
                 SELECT l.lexeme FROM lexemes l WHERE l.lexeme IN (SELECT lexeme FROM content) AND l.lexeme NOT IN (
                     SELECT e.elem FROM pg_stats s,

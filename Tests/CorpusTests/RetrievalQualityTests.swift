@@ -295,16 +295,16 @@ struct RetrievalQualityTests {
 
     @Test func wordsAnEnglishStopListDropsStillCountDownNotOutUp() async throws {
         let f = try await IndexFixture(files: [])
-        let stories = ["postmortems/2024-03-02-checkout-down.md": """
-                        # Checkout down for forty minutes
+        let stories = ["postmortems/2024-03-02-wallet-down.md": """
+                        # Wallet down for forty minutes
 
-                        The checkout service went down: it was not reachable and every order failed until the old
+                        The wallet service went down: it was not reachable and every order failed until the old
                         release was rolled back.
                         """,
-                       "postmortems/2024-05-09-checkout-slow.md": """
-                        # Checkout slow for forty minutes
+                       "postmortems/2024-05-09-wallet-slow.md": """
+                        # Wallet slow for forty minutes
 
-                        The checkout service slowed: every order took seconds until the old release was rolled back.
+                        The wallet service slowed: every order took seconds until the old release was rolled back.
                         """]
         for (path, text) in stories {
             let (doc, _) = try CorpusDocument.parse(path: path, text: text)
@@ -313,14 +313,14 @@ struct RetrievalQualityTests {
                                    content: text, syncedAt: Date(), source: "t"))
         }
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
-        var q = PlainHandbook.alert(["alertname": "CheckoutUnavailable"], summary: "Checkout is down")
+        var q = PlainHandbook.alert(["alertname": "WalletUnavailable"], summary: "Wallet is down")
         q.kinds = [.postmortem]
         let v = try await search.queryVectors([q.text])
         let words = Dictionary(uniqueKeysWithValues: try await search.candidates(q, queryVector: v.first[0], mode: .hybrid)
             .map { ($0.documentID, $0.documentText) })
-        // PostgreSQL's English stop list has `down`: with it, both stories share only `checkout` with the alert.
-        let down = try #require(words["postmortems/2024-03-02-checkout-down"])
-        let slow = try #require(words["postmortems/2024-05-09-checkout-slow"])
+        // PostgreSQL's English stop list has `down`: with it, both stories share only `wallet` with the alert.
+        let down = try #require(words["postmortems/2024-03-02-wallet-down"])
+        let slow = try #require(words["postmortems/2024-05-09-wallet-slow"])
         #expect(down > slow, "\(words)")
     }
 
