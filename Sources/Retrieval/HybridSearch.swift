@@ -214,8 +214,8 @@ public struct HybridSearch: Sendable {
         // Coverage (the floor's evidence by words) counts the words English's stop list keeps: `down` or `not` says
         // which story is closer, not whether any is close, and in a small handbook `will` or `by`, found nowhere, would
         // count as the alert's distinctive words no document has.
-        let contentLexemes = Set((rows.rows.first?[20].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? [])
-        let coverageLexemes = lexemes.filter(contentLexemes.contains)
+        // (`content`, the first of the query's lexemes).
+        let coverageLexemes = (rows.rows.first?[20].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
             let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]

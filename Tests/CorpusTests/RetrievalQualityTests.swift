@@ -104,13 +104,23 @@ enum PlainHandbook {
     ]
 
     static func index(_ f: IndexFixture) async throws {
-        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
-        for (path, text) in files {
-            let (doc, warnings) = try CorpusDocument.parse(path: path, text: text)
+        for warnings in try await add(files, to: f) {
             #expect(warnings.contains { $0.contains("no front matter") })
+        }
+    }
+
+    /// Indexes pages (path, text) into the fixture's store as the embedder does; each page's parse warnings, in order.
+    @discardableResult
+    static func add(_ pages: [(String, String)], to f: IndexFixture) async throws -> [[String]] {
+        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
+        var warnings: [[String]] = []
+        for (path, text) in pages {
+            let (doc, w) = try CorpusDocument.parse(path: path, text: text)
+            warnings.append(w)
             _ = try await handler.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
                                                     content: text, syncedAt: Date(), source: "t"))
         }
+        return warnings
     }
 
     static func alert(_ labels: [String: String], summary: String, expr: String? = nil, runbookURL: String? = nil) -> SearchQuery {
@@ -245,12 +255,7 @@ struct RetrievalQualityTests {
 
                         See the Kafka runbooks.
                         """]
-        for (path, text) in pages {
-            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
-            _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
-                .index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
-                                   content: text, syncedAt: Date(), source: "t"))
-        }
+        try await PlainHandbook.add(pages.map { ($0.key, $0.value) }, to: f)
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
         // One candidate per retriever, and wording and an expression that point at the Kafka runbook: only the
         // name brings these in.
@@ -306,12 +311,7 @@ struct RetrievalQualityTests {
 
                         The wallet service slowed: every order took seconds until the old release was rolled back.
                         """]
-        for (path, text) in stories {
-            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
-            _ = try await EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
-                .index(CorpusEvent(type: .upserted, documentID: doc.id, path: doc.path, contentHash: doc.contentHash,
-                                   content: text, syncedAt: Date(), source: "t"))
-        }
+        try await PlainHandbook.add(stories.map { ($0.key, $0.value) }, to: f)
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
         var q = PlainHandbook.alert(["alertname": "WalletUnavailable"], summary: "Wallet is down")
         q.kinds = [.postmortem]
@@ -358,12 +358,7 @@ struct RetrievalQualityTests {
             Fix the API server connection or permissions; restart kube-state-metrics.
             """),
         ]
-        let handler = EmbedderHandler(store: f.store, embeddings: f.embeddings, logger: TestKafka.logger)
-        for (path, text) in pages {
-            let (doc, _) = try CorpusDocument.parse(path: path, text: text)
-            _ = try await handler.index(CorpusEvent(type: .upserted, documentID: doc.id, path: path, contentHash: doc.contentHash,
-                                                    content: text, syncedAt: Date(), source: "t"))
-        }
+        try await PlainHandbook.add(pages, to: f)
         let search = HybridSearch(store: f.store, embeddings: f.embeddings)
         // An in-house alert on a failed job, with the labels kube-state-metrics puts on every series it exports.
         let found = try await search.search(PlainHandbook.alert(
