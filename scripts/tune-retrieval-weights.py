@@ -132,7 +132,8 @@ def scores(case, w):
         if services and any(x.lower() in services for x in c["services"]):
             s += w["sv"]
         out[c["documentID"]] = s
-    return placed_below_plainer_siblings(cands, out, set(words(case["query"] + " " + (case.get("severity") or ""))))
+    query_words = set(words(case["query"] + " " + (case.get("severity") or "")))
+    return hubs_below_named_pages(cands, placed_below_plainer_siblings(cands, out, query_words), query_words)
 
 
 FOLDER_PAGES = ("readme", "index", "_index")
@@ -155,6 +156,25 @@ def placed_below_plainer_siblings(cands, out, query_words):
             if a != b and other_folder == folder and plainer < nw and not (nw - plainer) & query_words \
                     and out[b] >= out[a]:
                 out[b] = out[a] - 1e-6
+    return out
+
+
+def hubs_below_named_pages(cands, out, query_words):
+    # RetrievalScoring.placeHubsBelowNamedPages: a folder's README goes just below the best page in or under its
+    # folder whose name words are all in the alert's words, when that page scores lower.
+    def folder_page(path):
+        return path.split("/")[-1].split(".")[0].lower() in FOLDER_PAGES
+    named = [c for c in cands if not folder_page(c["path"]) and (nw := set(name_words(c["path"]))) and nw <= query_words]
+    if not named:
+        return out
+    for hub in sorted(cands, key=lambda c: -out[c["documentID"]]):
+        path = hub["path"]
+        folder = path[: len(path) - len(path.split("/")[-1])]
+        if not folder_page(path) or not folder:
+            continue
+        below = [c for c in named if c["path"].startswith(folder) and out[c["documentID"]] < out[hub["documentID"]]]
+        if below:
+            out[hub["documentID"]] = max(out[c["documentID"]] for c in below) - 1e-6
     return out
 
 

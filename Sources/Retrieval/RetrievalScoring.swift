@@ -278,6 +278,7 @@ public struct RetrievalScoring: Sendable {
             scored.append((c, s, boosts))
         }
         Self.placeUnaskedSpecializations(&scored, nameWords: nameWords, queryWords: queryWords)
+        Self.placeHubsBelowNamedPages(&scored, nameWords: nameWords, queryWords: queryWords)
         let scores = scored.map(\.1)
         let mean = scores.reduce(0, +) / Double(scores.count)
         let sd = max(1e-6, (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(scores.count)).squareRoot())
@@ -350,6 +351,30 @@ public struct RetrievalScoring: Sendable {
                 scored[b].1 = scored[a].1 - 1e-6
                 scored[b].2.append("unasked-special-case")
             }
+        }
+    }
+
+    /// A folder's README (its hub: an overview that links to the folder's pages) ranks just below a page in that
+    /// folder, or under it, whose name the alert spells out in full (`ci-runners/README.md` and
+    /// `ci-runners/runners_manager_is_down.md` for "runners manager is down"): the hub matches the alert because it
+    /// mentions everything in its folder, the page because it is about this. Only a name with every word in the
+    /// alert's text moves the hub; the linked runbook stays where it is. `nameWords` as for
+    /// `placeUnaskedSpecializations`.
+    static func placeHubsBelowNamedPages(_ scored: inout [(Candidate, Double, [String])], nameWords: [[String]],
+                                         queryWords: Set<String>) {
+        let named = scored.indices.filter { i in
+            !RunbookLink.isFolderPage(scored[i].0.path) && !nameWords[i].isEmpty
+                && Set(nameWords[i]).isSubset(of: queryWords)
+        }
+        guard !named.isEmpty else { return }
+        for hub in scored.indices where RunbookLink.isFolderPage(scored[hub].0.path) && !scored[hub].2.contains("linked") {
+            let path = scored[hub].0.path
+            let folder = path.dropLast(path.split(separator: "/").last?.count ?? 0)
+            guard !folder.isEmpty,
+                  let page = named.filter({ scored[$0].0.path.hasPrefix(folder) && scored[$0].1 < scored[hub].1 })
+                    .max(by: { scored[$0].1 < scored[$1].1 }) else { continue }
+            scored[hub].1 = scored[page].1 - 1e-6
+            scored[hub].2.append("hub-below-named-page")
         }
     }
 

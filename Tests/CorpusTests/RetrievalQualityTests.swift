@@ -704,6 +704,41 @@ struct RetrievalQueryTests {
             == "runbooks/filesystem/filesystem_inodes.md")
     }
 
+    @Test func aFoldersReadmeRanksBelowAPageInItsFolderWhoseNameTheAlertSpellsOut() throws {
+        func c(_ path: String, _ sim: Double, doc: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: path, title: path, path: path, kind: "runbook", chunkID: "\(path)#0", headingPath: path,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: sim, chunkText: doc, documentText: doc,
+                coverage: 0.2, alerts: [], services: [])
+            x.secondChunkSimilarity = sim - 0.3; x.secondTitleSimilarity = sim - 0.4
+            return x
+        }
+        // The README mentions every runner page, so it edges ahead on words and passages.
+        let candidates = [c("runbooks/ci-runners/README.md", 0.93, doc: 40),
+                          c("runbooks/ci-runners/runners_manager_is_down.md", 0.88, doc: 12),
+                          c("runbooks/ci-runners/service-ci-runners.md", 0.89, doc: 22),
+                          c("runbooks/redis/redis.md", 0.85, doc: 6),
+                          c("runbooks/patroni/postgres.md", 0.845, doc: 7)]
+        let scoring = RetrievalScoring()
+        func ranked(_ text: String, _ list: [RetrievalScoring.Candidate] = candidates,
+                    links: [RunbookLink] = []) -> [Citation] {
+            scoring.rank(list, query: SearchQuery(text: text, limit: 5, links: links), mode: .hybrid).citations
+        }
+        let down = "CICDRunnersManagerDown: the runners manager is down on node-01; builds are delayed"
+        #expect(ranked(down).map(\.documentID).prefix(2)
+            == ["runbooks/ci-runners/runners_manager_is_down.md", "runbooks/ci-runners/README.md"])
+        #expect(ranked(down)[1].boosts.contains("hub-below-named-page"))
+        // A name the alert does not spell out in full leaves the hub first.
+        #expect(ranked("CICDRunnersManagerSlow: the runners manager answers slowly; builds are delayed").first?.documentID
+            == "runbooks/ci-runners/README.md")
+        // Nor does a page in another folder move it, and the linked README stays first.
+        var elsewhere = candidates
+        elsewhere[1].path = "runbooks/runner/runners_manager_is_down.md"; elsewhere[1].documentID = elsewhere[1].path
+        #expect(ranked(down, elsewhere).first?.documentID == "runbooks/ci-runners/README.md")
+        let link = try #require(RunbookLink("https://runbooks.example/ci-runners/README.md"))
+        #expect(ranked(down, links: [link]).first?.documentID == "runbooks/ci-runners/README.md")
+    }
+
     @Test func aRunbookListCountsAsSimilarWhenOneOfItsNearTiedFirstPagesHoldsTheAlertsWords() throws {
         // A report of slow checkout: the service's restart, latency and error-rate pages tie at the top; the first by a
         // hundredth holds few of the report's words, the latency page beside it enough.
