@@ -17,13 +17,13 @@ import argparse, copy, json, math, random, re
 
 # cv2/tv2: the second encoder's best-passage and title cosines (zero effect when the dump has none); pv: the page read
 # whole; pv2: the second encoder's, only where at least 85% of the candidates are short pages (at most 300 words);
-# spv: added to pv under that same condition.
+# spv: added to pv under that same condition; qt: the alert's text quotes the title (at least three words in a row).
 CURRENT = {
-    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5, spv=1),
+    "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5, spv=1, qt=1.5),
     "postmortem": dict(cv=0, tv=0.5, ct=0, dt=3, an=2, co=0.5, sv=0.3, cv2=1, tv2=0),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2], "qt": [0, 0.5, 1, 1.5, 2, 3]}
 
 
 def normalized(s):
@@ -92,6 +92,17 @@ def zscores(xs):
     return [0.0] * len(xs) if sd < 1e-9 else [(x - mean) / sd for x in xs]
 
 
+def tokens(s):
+    # RetrievalScoring.tokens: runs of lowercase ASCII letters and digits.
+    return re.sub(r"[^a-z0-9]+", " ", s.lower()).split()
+
+
+def quotes(text, title, at_least=3):
+    # RetrievalScoring.quotes: the title, at least three words long, word for word in the alert's text.
+    words = tokens(title)
+    return len(words) >= at_least and any(text[i:i + len(words)] == words for i in range(len(text) - len(words) + 1))
+
+
 def mean_filled(xs):
     present = [x for x in xs if x is not None]
     mean = sum(present) / max(1, len(present))
@@ -121,6 +132,7 @@ def scores(case, w):
     name = normalized(case.get("alertName") or "")
     components = set(case["components"])
     services = {s.lower() for s in case["services"]}
+    query_tokens = tokens(case["query"])
     out = {}
     for i, c in enumerate(cands):
         s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i] \
@@ -131,6 +143,8 @@ def scores(case, w):
             s += w["co"]
         if services and any(x.lower() in services for x in c["services"]):
             s += w["sv"]
+        if w.get("qt", 0) and quotes(query_tokens, c["title"] or ""):
+            s += w["qt"]
         out[c["documentID"]] = s
     query_words = set(words(case["query"] + " " + (case.get("severity") or "")))
     return hubs_below_named_pages(cands, placed_below_plainer_siblings(cands, out, query_words), query_words)

@@ -76,10 +76,22 @@ public struct HybridSearch: Sendable {
     public func search(_ q: SearchQuery, queryVector: [Float], secondVector: [Float]? = nil, mode: SearchMode = .hybrid,
                        floor: Bool = true) async throws -> [Citation] {
         let byKind = try await searchByKind(q, queryVector: queryVector, secondVector: secondVector, mode: mode)
-        var all: [Citation] = []
-        for ranked in byKind.values where ranked.similar || !floor { all += ranked.citations }
-        all.sort { $0.score != $1.score ? $0.score > $1.score : $0.chunkID < $1.chunkID }
-        return Array(all.prefix(q.limit))
+        return Self.merged(byKind, floor: floor, limit: q.limit)
+    }
+
+    /// The kinds' lists as one, best score first (only the kinds found similar, unless `floor` is false). Each kind
+    /// keeps its own order: a citation's score is rounded, and a document RetrievalScoring placed just below another
+    /// (a special case, a hub) can show the same score.
+    static func merged(_ byKind: [String: RetrievalScoring.Ranked], floor: Bool, limit: Int) -> [Citation] {
+        var all: [(citation: Citation, rank: Int)] = []
+        for ranked in byKind.values where ranked.similar || !floor {
+            all += ranked.citations.enumerated().map { ($0.element, $0.offset) }
+        }
+        all.sort { a, b in
+            if a.citation.score != b.citation.score { return a.citation.score > b.citation.score }
+            return a.citation.kind != b.citation.kind ? a.citation.kind < b.citation.kind : a.rank < b.rank
+        }
+        return Array(all.prefix(limit).map(\.citation))
     }
 
     /// Ranked candidates per document kind, each with the floor's verdict.

@@ -46,17 +46,24 @@ public struct RetrievalScoring: Sendable {
         public var shortPageVector: Double
         public var shortPageShare: Double
         public var shortPageWords: Double
+        /// Added before scaling, like the name boosts, when the alert's text quotes the document's title — at least
+        /// `quotedTitleWords` words in a row ("Increased Error Rate" in "Increased Error Rate Across Fleet", "Gitaly is
+        /// down"): teams summarise an alert in the words of its runbook's title. Where titles are alert names (one
+        /// CamelCase word), the exact-name boost does this instead.
+        public var quotedTitle: Double
+        public var quotedTitleWords: Int
         public init(chunkVector: Double, titleVector: Double, chunkText: Double, documentText: Double, alertName: Double,
                     component: Double, service: Double, linked: Double = 10, secondChunkVector: Double = 0,
                     secondTitleVector: Double = 0, unexplainedName: Double = 0, pageVector: Double = 0,
                     secondPageVector: Double = 0, shortPageVector: Double = 0, shortPageShare: Double = 0.85,
-                    shortPageWords: Double = 300) {
+                    shortPageWords: Double = 300, quotedTitle: Double = 0, quotedTitleWords: Int = 3) {
             self.chunkVector = chunkVector; self.titleVector = titleVector; self.chunkText = chunkText
             self.documentText = documentText; self.alertName = alertName; self.component = component; self.service = service
             self.linked = linked; self.secondChunkVector = secondChunkVector; self.secondTitleVector = secondTitleVector
             self.unexplainedName = unexplainedName; self.pageVector = pageVector
             self.secondPageVector = secondPageVector; self.shortPageVector = shortPageVector
             self.shortPageShare = shortPageShare; self.shortPageWords = shortPageWords
+            self.quotedTitle = quotedTitle; self.quotedTitleWords = quotedTitleWords
         }
         /// Runbooks: the best section's meaning, the document's words and its title/file name (a runbook per
         /// alert is named after what it is about). Chosen on the public eval's candidates with held-out halves
@@ -85,7 +92,8 @@ public struct RetrievalScoring: Sendable {
         /// pages are not affected. Chosen with the held-out CloudNativePG cases in view (docs/retrieval.md).
         public static let runbook = Weights(chunkVector: 2, titleVector: 1.5, chunkText: 0.5, documentText: 2.5, alertName: 3,
                                             component: 2, service: 0.3, secondChunkVector: 2, secondTitleVector: 1,
-                                            unexplainedName: 3, pageVector: 0.5, secondPageVector: 0.5, shortPageVector: 1)
+                                            unexplainedName: 3, pageVector: 0.5, secondPageVector: 0.5, shortPageVector: 1,
+                                            quotedTitle: 1.5)
         /// Postmortems are one story told in the words of that incident: the whole document's words decide, the
         /// title breaks near-ties. A best-chunk cosine added nothing on held-out halves of the public eval (every
         /// split's tuning dropped it) and cost the symptom-level alerts rank: e5 scores any outage story close to
@@ -260,6 +268,7 @@ public struct RetrievalScoring: Sendable {
         let name = query.alertName.map(DocumentName.key) ?? ""
         let components = Set(query.components)
         let services = Set(query.services.map { $0.lowercased() })
+        let queryTokens = Self.tokens(query.text)
         let scale = max(1e-6, w.chunkVector + w.titleVector + w.chunkText + w.documentText + w.secondChunkVector
             + w.secondTitleVector + w.unexplainedName + w.pageVector + w.secondPageVector)
         let linked = Self.linked(candidates, by: query.links)
@@ -272,6 +281,9 @@ public struct RetrievalScoring: Sendable {
             if !name.isEmpty, Self.names(c).contains(name) { s += w.alertName; boosts.append("alert") }
             if !components.isEmpty, !components.isDisjoint(with: Self.pathWords(c.path)) { s += w.component; boosts.append("component") }
             if !services.isEmpty, c.services.contains(where: { services.contains($0.lowercased()) }) { s += w.service; boosts.append("service") }
+            if w.quotedTitle != 0, Self.quotes(queryTokens, title: c.title, atLeast: w.quotedTitleWords) {
+                s += w.quotedTitle; boosts.append("quoted-title")
+            }
             // On the scale of one standardized signal, so the kinds' lists (weighted differently) merge fairly.
             s /= scale
             if linked.contains(c.documentID) { s += w.linked; boosts.append("linked") }
@@ -351,6 +363,20 @@ public struct RetrievalScoring: Sendable {
                 scored[b].1 = scored[a].1 - 1e-6
                 scored[b].2.append("unasked-special-case")
             }
+        }
+    }
+
+    /// Lowercase ASCII letters and digits in runs; everything else separates (`ci_pending_builds` is three words).
+    static func tokens(_ s: String) -> [Substring] {
+        s.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+    }
+
+    /// Whether `title`, at least `atLeast` words long, occurs word for word in `text` (tokens).
+    static func quotes(_ text: [Substring], title: String, atLeast: Int) -> Bool {
+        let words = tokens(title)
+        guard words.count >= max(1, atLeast), words.count <= text.count else { return false }
+        return (0...(text.count - words.count)).contains { start in
+            zip(words, text[start..<(start + words.count)]).allSatisfy { $0 == $1 }
         }
     }
 

@@ -83,7 +83,8 @@ struct RetrievalEval: AsyncParsableCommand {
                                           alertName: query.alertName, severity: query.severity,
                                           components: query.components, services: query.services, candidates: signals,
                                           headSimilarity: baselines?.similarities(vector, of: Set(signals.map(\.documentID))),
-                                          bm25Document: baselines?.bm25Scores(query.text, of: Set(signals.map(\.documentID)))))
+                                          bm25Document: baselines?.bm25Scores(query.text, of: Set(signals.map(\.documentID))),
+                                          hybrid: ranked[SearchMode.hybrid.rawValue] ?? []))
             }
             let r = try await retriever.run(query)
             let pipeline = c.set == "runbooks" ? r.runbooks : c.set == "postmortems" ? r.postmortems : r.postmortems + r.runbooks
@@ -120,6 +121,8 @@ struct CandidateDump: Encodable {
     var headSimilarity: [String: Double]?
     /// The bm25-doc baseline's score per candidate document (nil with --no-baselines).
     var bm25Document: [String: Double]?
+    /// The hybrid ranking as RetrievalScoring made it (top 10, floor off): what a re-scoring script must reproduce.
+    var hybrid: [String]
 }
 
 /// Indexes a handbook directory straight into the index (no Kafka): the eval's own corpus.

@@ -3,7 +3,7 @@ import DaemonRuntime
 import Embedding
 import Foundation
 import IncidentLog
-import Retrieval
+@testable import Retrieval
 import TestSupport
 import Testing
 
@@ -737,6 +737,42 @@ struct RetrievalQueryTests {
         #expect(ranked(down, elsewhere).first?.documentID == "runbooks/ci-runners/README.md")
         let link = try #require(RunbookLink("https://runbooks.example/ci-runners/README.md"))
         #expect(ranked(down, links: [link]).first?.documentID == "runbooks/ci-runners/README.md")
+        // The page and its hub show the same rounded score; the lists the retriever merges keep the order.
+        let ranking = scoring.rank(candidates, query: SearchQuery(text: down, limit: 5), mode: .hybrid)
+        #expect(ranking.citations[0].score == ranking.citations[1].score)
+        #expect(HybridSearch.merged(["runbook": ranking], floor: false, limit: 5).map(\.documentID).prefix(2)
+            == ["runbooks/ci-runners/runners_manager_is_down.md", "runbooks/ci-runners/README.md"])
+    }
+
+    @Test func aRunbookWhoseTitleTheAlertQuotesComesFirst() throws {
+        func c(_ path: String, _ title: String, _ sim: Double, doc: Double) -> RetrievalScoring.Candidate {
+            var x = RetrievalScoring.Candidate(
+                documentID: path, title: title, path: path, kind: "runbook", chunkID: "\(path)#0", headingPath: title,
+                lineStart: 1, lineEnd: 2, chunkSimilarity: sim, titleSimilarity: 0.86, chunkText: doc, documentText: doc,
+                coverage: 0.2, alerts: [], services: [])
+            x.secondChunkSimilarity = sim - 0.3; x.secondTitleSimilarity = 0.5
+            return x
+        }
+        // The long HAProxy page holds more of the alert's words; the short one is titled as the alert's summary.
+        let candidates = [c("runbooks/frontend/haproxy.md", "HAProxy management at GitLab", 0.89, doc: 34),
+                          c("runbooks/frontend/high-error-rate.md", "Increased Error Rate", 0.89, doc: 30),
+                          c("runbooks/gitaly/gitaly-error-rate.md", "Gitaly error rate is too high", 0.89, doc: 19),
+                          c("runbooks/git/workhorse-git-session-alerts.md", "Workhorse Session Alerts", 0.89, doc: 20),
+                          c("runbooks/redis/redis.md", "Redis", 0.85, doc: 5)]
+        let scoring = RetrievalScoring()
+        func ranked(_ text: String) -> [Citation] {
+            scoring.rank(candidates, query: SearchQuery(text: text, limit: 5), mode: .hybrid).citations
+        }
+        let quoted = ranked("IncreasedErrorRateHTTPSGit. Increased Error Rate Across Fleet. A high rate of 5xx on the https_git backend. haproxy_server_http_responses_total")
+        #expect(quoted.first?.documentID == "runbooks/frontend/high-error-rate.md")
+        #expect(quoted.first?.boosts.contains("quoted-title") == true)
+        // Some of the title's words, not in a row, are no quote.
+        let scattered = ranked("IncreasedErrorRateHTTPSGit. Error Rate Increased Across Fleet. A high rate of 5xx on the https_git backend. haproxy_server_http_responses_total")
+        #expect(scattered.first?.documentID == "runbooks/frontend/haproxy.md")
+        // Case and punctuation do not matter: words do.
+        #expect(ranked("HTTPSGitErrors. increased-error-rate across fleet: a high rate of 5xx on the https_git backend. haproxy_server_http_responses_total").first?.documentID
+            == "runbooks/frontend/high-error-rate.md")
+        #expect(RetrievalScoring.Weights.postmortem.quotedTitle == 0)
     }
 
     @Test func aRunbookListCountsAsSimilarWhenOneOfItsNearTiedFirstPagesHoldsTheAlertsWords() throws {
