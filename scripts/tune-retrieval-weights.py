@@ -252,6 +252,13 @@ def main():
             cases.append(case)
     print(f"{len(cases)} cases of kind {args.kind}; current weights {CURRENT[args.kind]}")
     print("all cases, current: R@1 %.2f R@5 %.2f MRR %.3f" % metrics(cases, CURRENT[args.kind]))
+    # The dump records the eval's own hybrid ranking (both kinds merged): this script must put the same document first.
+    recorded = [c for c in cases if c.get("hybrid")]
+    differ = [c["name"] + " (" + c["wording"] + ")" for c in recorded
+              if ranked(c, CURRENT[args.kind])[0] != next((d for d in c["hybrid"] if d.startswith(args.kind + "s/")), None)]
+    if recorded:
+        print(f"re-scoring agrees with the eval at rank 1 on {len(recorded) - len(differ)} of {len(recorded)} cases"
+              + ("" if not differ else ": differs on " + ", ".join(differ[:10])))
     rng = random.Random(1)
     for split in range(args.splits):
         order = cases[:]
