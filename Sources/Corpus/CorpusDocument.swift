@@ -69,9 +69,14 @@ public struct CorpusDocument: Sendable, Hashable {
         } else {
             warnings.append("\(path): no front matter; kind inferred from the path")
         }
-        let kind = front.kind ?? inferKind(path: path)
+        var kind = front.kind ?? inferKind(path: path)
         if front.kind == nil && kind == .other {
-            warnings.append("\(path): cannot tell the kind from the path; indexed as other")
+            if let bySections = kindBySections(body) {
+                kind = bySections
+                warnings.append("\(path): kind \(bySections.rawValue) inferred from its section headings")
+            } else {
+                warnings.append("\(path): cannot tell the kind from the path; indexed as other")
+            }
         }
         let title = front.title ?? firstHeading(body) ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let id: String
@@ -99,13 +104,35 @@ public struct CorpusDocument: Sendable, Hashable {
         for p in parts {
             switch p {
             case "postmortems", "postmortem", "incidents", "post-mortems": return .postmortem
-            case "runbooks", "runbook", "playbooks": return .runbook
+            // `alerts/<component>/<AlertName>.md` is how OpenShift's runbook collection is laid out.
+            case "runbooks", "runbook", "playbooks", "alerts": return .runbook
             case "adr", "adrs", "decisions": return .adr
             case "weekly", "weekly-logs", "weekly-log", "weeklies", "logs": return .weeklyLog
             default: continue
             }
         }
         return .other
+    }
+
+    /// The kind a page's section headings (levels 2 and 3, outside code fences) show, for a page whose path names
+    /// none, so a handbook synced as it is published (`docs/`, `content/`, a year per folder) is indexed by kind,
+    /// not as `other`. A timeline with a cause, impact or lessons is an incident's story; two of the sections runbook
+    /// collections give each alert (Meaning, Impact, Diagnosis, Mitigation, Resolution, Remediation) and no timeline
+    /// make a runbook. A heading counts by how it starts ("Timeline (UTC)", "Root cause analysis").
+    static func kindBySections(_ body: String) -> DocumentKind? {
+        let headings = MarkdownHeadings(body.split(separator: "\n", omittingEmptySubsequences: false)).headings
+        let titles = headings.values.filter { (2...3).contains($0.level) }.map {
+            $0.title.lowercased().trimmingCharacters(in: CharacterSet.letters.inverted)
+        }
+        func count(_ names: [String]) -> Int { names.filter { name in titles.contains { $0.hasPrefix(name) } }.count }
+        let timeline = count(["timeline"]) > 0
+        if timeline && count(["root cause", "cause", "impact", "lessons", "what went wrong", "contributing factors"]) > 0 {
+            return .postmortem
+        }
+        if !timeline && count(["meaning", "impact", "diagnosis", "mitigation", "resolution", "remediation"]) >= 2 {
+            return .runbook
+        }
+        return nil
     }
 
     /// `title = "Kube Node Not Ready"` → `Kube Node Not Ready` (a basic TOML string on one line).

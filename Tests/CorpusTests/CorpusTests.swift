@@ -39,6 +39,25 @@ struct DocumentTests {
         #expect(warnings.count == 1)
     }
 
+    @Test func whereThePathNamesNoKindTheSectionHeadingsDo() throws {
+        // OpenShift's collection: alerts/<component>/<AlertName>.md.
+        let runbook = "# KubeAPIDown\n\n## Meaning\n\nThe API server is gone.\n\n## Impact\n\nNothing works.\n\n## Diagnosis\n\nCheck.\n"
+        #expect(try CorpusDocument.parse(path: "alerts/cluster-kube-apiserver-operator/KubeAPIDown.md", text: runbook).0.kind == .runbook)
+        // A collection published under docs/: the headings decide, and say so.
+        let (doc, warnings) = try CorpusDocument.parse(path: "docs/apiserver/KubeAPIDown.md", text: runbook)
+        #expect(doc.kind == .runbook)
+        #expect(warnings.contains { $0.contains("inferred from its section headings") })
+        // A story told with a timeline, a year per folder.
+        let story = "# 2020-01-02 Ingress down\n\n## Summary\n\nDown.\n\n## Timeline (UTC)\n\n- 10:00 paged\n\n## Root cause\n\nA bad certificate.\n\n## Impact\n\nAll sites.\n"
+        #expect(try CorpusDocument.parse(path: "2020/2020-01-02-ingress-down.md", text: story).0.kind == .postmortem)
+        // One runbook heading, or headings inside a code block, are not enough.
+        #expect(try CorpusDocument.parse(path: "docs/notes.md", text: "# Notes\n\n## Impact\n\nSome.\n").0.kind == .other)
+        let fenced = "# Notes\n\n```\n## Meaning\n## Mitigation\n```\n"
+        #expect(try CorpusDocument.parse(path: "docs/notes.md", text: fenced).0.kind == .other)
+        // The path still decides first.
+        #expect(try CorpusDocument.parse(path: "postmortems/x.md", text: runbook).0.kind == .postmortem)
+    }
+
     @Test func aStaticSitesTomlFrontMatterGivesTheTitleAndIsNotText() throws {
         let text = "+++\ntitle = \"Kube Node Not Ready\"\nweight = 10\n+++\n\n# KubeNodeNotReady\n\nA node is not ready.\n"
         let (doc, warnings) = try CorpusDocument.parse(path: "runbooks/kubernetes/KubeNodeNotReady.md", text: text)
