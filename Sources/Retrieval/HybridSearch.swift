@@ -129,7 +129,7 @@ public struct HybridSearch: Sendable {
                 (SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('\(IndexStore.textSearch)', $2)) u
                  WHERE length(u.lexeme) > 1 AND u.lexeme NOT IN (SELECT lexeme FROM content) LIMIT 32)),
             rare AS (
-                SELECT l.lexeme FROM lexemes l WHERE l.lexeme IN (SELECT lexeme FROM content) AND l.lexeme NOT IN (
+                SELECT c.lexeme FROM content c WHERE c.lexeme NOT IN (
                     SELECT e.elem FROM pg_stats s,
                         unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(elem, freq)
                     WHERE s.tablename = 'chunks' AND s.attname = 'tsv' AND e.elem IS NOT NULL AND e.freq > $5::float8)
@@ -222,12 +222,14 @@ public struct HybridSearch: Sendable {
         }
         // One decoder for every row, and the query's lexemes (the same on every row) decoded once.
         let decoder = JSONDecoder()
-        let lexemes = (rows.rows.first?[13].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
-        // Coverage (the floor's evidence by words) counts the words English's stop list keeps: `down` or `not` says
-        // which story is closer, not whether any is close, and in a small handbook `will` or `by`, found nowhere, would
-        // count as the alert's distinctive words no document has.
-        // (`content`, the first of the query's lexemes).
-        let coverageLexemes = (rows.rows.first?[20].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
+        func lexemeList(_ column: Int) -> [String] {
+            (rows.rows.first?[column].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }) ?? []
+        }
+        let lexemes = lexemeList(13)
+        // Coverage (the floor's evidence by words) counts the words English's stop list keeps (`content`): `down` or
+        // `not` says which story is closer, not whether any is close, and in a small handbook `will` or `by`, found
+        // nowhere, would count as the alert's distinctive words no document has.
+        let coverageLexemes = lexemeList(20)
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
             let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]

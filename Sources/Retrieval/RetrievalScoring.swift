@@ -350,7 +350,7 @@ public struct RetrievalScoring: Sendable {
         let names = zip(scored, nameWords).map { candidate, words -> (folder: Substring, words: Set<String>)? in
             let path = candidate.0.path
             guard !RunbookLink.isFolderPage(path), !words.isEmpty else { return nil }
-            return (path.dropLast(path.split(separator: "/").last?.count ?? 0), Set(words))
+            return (Self.folder(of: path), Set(words))
         }
         // Plainer names first, so a chain (a ⊂ b ⊂ c) places c below b after b is placed below a.
         let order = scored.indices.filter { names[$0] != nil }.sorted { names[$0]!.words.count < names[$1]!.words.count }
@@ -364,6 +364,11 @@ public struct RetrievalScoring: Sendable {
                 scored[b].2.append("unasked-special-case")
             }
         }
+    }
+
+    /// `runbooks/ci-runners/README.md` → `runbooks/ci-runners/` (empty for a file at the root).
+    static func folder(of path: String) -> Substring {
+        path.dropLast(path.split(separator: "/").last?.count ?? 0)
     }
 
     /// Lowercase ASCII letters and digits in runs; everything else separates (`ci_pending_builds` is three words).
@@ -394,8 +399,7 @@ public struct RetrievalScoring: Sendable {
         }
         guard !named.isEmpty else { return }
         for hub in scored.indices where RunbookLink.isFolderPage(scored[hub].0.path) && !scored[hub].2.contains("linked") {
-            let path = scored[hub].0.path
-            let folder = path.dropLast(path.split(separator: "/").last?.count ?? 0)
+            let folder = Self.folder(of: scored[hub].0.path)
             guard !folder.isEmpty,
                   let page = named.filter({ scored[$0].0.path.hasPrefix(folder) && scored[$0].1 < scored[hub].1 })
                     .max(by: { scored[$0].1 < scored[$1].1 }) else { continue }
