@@ -17,13 +17,14 @@ import argparse, copy, json, math, random, re
 
 # cv2/tv2: the second encoder's best-passage and title cosines (zero effect when the dump has none); pv: the page read
 # whole; pv2: the second encoder's, only where at least 85% of the candidates are short pages (at most 300 words);
-# spv: added to pv under that same condition; qt: the alert's text quotes the title (at least three words in a row).
+# spv: added to pv under that same condition; qt: the alert's text quotes the title (at least three words in a row);
+# ex: BM25 of the document's words as written (past incidents; zero effect where the dump has none).
 CURRENT = {
     "runbook": dict(cv=2, tv=1.5, ct=0.5, dt=2.5, an=3, co=2, sv=0.3, cv2=2, tv2=1, un=3, pv=0.5, pv2=0.5, spv=1, qt=1.5),
-    "postmortem": dict(cv=0, tv=0.5, ct=0, dt=3, an=2, co=0.5, sv=0.3, cv2=1, tv2=0),
+    "postmortem": dict(cv=0, tv=0.5, ct=0, dt=3, an=2, co=0.5, sv=0.3, cv2=1, tv2=0, ex=3.5),
 }
 GRID = {"cv": [0, 0.35, 0.7, 1, 1.5, 2], "tv": [0, 0.25, 0.5, 1, 1.5, 2], "ct": [0, 0.5, 1], "dt": [0, 1, 2, 2.5, 3],
-        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2], "qt": [0, 0.5, 1, 1.5, 2, 3]}
+        "an": [1, 2, 3], "co": [0, 0.5, 1, 2, 3, 4], "sv": [0, 0.3], "cv2": [0, 1, 2, 3], "tv2": [0, 0.5, 1, 1.5], "un": [0, 1, 1.5, 2, 2.5, 3, 4], "pv": [0, 0.5, 1, 2, 3], "pv2": [0, 0.5, 1, 2], "spv": [0, 0.5, 1, 1.5, 2], "qt": [0, 0.5, 1, 1.5, 2, 3], "ex": [0, 1, 2, 3, 3.5, 4, 5]}
 
 
 def normalized(s):
@@ -121,6 +122,9 @@ def scores(case, w):
     zp2 = zscores(mean_filled([c.get("secondPageSimilarity") for c in cands])) if short_pages else [0.0] * len(cands)
     zc = zscores([math.log1p(c["chunkText"]) for c in cands])
     zd = zscores([math.log1p(c["documentText"]) for c in cands])
+    has_exact = w.get("ex", 0) and any(c.get("exactDocumentText") is not None for c in cands)
+    ze = zscores(mean_filled([None if c.get("exactDocumentText") is None else math.log1p(c["exactDocumentText"])
+                              for c in cands])) if has_exact else [0.0] * len(cands)
     if w.get("un", 0):
         query_words = set(words(case["query"] + " " + (case.get("severity") or "")))
         # A name without words gets the mean (RetrievalScoring: it says nothing either way).
@@ -136,7 +140,8 @@ def scores(case, w):
     out = {}
     for i, c in enumerate(cands):
         s = w["cv"] * zv[i] + w["tv"] * zt[i] + w["ct"] * zc[i] + w["dt"] * zd[i] \
-            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i] + w.get("un", 0) * zu[i] + pv * zp[i] + w.get("pv2", 0) * zp2[i]
+            + w.get("cv2", 0) * zv2[i] + w.get("tv2", 0) * zt2[i] + w.get("un", 0) * zu[i] + pv * zp[i] + w.get("pv2", 0) * zp2[i] \
+            + w.get("ex", 0) * ze[i]
         if name and name in names(c):
             s += w["an"]
         if components and components & path_words(c["path"]):

@@ -184,6 +184,14 @@ public struct HybridSearch: Sendable {
             -- one array (computed once) tested per unnested row: as a join, the planner unnested every document once
             -- per query lexeme (a quarter of the search at 100k chunks).
             lexemeArray AS (SELECT coalesce(array_agg(lexeme), '{}') AS a FROM lexemes),
+            -- a past incident's words as written (RetrievalScoring.Weights.exactDocumentText), the same way
+            exactArray AS (
+                SELECT coalesce(array_agg(x.lexeme), '{}') AS a FROM (
+                    SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('simple', $2)) u WHERE length(u.lexeme) > 1 LIMIT 96) x),
+            etf AS (
+                SELECT d.id AS document_id, length(d.tsv_exact) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
+                FROM documents d JOIN cand ON cand.document_id = d.id, exactArray ea, unnest(d.tsv_exact) u
+                WHERE d.kind = 'postmortem' AND u.lexeme = ANY (ea.a) GROUP BY d.id),
             dtf AS (
                 SELECT d.id AS document_id, coalesce(d.content_words, length(d.tsv)) AS len, json_object_agg(u.lexeme, cardinality(u.positions)) AS tf
                 FROM documents d JOIN cand ON cand.document_id = d.id, lexemeArray la, unnest(d.tsv) u
@@ -203,9 +211,12 @@ public struct HybridSearch: Sendable {
                              OR d.title_text2 IS DISTINCT FROM d.title_text OR vector_dims(d.title_embedding2) <> vector_dims($10::vector)
                         THEN NULL ELSE 1 - (d.title_embedding2 <=> $10::vector) END,
                    p.sim, p.page2,
-                   (SELECT json_agg(lexeme) FROM content)
+                   (SELECT json_agg(lexeme) FROM content),
+                   CASE WHEN d.kind = 'postmortem' AND d.tsv_exact IS NOT NULL THEN coalesce(etf.tf, '{}') END,
+                   coalesce(etf.len, length(d.tsv_exact)), (SELECT to_json(a) FROM exactArray)
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
+                 LEFT JOIN etf ON etf.document_id = d.id
                  LEFT JOIN page p ON p.document_id = d.id
             """
         let kinds = q.kinds.map { pgArray($0.map(\.rawValue)) }
@@ -230,6 +241,7 @@ public struct HybridSearch: Sendable {
         // `not` says which story is closer, not whether any is close, and in a small handbook `will` or `by`, found
         // nowhere, would count as the alert's distinctive words no document has.
         let coverageLexemes = lexemeList(20)
+        let exactWords = lexemeList(23)
         return rows.rows.compactMap { r in
             guard let id = r[0], let chunk = r[4] else { return nil }
             let docTF = (r[10].flatMap { try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) ?? [:]
@@ -248,6 +260,10 @@ public struct HybridSearch: Sendable {
             candidate.secondTitleSimilarity = r[17].flatMap(Double.init)
             candidate.pageSimilarity = r[18].flatMap(Double.init)
             candidate.secondPageSimilarity = r[19].flatMap(Double.init)
+            if let exactTF = r[21].flatMap({ try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) {
+                candidate.exactDocumentText = stats.bm25(exactTF, length: Double(r[22] ?? "0") ?? 0, average: stats.exact.averageLength,
+                                                         exactWords, vocabulary: stats.exact)
+            }
             return candidate
         }
     }

@@ -221,6 +221,17 @@ public actor IndexStore {
                                                  FROM chunks c WHERE c.document_id = d.id AND NOT c.whole_page), '')));
             ANALYZE chunks;
             """),
+            // The words as written (`simple`: lowercased, no stemming, no stop list) of the whole document, beside the
+            // stemmed ones: a past incident is told in its own words, and "rejects writes … added capacity" is about the
+            // stream service that did exactly that, where stemmed `write`, `servic`, `ad` match every outage story
+            // (RetrievalScoring.Weights.exactDocumentText). Its document frequencies are over every document, as the
+            // stemmed words' are. Filled on every (re)index; here, the documents indexed before.
+            (11, """
+            ALTER TABLE documents ADD COLUMN tsv_exact tsvector;
+            UPDATE documents d SET tsv_exact = to_tsvector('simple', d.title || ' ' ||
+                coalesce((SELECT string_agg(c.content, ' ' ORDER BY c.ordinal) FROM chunks c
+                          WHERE c.document_id = d.id AND NOT c.whole_page), ''));
+            """),
         ]
     }
 
@@ -405,6 +416,7 @@ public actor IndexStore {
                 try await tx.query("""
                     UPDATE documents SET tsv = setweight(to_tsvector('\(Self.textSearch)', $2), 'A') || setweight(to_tsvector('\(Self.textSearch)', $3), 'B'),
                         content_words = length(to_tsvector('english', $2) || to_tsvector('english', $3)),
+                        tsv_exact = to_tsvector('simple', $2 || ' ' || $3),
                         title_text = $4, title_embedding = $5::vector, title_model = CASE WHEN $5::text IS NULL THEN NULL ELSE $9 END,
                         title_text2 = coalesce($6, title_text2), title_embedding2 = CASE WHEN $6::text IS NULL THEN title_embedding2 ELSE $7::vector END,
                         title_model2 = coalesce($8, title_model2) WHERE id = $1
@@ -487,10 +499,15 @@ public actor IndexStore {
                 SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM documents),
                        (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM chunks WHERE NOT whole_page)
                 """).rows[0]
-            var df: [String: Int] = [:]
-            for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT tsv FROM documents WHERE tsv IS NOT NULL')").rows {
-                if let w = r[0], let n = r[1].flatMap(Int.init) { df[w] = n }
+            func frequencies(of column: String) async throws -> [String: Int] {
+                var df: [String: Int] = [:]
+                for r in try await db.query("SELECT word, ndoc FROM ts_stat('SELECT \(column) FROM documents WHERE \(column) IS NOT NULL')").rows {
+                    if let w = r[0], let n = r[1].flatMap(Int.init) { df[w] = n }
+                }
+                return df
             }
+            let df = try await frequencies(of: "tsv")
+            let exact = try await db.query("SELECT count(*), coalesce(avg(length(tsv_exact)), 1) FROM documents WHERE tsv_exact IS NOT NULL").rows[0]
             var names: [String: [String]] = [:]
             for r in try await db.query("SELECT id, path FROM documents WHERE kind <> 'postmortem'").rows {
                 guard let id = r[0], let path = r[1] else { continue }
@@ -499,7 +516,9 @@ public actor IndexStore {
             }
             return LexemeStatistics(documents: Int(totals[0] ?? "0") ?? 0, documentFrequency: df,
                                     averageDocumentLength: Double(totals[1] ?? "1") ?? 1,
-                                    averageChunkLength: Double(totals[2] ?? "1") ?? 1, nameWords: names)
+                                    averageChunkLength: Double(totals[2] ?? "1") ?? 1, nameWords: names,
+                                    exact: .init(documents: Int(exact[0] ?? "0") ?? 0, documentFrequency: try await frequencies(of: "tsv_exact"),
+                                                 averageLength: Double(exact[1] ?? "1") ?? 1))
         }
     }
 

@@ -12,13 +12,30 @@ public struct LexemeStatistics: Sendable {
     public var averageChunkLength: Double
     /// Document id → `DocumentName.nameWords` of its path, for names of two words or more.
     public let nameWords: [String: [String]]
+    /// The words as written (`documents.tsv_exact`: no stemming, no stop list), for a past incident's exact-word BM25.
+    public var exact: Vocabulary
+    /// Document frequencies and the average length (in distinct words) of one reading of the documents' words.
+    public struct Vocabulary: Sendable {
+        public var documents: Int
+        public var documentFrequency: [String: Int]
+        public var averageLength: Double
+        public init(documents: Int = 0, documentFrequency: [String: Int] = [:], averageLength: Double = 1) {
+            self.documents = documents; self.documentFrequency = documentFrequency; self.averageLength = averageLength
+        }
+        func idf(_ word: String) -> Double {
+            let n = Double(max(1, documents))
+            let df = Double(documentFrequency[word] ?? 0)
+            return log(1 + (n - df + 0.5) / (df + 0.5))
+        }
+    }
+    var stemmed: Vocabulary { Vocabulary(documents: documents, documentFrequency: documentFrequency, averageLength: averageDocumentLength) }
     /// The ids of the documents by the rarest word of their name: a name every word of which the alert uses holds
     /// its rarest one, so `named(by:)` looks at the query's words' buckets, not at every name in the index.
     let namesByRarestWord: [String: [String]]
 
     public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double,
-                nameWords: [String: [String]] = [:]) {
-        self.documents = documents; self.documentFrequency = documentFrequency
+                nameWords: [String: [String]] = [:], exact: Vocabulary = .init()) {
+        self.documents = documents; self.documentFrequency = documentFrequency; self.exact = exact
         self.averageDocumentLength = averageDocumentLength; self.averageChunkLength = averageChunkLength
         self.nameWords = nameWords
         var names: [String: Int] = [:]
@@ -45,20 +62,18 @@ public struct LexemeStatistics: Sendable {
         return found.prefix(limit).map(\.id)
     }
 
-    func idf(_ lexeme: String) -> Double {
-        let n = Double(max(1, documents))
-        let df = Double(documentFrequency[lexeme] ?? 0)
-        return log(1 + (n - df + 0.5) / (df + 0.5))
-    }
+    func idf(_ lexeme: String) -> Double { stemmed.idf(lexeme) }
 
-    /// BM25 (k1 1.2, b 0.75) of a text with term frequencies `tf` and length `length` for `query` lexemes.
-    func bm25(_ tf: [String: Int], length: Double, average: Double, _ query: [String]) -> Double {
+    /// BM25 (k1 1.2, b 0.75) of a text with term frequencies `tf` and length `length` for `query` lexemes, with the
+    /// document frequencies of `vocabulary` (the stemmed words unless told).
+    func bm25(_ tf: [String: Int], length: Double, average: Double, _ query: [String], vocabulary: Vocabulary? = nil) -> Double {
         let k1 = 1.2, b = 0.75
+        let vocabulary = vocabulary ?? stemmed
         var score = 0.0
         for t in query {
             guard let f = tf[t], f > 0 else { continue }
             let x = Double(f)
-            score += idf(t) * x * (k1 + 1) / (x + k1 * (1 - b + b * length / max(1, average)))
+            score += vocabulary.idf(t) * x * (k1 + 1) / (x + k1 * (1 - b + b * length / max(1, average)))
         }
         return score
     }

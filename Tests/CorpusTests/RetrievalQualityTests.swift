@@ -324,6 +324,41 @@ struct RetrievalQualityTests {
         #expect(down > slow, "\(words)")
     }
 
+    @Test func aPastIncidentsWordsAsWrittenCountBesideItsStemmedWords() async throws {
+        let f = try await IndexFixture(files: [])
+        // Both stories stem to `reject`, `write`, `ad(d)`, `capac`; only one has the alert's words as they are written.
+        let stories = ["postmortems/2023-02-01-stream-thread-limit.md": """
+                        # Event stream rejected traffic after a capacity change
+
+                        Right after capacity was added to the front-end fleet, the stream service rejects writes:
+                        every front-end server exceeded its thread limit. Dependent services degrade.
+                        """,
+                       "postmortems/2023-06-12-queue-writer.md": """
+                        # Queue writers rejected during capacity planning
+
+                        The queue was rejecting writing clients while adding capacities to the cluster. A rejected
+                        writer retried, and the added load degraded the dependent service.
+                        """,
+                       "runbooks/stream/writes-rejected.md": """
+                        # Stream rejects writes
+
+                        Check the front-end fleet's thread counts after capacity is added.
+                        """]
+        try await PlainHandbook.add(stories.map { ($0.key, $0.value) }, to: f)
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        var q = PlainHandbook.alert(["alertname": "EventIngestionDown"],
+                                    summary: "Our event stream provider rejects writes and dependent services degrade, right after they added capacity.")
+        q.kinds = [.postmortem, .runbook]
+        let v = try await search.queryVectors([q.text])
+        let found = Dictionary(uniqueKeysWithValues: try await search.candidates(q, queryVector: v.first[0], mode: .hybrid)
+            .map { ($0.documentID, $0) })
+        let exact = try #require(found["postmortems/2023-02-01-stream-thread-limit"]?.exactDocumentText)
+        let stemmedOnly = try #require(found["postmortems/2023-06-12-queue-writer"]?.exactDocumentText)
+        #expect(exact > 2 * stemmedOnly, "\(exact) \(stemmedOnly)")
+        #expect(found["runbooks/stream/writes-rejected"] != nil)
+        #expect(found["runbooks/stream/writes-rejected"]?.exactDocumentText == nil, "runbooks are ranked without it")
+    }
+
     @Test func anExportersOwnRunbooksDoNotWinTheAlertsOnWhatItReports() async throws {
         let f = try await IndexFixture(files: [])
         try await PlainHandbook.index(f)
@@ -984,6 +1019,48 @@ struct RetrievalQueryTests {
         let near = scoring.rank(close, query: q, mode: .hybrid)
         #expect(near.citations.first?.documentID == "s2")
         #expect(!near.similar, "closer than the rest, not plainly close")
+    }
+
+    @Test func aPastIncidentListIsSimilarWhenOneOfItsFirstStoriesHasTheAlertsWordsAndIsCloseByMeaning() throws {
+        func c(_ i: Int) -> RetrievalScoring.Candidate {
+            var x = postmortemCandidate("s\(i)", sim: 0.85 - Double(i) * 0.002, title: 0.80 - Double(i) * 0.002,
+                                        doc: 2, coverage: 0.05)
+            x.secondChunkSimilarity = 0.3
+            x.exactDocumentText = 2
+            return x
+        }
+        let q = SearchQuery(text: "EventIngestionDown Our event stream provider rejects writes, right after they added capacity",
+                            alertName: "EventIngestionDown", limit: 5)
+        let scoring = RetrievalScoring()
+        // Sixteen stories. The first by its words as written is one e5 puts twelfth, holding few of the alert's
+        // distinctive words; the second by words holds a quarter of them and its passage is the closest.
+        var stories = (0..<16).map(c)
+        stories[11].exactDocumentText = 30
+        stories[11].documentText = 4
+        stories[3].documentText = 3.5
+        stories[3].exactDocumentText = 8
+        stories[3].coverage = 0.25
+        stories[3].chunkSimilarity = 0.9
+        let ranked = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(ranked.citations.prefix(2).map(\.documentID) == ["s11", "s3"], "\(ranked.citations.map(\.documentID))")
+        try #require(ranked.margin < RetrievalScoring.Floor.postmortem.minMargin)
+        #expect(ranked.similar, "the second story has the alert's words and e5 agrees: the list is about this alert")
+        // The same words in a story e5 finds far (its passage thirteenth): nothing vouches for the list.
+        stories[3].chunkSimilarity = 0.825
+        let far = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(far.citations.prefix(2).map(\.documentID) == ["s11", "s3"])
+        #expect(!far.similar)
+        // Only the first three count: the words in the fourth do not.
+        stories[3].chunkSimilarity = 0.9
+        stories[3].documentText = 2
+        stories[3].exactDocumentText = 2
+        stories[5].documentText = 2.6
+        stories[5].exactDocumentText = 12
+        stories[7].documentText = 2.4
+        stories[7].exactDocumentText = 10
+        let fourth = scoring.rank(stories, query: q, mode: .hybrid)
+        #expect(!fourth.citations.prefix(3).contains { $0.documentID == "s3" }, "\(fourth.citations.map(\.documentID))")
+        #expect(!fourth.similar)
     }
 
     @Test func wordsAPastIncidentSharesCountOnlyWithItsPassagesNearTheAlertNotItsTitleAlone() throws {
