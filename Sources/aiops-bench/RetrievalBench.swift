@@ -114,16 +114,22 @@ enum BenchDatabase {
     /// inside PostgreSQL. Copy g of a document is a document of its own
     /// (`<id>~g`, "(copy g)" in its title), so copies compete with the
     /// originals as near-duplicate documents would, instead of standing in for
-    /// them under the same id.
+    /// them under the same id: with the original's words (stemmed and as
+    /// written) and title vectors, so full-text candidates and per-document
+    /// term frequencies cost what they would in a handbook that size.
     static func grow(_ db: PostgresConnection, to size: Int) async throws {
         let current = Int(try await db.query("SELECT count(*) FROM chunks").rows[0][0] ?? "0") ?? 0
         guard size > current else { return }
         let real = max(1, Int(try await db.query("SELECT count(*) FROM chunks WHERE id NOT LIKE '%~%'").rows[0][0] ?? "1") ?? 1)
         let copies = String(size / real + 1)
         try await db.query("""
-            INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type, content_hash, synced_at)
+            INSERT INTO documents (id, path, kind, title, date, services, alerts, severity, incident_type, content_hash, synced_at,
+                                   tsv, content_words, tsv_exact, alert_keys, title_text, title_embedding, title_model,
+                                   title_text2, title_embedding2, title_model2)
             SELECT d.id || '~' || g, d.path, d.kind, d.title || ' (copy ' || g || ')', d.date, d.services, d.alerts,
-                   d.severity, d.incident_type, d.content_hash, d.synced_at
+                   d.severity, d.incident_type, d.content_hash, d.synced_at,
+                   d.tsv, d.content_words, d.tsv_exact, d.alert_keys, d.title_text, d.title_embedding, d.title_model,
+                   d.title_text2, d.title_embedding2, d.title_model2
             FROM (SELECT * FROM documents WHERE id NOT LIKE '%~%') d, generate_series(1, $1::int) g
             ON CONFLICT (id) DO NOTHING
             """, [copies])
