@@ -279,12 +279,25 @@ public struct HybridSearch: Sendable {
         }
     }
 
-    /// Document frequencies of lexemes and average lengths, refreshed at most once a minute.
+    /// Document frequencies of lexemes and average lengths, refreshed about once a minute in the background
+    /// (`LexemeStatistics.Cache`).
     func lexemeStatistics() async throws -> LexemeStatistics {
-        if let cached = statistics.current() { return cached }
-        let fresh = try await store.lexemeStatistics()
-        statistics.store(fresh)
-        return fresh
+        switch statistics.lookup() {
+        case .fresh(let cached):
+            return cached
+        case .stale(let cached):
+            if statistics.claimRefresh() {
+                let (store, cache) = (store, statistics)
+                Task {
+                    do { cache.store(try await store.lexemeStatistics()) } catch { cache.refreshFailed() }
+                }
+            }
+            return cached
+        case .missing:
+            let fresh = try await store.lexemeStatistics()
+            statistics.store(fresh)
+            return fresh
+        }
     }
 }
 

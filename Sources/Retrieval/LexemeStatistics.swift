@@ -4,7 +4,7 @@ import Synchronization
 /// What BM25 needs beyond a document's own term frequencies: in how many
 /// documents each lexeme occurs, and the average lengths (in distinct lexemes)
 /// of documents and chunks; and the words every document other than a past
-/// incident is named with. Read from PostgreSQL (`ts_stat`) and cached for a minute.
+/// incident is named with. Read from PostgreSQL (`ts_stat`), kept for a minute, then refreshed in the background (`Cache`).
 public struct LexemeStatistics: Sendable {
     public var documents: Int
     public var documentFrequency: [String: Int]
@@ -88,11 +88,34 @@ public struct LexemeStatistics: Sendable {
         return distinctive.filter { (tf[$0] ?? 0) > 0 }.reduce(0) { $0 + idf($1) } / total
     }
 
+    /// The statistics last read, refreshed in the background: `ts_stat` reads every document's words (twice: stemmed and
+    /// as written), about 50 ms at 3,500 chunks and growing with the handbook, and no retrieval should wait for that
+    /// once a minute. Up to `stale` old they are served as they are while one refresh runs; older (a retriever idle
+    /// for a while) or of an empty index (one that was being filled), a retrieval reads them afresh.
     final class Cache: Sendable {
-        private let value = Mutex<(LexemeStatistics, ContinuousClock.Instant)?>(nil)
-        func current() -> LexemeStatistics? {
-            value.withLock { v in v.flatMap { ContinuousClock.now - $0.1 < .seconds(60) ? $0.0 : nil } }
+        enum Lookup { case fresh(LexemeStatistics), stale(LexemeStatistics), missing }
+        private let state = Mutex<(value: (LexemeStatistics, ContinuousClock.Instant)?, refreshing: Bool)>((nil, false))
+        let maxAge: Duration
+        let stale: Duration
+        init(maxAge: Duration = .seconds(60), stale: Duration = .seconds(600)) { self.maxAge = maxAge; self.stale = stale }
+
+        func lookup() -> Lookup {
+            state.withLock { s in
+                guard let (stats, at) = s.value else { return .missing }
+                let age = ContinuousClock.now - at
+                if age < maxAge { return .fresh(stats) }
+                return age < stale && stats.documents > 0 ? .stale(stats) : .missing
+            }
         }
-        func store(_ s: LexemeStatistics) { value.withLock { $0 = (s, ContinuousClock.now) } }
+        /// Whether the caller is the one to refresh (no other refresh is running); it calls `store` or `refreshFailed`.
+        func claimRefresh() -> Bool {
+            state.withLock { s in
+                if s.refreshing { return false }
+                s.refreshing = true
+                return true
+            }
+        }
+        func store(_ stats: LexemeStatistics) { state.withLock { $0 = ((stats, ContinuousClock.now), false) } }
+        func refreshFailed() { state.withLock { $0.refreshing = false } }
     }
 }

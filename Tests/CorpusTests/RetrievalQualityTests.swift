@@ -407,6 +407,33 @@ struct RetrievalQualityTests {
         #expect(!exporters.isEmpty && exporters.allSatisfy { !$0.boosts.contains("component") }, "\(exporters.map(\.boosts))")
     }
 
+    @Test func wordStatisticsAreServedWhileOneRefreshRunsAndReadAfreshWhenOldOrEmpty() {
+        let stats = LexemeStatistics(documents: 3, documentFrequency: ["disk": 1], averageDocumentLength: 10, averageChunkLength: 5)
+        let empty = LexemeStatistics(documents: 0, documentFrequency: [:], averageDocumentLength: 1, averageChunkLength: 1)
+        let cache = LexemeStatistics.Cache()
+        guard case .missing = cache.lookup() else { Issue.record("nothing read yet"); return }
+        cache.store(stats)
+        guard case .fresh(let fresh) = cache.lookup() else { Issue.record("just read"); return }
+        #expect(fresh.documents == 3)
+        // Past its age: served while one refresh runs; a second caller does not start another.
+        let aging = LexemeStatistics.Cache(maxAge: .zero, stale: .seconds(3_600))
+        aging.store(stats)
+        guard case .stale(let served) = aging.lookup() else { Issue.record("stale statistics are served"); return }
+        #expect(served.documents == 3)
+        #expect(aging.claimRefresh())
+        #expect(!aging.claimRefresh(), "one refresh at a time")
+        aging.refreshFailed()
+        #expect(aging.claimRefresh(), "a failed refresh lets the next retrieval try again")
+        aging.store(stats)
+        #expect(aging.claimRefresh(), "storing ends the refresh")
+        // An empty index's statistics (it was being filled) are never served stale, nor very old ones.
+        aging.store(empty)
+        guard case .missing = aging.lookup() else { Issue.record("an empty index is read afresh"); return }
+        let old = LexemeStatistics.Cache(maxAge: .zero, stale: .zero)
+        old.store(stats)
+        guard case .missing = old.lookup() else { Issue.record("too old to serve"); return }
+    }
+
     @Test func theDocumentsAnAlertSpellsOutAreThoseWithEveryNameWordMostSpecificFirst() {
         let stats = LexemeStatistics(documents: 3, documentFrequency: [:], averageDocumentLength: 1, averageChunkLength: 1,
                                      nameWords: ["runbooks/gitlab-com-is-down": ["gitlab", "com", "down"],
