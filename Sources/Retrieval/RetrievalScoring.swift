@@ -54,7 +54,8 @@ public struct RetrievalScoring: Sendable {
         public var quotedTitleWords: Int
         /// BM25 of the whole document's words as written (`Candidate.exactDocumentText`), beside the stemmed words of
         /// `documentText`: stemming makes "rejects writes … added capacity" `reject write … ad capac`, which every outage
-        /// story has, where the story that did exactly that has the words themselves. Counts only where candidates have it.
+        /// story has, where the story that did exactly that has the words themselves. Counts only where candidates have it:
+        /// HybridSearch reads it for past incidents alone (its `etf` step), so a kind given this weight needs that step too.
         public var exactDocumentText: Double
         public init(chunkVector: Double, titleVector: Double, chunkText: Double, documentText: Double, alertName: Double,
                     component: Double, service: Double, linked: Double = 10, secondChunkVector: Double = 0,
