@@ -289,7 +289,11 @@ public struct HybridSearch: Sendable {
             if statistics.claimRefresh() {
                 let (store, cache) = (store, statistics)
                 Task {
-                    do { cache.store(try await store.lexemeStatistics()) } catch { cache.refreshFailed() }
+                    do { cache.store(try await store.lexemeStatistics()) } catch {
+                        cache.refreshFailed()
+                        store.logger.warning("word statistics not refreshed; retrieval keeps the last ones",
+                                             metadata: ["error": "\(error)"])
+                    }
                 }
             }
             return cached

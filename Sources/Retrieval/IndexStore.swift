@@ -15,7 +15,7 @@ public actor IndexStore {
     public let dimensions: Int
     /// Connections at most; callers beyond wait for one to come back.
     public let maxConnections: Int
-    private let logger: Logger
+    nonisolated let logger: Logger
     private var idle: [PostgresConnection] = []
     private var open = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
