@@ -370,32 +370,43 @@ def main():
             os.path.join(args.out, "handbook/postmortems")) else (os.makedirs(os.path.join(args.out, "handbook/postmortems")),
                                                                  shutil.copy(os.path.join(pm_dir, f), os.path.join(args.out, "handbook/postmortems", f)))
     cases = []
+
+    # One case per way an alert is written: the rule as it fires, an in-house rewording of it (its own name and
+    # annotations, the rule's labels and expression kept), an alert no runbook covers, an incident's onset or symptom.
+    def inhouse_case(source, ih, suffix):
+        a, expect = rendered[source]
+        labels = dict(a["labels"])
+        labels["alertname"] = ih["alertname"]
+        for k, v in (ih.get("labels") or {}).items():
+            labels[k] = v
+        ann = {"summary": ih["summary"]}
+        if ih.get("description"):
+            ann["description"] = ih["description"]
+        return {"name": source + suffix, "wording": "inhouse", "set": "runbooks",
+                "alert": {"labels": labels, "annotations": ann}, "generator_url": a["generatorURL"], "expect": [expect]}
+
+    def uncovered_case(c, suffix):
+        return {"name": c["name"] + suffix, "wording": "uncovered", "set": "runbooks",
+                "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                "generator_url": generator_url(c["expr"]), "expect": []}
+
+    def incident_case(c, wording):
+        return {"name": c["name"], "wording": c.get("wording", wording), "set": "postmortems",
+                "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])}
+
     for c in spec["runbook_cases"]:
         a, expect = rendered[c["source"]]
         cases.append({"name": c["source"], "wording": "rule", "set": "runbooks", "alert": {k: a[k] for k in ("labels", "annotations")},
                       "generator_url": a["generatorURL"], "expect": [expect]})
         if "inhouse" in c:
-            ih = c["inhouse"]
-            labels = dict(a["labels"])
-            labels["alertname"] = ih["alertname"]
-            for k, v in (ih.get("labels") or {}).items():
-                labels[k] = v
-            ann = {"summary": ih["summary"]}
-            if ih.get("description"):
-                ann["description"] = ih["description"]
-            cases.append({"name": c["source"] + " (in-house)", "wording": "inhouse", "set": "runbooks",
-                          "alert": {"labels": labels, "annotations": ann}, "generator_url": a["generatorURL"],
-                          "expect": [expect]})
+            cases.append(inhouse_case(c["source"], c["inhouse"], " (in-house)"))
     for c in spec.get("runbook_uncovered", []):
-        cases.append({"name": c["name"] + " (uncovered)", "wording": "uncovered", "set": "runbooks",
-                      "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
-                      "generator_url": generator_url(c["expr"]), "expect": []})
+        cases.append(uncovered_case(c, " (uncovered)"))
     held_out_incidents = set()
     for key in ("incident_cases", "incident_heldout"):
         for c in spec.get(key, []):
-            cases.append({"name": c["name"], "wording": c.get("wording", "onset"), "set": "postmortems",
-                          "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
-                          "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])})
+            cases.append(incident_case(c, "onset"))
             if key == "incident_heldout":
                 held_out_incidents.add(c["name"])
 
@@ -409,20 +420,9 @@ def main():
         yaml.safe_dump({"cases": [c for c in cases if held_out(c)]}, f, sort_keys=False, allow_unicode=True, width=200)
     # Fresh symptom-level alerts for stories already in the handbook, written after the last scoring change and
     # before any run (cases.yaml's incident_fresh): their own suite, scored on the same handbook.
-    fresh = [{"name": c["name"], "wording": c.get("wording", "symptom"), "set": "postmortems",
-              "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
-              "generator_url": c.get("generator_url", ""), "expect": c.get("expect", [])}
-             for c in spec.get("incident_fresh", [])]
-    for c in spec.get("runbook_fresh", []):
-        a, expect = rendered[c["source"]]
-        labels = dict(a["labels"], alertname=c["alertname"])
-        fresh.append({"name": c["source"] + " (fresh in-house)", "wording": "inhouse", "set": "runbooks",
-                      "alert": {"labels": labels, "annotations": {"summary": c["summary"], "description": c["description"]}},
-                      "generator_url": a["generatorURL"], "expect": [expect]})
-    for c in spec.get("runbook_uncovered_fresh", []):
-        fresh.append({"name": c["name"] + " (fresh, uncovered)", "wording": "uncovered", "set": "runbooks",
-                      "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
-                      "generator_url": generator_url(c["expr"]), "expect": []})
+    fresh = [incident_case(c, "symptom") for c in spec.get("incident_fresh", [])]
+    fresh += [inhouse_case(c["source"], c, " (fresh in-house)") for c in spec.get("runbook_fresh", [])]
+    fresh += [uncovered_case(c, " (fresh, uncovered)") for c in spec.get("runbook_uncovered_fresh", [])]
     with open(os.path.join(args.out, "fresh.yaml"), "w") as f:
         yaml.safe_dump({"cases": fresh}, f, sort_keys=False, allow_unicode=True, width=200)
     # Per-alert pages only (CloudNativePG, Cortex and Observatorium, no GitLab hub pages): the shape of most vendor

@@ -497,7 +497,9 @@ public actor IndexStore {
         try await withConnection { db in
             let totals = try await db.query("""
                 SELECT (SELECT count(*) FROM documents), (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM documents),
-                       (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM chunks WHERE NOT whole_page)
+                       (SELECT coalesce(avg(coalesce(content_words, length(tsv))), 1) FROM chunks WHERE NOT whole_page),
+                       (SELECT count(*) FROM documents WHERE tsv_exact IS NOT NULL),
+                       (SELECT coalesce(avg(length(tsv_exact)), 1) FROM documents WHERE tsv_exact IS NOT NULL)
                 """).rows[0]
             func frequencies(of column: String) async throws -> [String: Int] {
                 var df: [String: Int] = [:]
@@ -507,7 +509,6 @@ public actor IndexStore {
                 return df
             }
             let df = try await frequencies(of: "tsv")
-            let exact = try await db.query("SELECT count(*), coalesce(avg(length(tsv_exact)), 1) FROM documents WHERE tsv_exact IS NOT NULL").rows[0]
             var names: [String: [String]] = [:]
             for r in try await db.query("SELECT id, path FROM documents WHERE kind <> 'postmortem'").rows {
                 guard let id = r[0], let path = r[1] else { continue }
@@ -517,8 +518,8 @@ public actor IndexStore {
             return LexemeStatistics(documents: Int(totals[0] ?? "0") ?? 0, documentFrequency: df,
                                     averageDocumentLength: Double(totals[1] ?? "1") ?? 1,
                                     averageChunkLength: Double(totals[2] ?? "1") ?? 1, nameWords: names,
-                                    exact: .init(documents: Int(exact[0] ?? "0") ?? 0, documentFrequency: try await frequencies(of: "tsv_exact"),
-                                                 averageLength: Double(exact[1] ?? "1") ?? 1))
+                                    exact: .init(documents: Int(totals[3] ?? "0") ?? 0, documentFrequency: try await frequencies(of: "tsv_exact"),
+                                                 averageLength: Double(totals[4] ?? "1") ?? 1))
         }
     }
 

@@ -6,9 +6,11 @@ import Synchronization
 /// of documents and chunks; and the words every document other than a past
 /// incident is named with. Read from PostgreSQL (`ts_stat`), kept for a minute, then refreshed in the background (`Cache`).
 public struct LexemeStatistics: Sendable {
-    public var documents: Int
-    public var documentFrequency: [String: Int]
-    public var averageDocumentLength: Double
+    /// The documents' stemmed words (`documents.tsv`), for BM25 and coverage.
+    public let stemmed: Vocabulary
+    public var documents: Int { stemmed.documents }
+    public var documentFrequency: [String: Int] { stemmed.documentFrequency }
+    public var averageDocumentLength: Double { stemmed.averageLength }
     public var averageChunkLength: Double
     /// Document id → `DocumentName.nameWords` of its path, for names of two words or more.
     public let nameWords: [String: [String]]
@@ -28,15 +30,14 @@ public struct LexemeStatistics: Sendable {
             return log(1 + (n - df + 0.5) / (df + 0.5))
         }
     }
-    var stemmed: Vocabulary { Vocabulary(documents: documents, documentFrequency: documentFrequency, averageLength: averageDocumentLength) }
     /// The ids of the documents by the rarest word of their name: a name every word of which the alert uses holds
     /// its rarest one, so `named(by:)` looks at the query's words' buckets, not at every name in the index.
     let namesByRarestWord: [String: [String]]
 
     public init(documents: Int, documentFrequency: [String: Int], averageDocumentLength: Double, averageChunkLength: Double,
                 nameWords: [String: [String]] = [:], exact: Vocabulary = .init()) {
-        self.documents = documents; self.documentFrequency = documentFrequency; self.exact = exact
-        self.averageDocumentLength = averageDocumentLength; self.averageChunkLength = averageChunkLength
+        self.stemmed = Vocabulary(documents: documents, documentFrequency: documentFrequency, averageLength: averageDocumentLength)
+        self.exact = exact; self.averageChunkLength = averageChunkLength
         self.nameWords = nameWords
         var names: [String: Int] = [:]
         for words in nameWords.values { for w in Set(words) { names[w, default: 0] += 1 } }

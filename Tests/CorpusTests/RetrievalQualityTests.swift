@@ -471,6 +471,14 @@ func postmortemCandidate(_ id: String, sim: Double, title: Double, doc: Double, 
           documentText: doc, coverage: coverage, alerts: [], services: [])
 }
 
+/// Story `s<i>` of a list of alike stories: passages and titles a little less close to the alert the higher `i`, few of
+/// its distinctive words, the second encoder far.
+func storyOnALadder(_ i: Int, doc: Double) -> RetrievalScoring.Candidate {
+    var x = postmortemCandidate("s\(i)", sim: 0.85 - Double(i) * 0.002, title: 0.80 - Double(i) * 0.002, doc: doc, coverage: 0.05)
+    x.secondChunkSimilarity = 0.3
+    return x
+}
+
 @Suite("retrieval query and scoring")
 struct RetrievalQueryTests {
     @Test func theQueryUsesTheExpressionAndComponentLabelsAndLeavesInstanceLabelsOut() {
@@ -1050,9 +1058,7 @@ struct RetrievalQueryTests {
 
     @Test func aPastIncidentListIsSimilarWhenOneOfItsFirstStoriesHasTheAlertsWordsAndIsCloseByMeaning() throws {
         func c(_ i: Int) -> RetrievalScoring.Candidate {
-            var x = postmortemCandidate("s\(i)", sim: 0.85 - Double(i) * 0.002, title: 0.80 - Double(i) * 0.002,
-                                        doc: 2, coverage: 0.05)
-            x.secondChunkSimilarity = 0.3
+            var x = storyOnALadder(i, doc: 2)
             x.exactDocumentText = 2
             return x
         }
@@ -1091,12 +1097,7 @@ struct RetrievalQueryTests {
     }
 
     @Test func wordsAPastIncidentSharesCountOnlyWithItsPassagesNearTheAlertNotItsTitleAlone() throws {
-        func c(_ i: Int) -> RetrievalScoring.Candidate {
-            var x = postmortemCandidate("s\(i)", sim: 0.85 - Double(i) * 0.002, title: 0.80 - Double(i) * 0.002,
-                                        doc: 1 + Double(i) * 0.1, coverage: 0.05)
-            x.secondChunkSimilarity = 0.3
-            return x
-        }
+        func c(_ i: Int) -> RetrievalScoring.Candidate { storyOnALadder(i, doc: 1 + Double(i) * 0.1) }
         let q = SearchQuery(text: "CronJobNotScheduled The weekly report cron job has not been scheduled for 2 days",
                             alertName: "CronJobNotScheduled", limit: 5)
         let scoring = RetrievalScoring()
