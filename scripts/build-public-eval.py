@@ -390,6 +390,12 @@ def main():
                 "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
                 "generator_url": generator_url(c["expr"]), "expect": []}
 
+    def written_case(c, suffix):
+        # An alert written whole for the eval (labels, annotations, expression) with the page it should find.
+        return {"name": c["name"] + suffix, "wording": "inhouse", "set": "runbooks",
+                "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
+                "generator_url": generator_url(c["expr"]), "expect": c["expect"]}
+
     def incident_case(c, wording):
         return {"name": c["name"], "wording": c.get("wording", wording), "set": "postmortems",
                 "alert": {"labels": c["labels"], "annotations": c.get("annotations", {})},
@@ -425,6 +431,12 @@ def main():
     fresh += [uncovered_case(c, " (fresh, uncovered)") for c in spec.get("runbook_uncovered_fresh", [])]
     with open(os.path.join(args.out, "fresh.yaml"), "w") as f:
         yaml.safe_dump({"cases": fresh}, f, sort_keys=False, allow_unicode=True, width=200)
+    # Written after the runbook floor's subject check and before any run (cases.yaml's runbook_fresh2,
+    # runbook_uncovered_fresh2): alerts whose names spell out a metric namespace, covered and not.
+    fresh2 = [written_case(c, " (fresh2)") for c in spec.get("runbook_fresh2", [])]
+    fresh2 += [uncovered_case(c, " (fresh2, uncovered)") for c in spec.get("runbook_uncovered_fresh2", [])]
+    with open(os.path.join(args.out, "fresh2.yaml"), "w") as f:
+        yaml.safe_dump({"cases": fresh2}, f, sort_keys=False, allow_unicode=True, width=200)
     # Per-alert pages only (CloudNativePG, Cortex and Observatorium, no GitLab hub pages): the shape of most vendor
     # runbook collections, scored in its own database (docs/retrieval.md, "per-alert handbook").
     per_alert = os.path.join(args.out, "per-alert")
@@ -440,7 +452,7 @@ def main():
     prov.append(f"- runbooks/cortex/: {SOURCES['cortex']['repo']} at {head(args.cortex)}, cortex-mixin/docs/playbooks.md split one file per alert ({cdocs} files); {SOURCES['cortex']['license']}. Alerts rendered from cortex-mixin/alerts/*.libsonnet.")
     prov.append(f"- runbooks/cnpg/: {SOURCES['cnpg']['repo']} at {head(args.cnpg)}, charts/cluster/docs/runbooks/ and Recovery.md ({ndocs} files); {SOURCES['cnpg']['license']}. Alerts rendered from charts/cluster/prometheus_rules/*.yaml (held out: added after the scoring was tuned, never used to tune it).")
     prov.append(f"- runbooks/observatorium/: {SOURCES['rhobs']['repo']} at {head(args.rhobs)}, docs/sop/observatorium.md split one file per alert section ({odocs} files); {SOURCES['rhobs']['license']}. Alerts rendered from resources/observability/prometheusrules/*-production.prometheusrules.yaml (held out: added after the scoring was tuned, never used to tune it).")
-    prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source). The 27 whose cases are cases.yaml's incident_heldout were added after the scoring was tuned (held out). fresh.yaml: cases.yaml's incident_fresh, a second symptom-level alert for 24 of the stories and 3 alerts no story covers, runbook_fresh, a second in-house rewording of 30 runbook alerts, and runbook_uncovered_fresh, 6 alerts no runbook covers, written 2026-12-01 before any run.")
+    prov.append("- postmortems/: written for this project, in our own words, from the facts of published public incident reports (each file names its source). The 27 whose cases are cases.yaml's incident_heldout were added after the scoring was tuned (held out). fresh.yaml: cases.yaml's incident_fresh, a second symptom-level alert for 24 of the stories and 3 alerts no story covers, runbook_fresh, a second in-house rewording of 30 runbook alerts, and runbook_uncovered_fresh, 6 alerts no runbook covers, written 2026-12-01 before any run. fresh2.yaml: cases.yaml's runbook_fresh2 (4 alerts written whole, with the page to find) and runbook_uncovered_fresh2 (8 alerts no runbook covers), written 2026-12-01 after the floor's subject check, before any run.")
     prov.append("- In-house rewordings of alerts: written for this project (examples/eval/public/cases.yaml).")
     prov.append("- Uncovered runbook alerts (examples/eval/public/cases.yaml, runbook_uncovered): expressions and annotation templates of real rules from public mixins, all Apache-2.0 — prometheus/mysqld_exporter mysqld-mixin, etcd-io/etcd contrib/mixin, povilasv/coredns-mixin, prometheus/node_exporter docs/node-mixin.")
     write(os.path.join(args.out, "PROVENANCE.md"), "\n".join(prov) + "\n")

@@ -213,7 +213,11 @@ public struct HybridSearch: Sendable {
                    p.sim, p.page2,
                    (SELECT json_agg(lexeme) FROM content),
                    CASE WHEN d.kind = 'postmortem' AND d.tsv_exact IS NOT NULL THEN coalesce(etf.tf, '{}') END,
-                   coalesce(etf.len, length(d.tsv_exact)), (SELECT to_json(a) FROM exactArray)
+                   coalesce(etf.len, length(d.tsv_exact)), (SELECT to_json(a) FROM exactArray),
+                   -- whether the document's words as written hold a word beginning with one of the alert's subjects
+                   -- (RetrievalScoring.Floor.subjectAmong; each is letters and digits only, quoted as a literal)
+                   CASE WHEN cardinality($13::text[]) > 0 AND d.tsv_exact IS NOT NULL THEN EXISTS (
+                       SELECT 1 FROM unnest($13::text[]) s WHERE d.tsv_exact @@ to_tsquery('simple', quote_literal(s) || ':*')) END
             FROM cand JOIN documents d ON d.id = cand.document_id JOIN best b ON b.document_id = d.id
                  LEFT JOIN dtf ON dtf.document_id = d.id LEFT JOIN ctf ON ctf.document_id = d.id
                  LEFT JOIN etf ON etf.document_id = d.id
@@ -223,13 +227,16 @@ public struct HybridSearch: Sendable {
         let nameKey = q.alertName.map(DocumentName.key) ?? ""
         let stats = try await lexemeStatistics()
         let named = mode == .vector ? [] : stats.named(by: Set(DocumentName.words(q.text)))
+        // `windows` → `window`, so "Windows" and "window" both count; only ASCII letters and digits reach the tsquery.
+        let subjectPrefixes = q.subjects.map { DocumentName.stem($0.lowercased()) }
+            .filter { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
                                              mode != .text ? "true" : "false", mode != .vector ? "true" : "false",
                                              pgArray(Array(Set(q.links.flatMap(\.keys) + [nameKey]).subtracting([""])).sorted()),
                                              nameKey, secondVector.map(PGVector.literal), second?.configuration.model ?? "",
-                                             pgArray(named)])
+                                             pgArray(named), pgArray(subjectPrefixes)])
         }
         // One decoder for every row, and the query's lexemes (the same on every row) decoded once.
         let decoder = JSONDecoder()
@@ -259,6 +266,11 @@ public struct HybridSearch: Sendable {
             candidate.secondChunkSimilarity = r[16].flatMap(Double.init)
             candidate.secondTitleSimilarity = r[17].flatMap(Double.init)
             candidate.pageSimilarity = r[18].flatMap(Double.init)
+            if let mentions = r[24] {
+                // A folder named for it counts too (`runbooks/rabbitmq/queue-full.md`).
+                let pathWords = DocumentName.words(candidate.path)
+                candidate.mentionsSubject = mentions == "t" || subjectPrefixes.contains { p in pathWords.contains { $0.hasPrefix(p) } }
+            }
             candidate.secondPageSimilarity = r[19].flatMap(Double.init)
             if let exactTF = r[21].flatMap({ try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) {
                 candidate.exactDocumentText = stats.bm25(exactTF, length: Double(r[22] ?? "0") ?? 0, average: stats.exact.averageLength,

@@ -83,7 +83,33 @@ public enum IncidentQuery {
         for m in metrics { if let first = Self.words(m).first { words.insert(first) } }
         return SearchQuery(text: text, alertName: labels["alertname"], services: services,
                            components: words.subtracting(genericWords).sorted(), links: RunbookLink.links(in: annotations),
-                           severity: labels["severity"].map { String($0.prefix(40)) })
+                           severity: labels["severity"].map { String($0.prefix(40)) },
+                           subjects: subjects(of: labels["alertname"] ?? "", metrics: metrics,
+                                              components: words.subtracting(genericWords).sorted()))
+    }
+
+    /// What the alert's name says it is about, where it spells out the namespace of one of its metric names
+    /// (`rabbitmq` of `rabbitmq_channel_messages_unroutable_dropped_total` in `RabbitmqUnroutableMessages`, letter for
+    /// letter: `coredns` in `CoreDNSPanicCount`, which the name's own words split): those namespaces, and the component
+    /// words of its labels the name spells out too (`blackbox` beside `probe` in `BlackboxProbeFailures`: an exporter's
+    /// namespace need not be its product's name); four letters or more, not generic, at most four. None unless a metric
+    /// namespace is spelled out: a label value alone is as often a team's own service or consumer group
+    /// (`OrdersProcessingBehind` on `consumergroup="orders"`), which the right runbook (Kafka consumer lag) never
+    /// mentions. An in-house name (`MetricsBlocksStuckLocally` on `cortex_ingester_…`) spells out none.
+    static func subjects(of alertName: String, metrics: [String], components: [String]) -> [String] {
+        let letters = String(alertName.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        func spelled(_ word: String) -> Bool {
+            word.count >= 4 && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && !genericWords.contains(word)
+                && letters.contains(word)
+        }
+        var out: [String] = []
+        for metric in metrics {
+            let namespace = String(metric.lowercased().prefix { $0 != "_" && $0 != ":" })
+            if spelled(namespace), !out.contains(namespace) { out.append(namespace) }
+        }
+        guard !out.isEmpty else { return [] }
+        out += components.filter { spelled($0) && !out.contains($0) }
+        return Array(out.prefix(4))
     }
 
     /// Words too generic to say which component a document is about.

@@ -170,14 +170,27 @@ public struct RetrievalScoring: Sendable {
         /// weak on symptom-level wording, put the best passage of a story holding 0.43 and 0.55 of them ninth and
         /// fifteenth (a leap second's CPU spin, a DNS provider's DDoS). Nil: no such rule.
         public var sufficientCoverage: Double?
+        /// Where the alert's name spells out the namespace of one of its metrics (`SearchQuery.subjects`: `rabbitmq` for
+        /// `RabbitmqUnroutableMessages` on `rabbitmq_channel_messages_unroutable_dropped_total`; its labels' components the
+        /// name spells out count beside it), one of the first this-many documents must mention one (a word beginning
+        /// with it, or its folder), or the handbook has nothing on it, however close the best page reads: among
+        /// 479 GitLab, Cortex, Thanos and CloudNativePG runbooks, a RabbitMQ alert's best were a logging pipeline's
+        /// troubleshooting and a Pub/Sub queue (MiniLM 0.52), a MongoDB replica's lag a CloudNativePG replica's (0.50), a
+        /// Ceph OSD down a Thanos component down (0.48). On the public, held-out, per-alert and fresh suites no alert a
+        /// runbook covers has its subject missing from all of its first three. An alert-name match or its own runbook
+        /// link still counts. Runbooks only: a past incident is another company's story, told in its own product and
+        /// team names (a MySQL failover story never says an in-house `mysql` job's name the way a runbook does).
+        /// Nil: no such check.
+        public var subjectAmong: Int?
         public init(minCoverage: Double, minMargin: Double, maxVectorRank: Int? = nil, maxTitleRank: Int = 0,
                     minSecondSimilarity: Double? = nil, sufficientSecondSimilarity: Double? = nil, coverageAmong: Int = 1,
-                    sufficientCoverage: Double? = nil, titleVouchesForWords: Bool = true) {
+                    sufficientCoverage: Double? = nil, titleVouchesForWords: Bool = true, subjectAmong: Int? = nil) {
             self.minCoverage = minCoverage; self.minMargin = minMargin
             self.maxVectorRank = maxVectorRank; self.maxTitleRank = maxTitleRank
             self.titleVouchesForWords = titleVouchesForWords
             self.minSecondSimilarity = minSecondSimilarity; self.sufficientSecondSimilarity = sufficientSecondSimilarity
             self.coverageAmong = coverageAmong; self.sufficientCoverage = sufficientCoverage
+            self.subjectAmong = subjectAmong
         }
         /// The margin is 3.0 with a second encoder in the scores and the document's words at 4 (2.7 with them at 2.5,
         /// 2.6 before the second encoder: what widens the leader's lead raises it). An uncovered CDN alert's best guess
@@ -190,7 +203,7 @@ public struct RetrievalScoring: Sendable {
                                              sufficientSecondSimilarity: 0.55, coverageAmong: 3, sufficientCoverage: 0.4,
                                              titleVouchesForWords: false)
         public static let runbook = Floor(minCoverage: 0.12, minMargin: 2.2, minSecondSimilarity: 0.48,
-                                          sufficientSecondSimilarity: 0.6, coverageAmong: 3)
+                                          sufficientSecondSimilarity: 0.6, coverageAmong: 3, subjectAmong: 3)
         /// The second encoder `minSecondSimilarity` was measured with; with another (or none) HybridSearch drops the check.
         public static let secondSimilarityModel = "all-MiniLM-L6-v2"
     }
@@ -220,6 +233,9 @@ public struct RetrievalScoring: Sendable {
         /// BM25 of the whole document's words as written (no stemming, no stop list); nil where not read (runbooks, or
         /// indexed before migration 11).
         public var exactDocumentText: Double?
+        /// Whether the document (its words as written, or its path) mentions one of the alert's subjects
+        /// (`SearchQuery.subjects`); nil when the alert names none.
+        public var mentionsSubject: Bool?
         /// The second encoder's cosine of the page read whole (as `pageSimilarity`); nil without one.
         public var secondPageSimilarity: Double?
         /// The second encoder's cosines of the best passage and of the title; nil without one (or not yet embedded).
@@ -348,7 +364,11 @@ public struct RetrievalScoring: Sendable {
         let bySecondEncoder = (floor.sufficientSecondSimilarity.map { min in top.0.secondChunkSimilarity.map { $0 >= min } ?? false } ?? false)
             && meaningAgrees
         let byWords = floor.sufficientCoverage.map { coverage >= $0 } ?? false
-        let similar = byEvidence || bySecondEncoder || byWords || top.2.contains("alert") || top.2.contains("linked")
+        let subjectMentioned = floor.subjectAmong.map { n in
+            query.subjects.isEmpty || scored.prefix(max(1, n)).contains { $0.0.mentionsSubject ?? true }
+        } ?? true
+        let similar = ((byEvidence || bySecondEncoder || byWords) && subjectMentioned)
+            || top.2.contains("alert") || top.2.contains("linked")
         let textOrder = Dictionary(uniqueKeysWithValues: candidates.filter { $0.chunkText > 0 || $0.documentText > 0 }
             .sorted { $0.chunkText + $0.documentText > $1.chunkText + $1.documentText }
             .enumerated().map { ($0.element.documentID, $0.offset + 1) })

@@ -16,6 +16,11 @@ public struct SearchQuery: Sendable {
     /// Words naming the component the alert is about (from its labels and metric names), matched against
     /// document paths: `runbooks/gitaly/…` for an alert on `job="gitaly"`.
     public var components: [String]
+    /// The metric namespaces the alert's name spells out (`rabbitmq` for `RabbitmqUnroutableMessages` on
+    /// `rabbitmq_channel_messages_unroutable_dropped_total`), and then its labels' components it spells out too
+    /// (`IncidentQuery.subjects`): what the alert is about, in the words a runbook for it uses. A handbook whose best runbooks never mention it
+    /// has none for this alert (`RetrievalScoring.Floor.subjectAmong`).
+    public var subjects: [String]
     /// The runbooks the alert links to itself (`runbook_url`): the documents they name are always candidates,
     /// and rank first.
     public var links: [RunbookLink]
@@ -26,8 +31,9 @@ public struct SearchQuery: Sendable {
 
     public init(text: String, alertName: String? = nil, services: [String] = [], kinds: [DocumentKind]? = nil,
                 limit: Int = 20, candidates: Int? = nil, components: [String] = [], links: [RunbookLink] = [],
-                severity: String? = nil) {
+                severity: String? = nil, subjects: [String] = []) {
         self.text = text; self.alertName = alertName; self.services = services; self.kinds = kinds; self.limit = limit
         self.candidates = candidates; self.components = components; self.links = links; self.severity = severity
+        self.subjects = subjects
     }
 }

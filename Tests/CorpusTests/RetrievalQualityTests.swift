@@ -359,6 +359,31 @@ struct RetrievalQualityTests {
         #expect(found["runbooks/stream/writes-rejected"]?.exactDocumentText == nil, "runbooks are ranked without it")
     }
 
+    @Test func anAlertOnAProductNoRunbookMentionsFindsNothingSimilar() async throws {
+        let f = try await IndexFixture(files: [])
+        try await PlainHandbook.index(f)
+        let search = HybridSearch(store: f.store, embeddings: f.embeddings)
+        // A replica behind its primary, as the Postgres page says, but of a product the handbook never names.
+        let mongo = PlainHandbook.alert(["alertname": "MongodbReplicationLag", "job": "mongodb", "set": "rs0"],
+                                        summary: "A MongoDB secondary is 45 s behind the primary of its replica set",
+                                        expr: "mongodb_mongod_replset_member_optime_date{state=\"PRIMARY\"} - ignoring(state) mongodb_mongod_replset_member_optime_date{state=\"SECONDARY\"} > 30")
+        #expect(mongo.subjects == ["mongodb"])
+        let v = try await search.queryVectors([mongo.text])
+        let candidates = try await search.candidates(mongo, queryVector: v.first[0], mode: .hybrid)
+        #expect(!candidates.isEmpty && candidates.allSatisfy { $0.mentionsSubject == false }, "\(candidates.map { ($0.documentID, $0.mentionsSubject) })")
+        #expect(try await search.search(mongo).isEmpty)
+        // Its own product, written inside a longer word (the title `KafkaConsumerGroupLag`) or plainly, counts.
+        let kafka = PlainHandbook.alert(["alertname": "KafkaConsumersBehind", "consumergroup": "orders"],
+                                        summary: "Orders are processed minutes late",
+                                        expr: #"sum by (consumergroup) (kafka_consumergroup_lag{consumergroup="orders"}) > 5000"#)
+        #expect(kafka.subjects == ["kafka"])
+        let kafkaVector = try await search.queryVectors([kafka.text])
+        let kafkaCandidates = try await search.candidates(kafka, queryVector: kafkaVector.first[0], mode: .hybrid)
+        #expect(kafkaCandidates.first { $0.documentID == "runbooks/kafka/kafkaconsumergrouplag" }?.mentionsSubject == true)
+        #expect(kafkaCandidates.first { $0.documentID == "runbooks/node/nodefilesystemspacefillingup" }?.mentionsSubject == false)
+        #expect(try await search.search(kafka).first?.documentID == "runbooks/kafka/kafkaconsumergrouplag")
+    }
+
     @Test func anExportersOwnRunbooksDoNotWinTheAlertsOnWhatItReports() async throws {
         let f = try await IndexFixture(files: [])
         try await PlainHandbook.index(f)
@@ -979,6 +1004,62 @@ struct RetrievalQueryTests {
         var other = scoring
         other.floors["runbook"]?.sufficientSecondSimilarity = nil
         #expect(!other.rank(list, query: q, mode: .hybrid).similar)
+    }
+
+    @Test func anAlertsNameSpellsOutItsSubjectAndOneOfTheFirstRunbooksMustMentionIt() throws {
+        func subjects(_ labels: [String: String], expr: String? = nil) -> [String] {
+            let url = expr.map { "http://prom:9090/graph?g0.expr=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+            return IncidentQuery.from(labels: labels, annotations: [:], title: nil, service: nil, generatorURL: url).subjects
+        }
+        #expect(subjects(["alertname": "RabbitmqUnroutableMessages", "job": "rabbitmq"],
+                         expr: "rate(rabbitmq_channel_messages_unroutable_dropped_total[5m]) > 0") == ["rabbitmq"])
+        // Letter for letter, where the name's own words split it (`Core DNS`).
+        #expect(subjects(["alertname": "CoreDNSPanicCount"], expr: "increase(coredns_panics_total[10m]) > 0") == ["coredns"])
+        // Only a metric's namespace: a label value the name spells out is as often the team's own consumer group or
+        // service, which the right runbook (Kafka consumer lag) never mentions.
+        #expect(subjects(["alertname": "OrdersProcessingBehind", "consumergroup": "orders"],
+                         expr: #"kafka_consumergroup_lag{consumergroup="orders"} > 5000"#).isEmpty)
+        #expect(subjects(["alertname": "RabbitmqUnroutableMessages", "job": "rabbitmq"]).isEmpty)
+        // Once a namespace is spelled out, so are the labels' components the name spells: an exporter's namespace
+        // (`probe`) need not be its product's name (`blackbox`), and either mentioned will do.
+        #expect(subjects(["alertname": "BlackboxProbeFailures", "job": "blackbox"], expr: "probe_success == 0") == ["probe", "blackbox"])
+        // An in-house name spells out none; a short (`pg`) or generic namespace is no subject.
+        #expect(subjects(["alertname": "MetricsBlocksStuckLocally"], expr: "cortex_ingester_oldest_unshipped_block_timestamp_seconds > 0").isEmpty)
+        #expect(subjects(["alertname": "PgReplicationLagHigh"], expr: "pg_replication_lag > 180").isEmpty)
+        #expect(subjects(["alertname": "NodeDown"], expr: "node_up == 0").isEmpty)
+
+        func c(_ id: String, _ sim: Double, _ second: Double, doc: Double, mentions: Bool?) -> RetrievalScoring.Candidate {
+            var x = runbookCandidate(id, sim, second, doc: doc, coverage: 0.3)
+            x.mentionsSubject = mentions
+            return x
+        }
+        var q = SearchQuery(text: "RabbitmqUnroutableMessages: messages published without a matching queue are dropped", limit: 5,
+                            subjects: ["rabbitmq"])
+        var list = [c("pubsub-queueing", 0.89, 0.52, doc: 16, mentions: false), c("logging-troubleshooting", 0.88, 0.50, doc: 13, mentions: false),
+                    c("redis", 0.87, 0.45, doc: 9, mentions: false)]
+            + (0..<6).map { c("o\($0)", 0.8, 0.3, doc: 2, mentions: false) }
+        let scoring = RetrievalScoring()
+        #expect(!scoring.rank(list, query: q, mode: .hybrid).similar, "close by meaning and words, but about another product")
+        var without = scoring
+        without.floors["runbook"]?.subjectAmong = nil
+        #expect(without.rank(list, query: q, mode: .hybrid).similar, "the rest of the floor lets it through")
+        // One of the first three mentioning it is enough; one further down is not.
+        list[2].mentionsSubject = true
+        #expect(scoring.rank(list, query: q, mode: .hybrid).similar)
+        list[2].mentionsSubject = false; list[5].mentionsSubject = true
+        #expect(!scoring.rank(list, query: q, mode: .hybrid).similar)
+        // Unknown (no subject asked, or indexed without the words as written) is no refusal.
+        list[0].mentionsSubject = nil
+        #expect(scoring.rank(list, query: q, mode: .hybrid).similar)
+        list[0].mentionsSubject = false
+        q.subjects = []
+        #expect(scoring.rank(list, query: q, mode: .hybrid).similar)
+        // The alert's own page by name is similar whatever its words.
+        q.subjects = ["rabbitmq"]; q.alertName = "RabbitmqUnroutableMessages"
+        list[1] = c("RabbitmqUnroutableMessages", 0.89, 0.52, doc: 16, mentions: false)
+        #expect(scoring.rank(list, query: q, mode: .hybrid).similar)
+        // Past incidents are other companies' stories, in their own product names: no such check.
+        #expect(RetrievalScoring.Floor.postmortem.subjectAmong == nil)
     }
 
     @Test func theSecondEncodersFloorLooksAtTheFirstFewNotOnlyTheFirst() {
