@@ -42,7 +42,7 @@ def names(c):
     return {normalized(x) for x in [stem, c["title"]] + c["alerts"]} - {""}
 
 
-STOP_WORDS = {"and", "the", "of", "to", "a", "is", "too", "for", "in", "on", "with", "an", "by", "ha", "has", "have",
+STOP_WORDS = {"and", "the", "of", "to", "a", "is", "too", "much", "many", "few", "for", "in", "on", "with", "an", "by", "ha", "has", "have",
               "been", "alert", "runbook", "how", "what", "when", "md", "readme", "index"}
 
 

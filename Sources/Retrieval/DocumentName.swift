@@ -39,8 +39,11 @@ public enum DocumentName {
         return w
     }
 
-    /// Words in names and alert text that say nothing about what a document is about (already stemmed).
-    static let stopWords: Set<String> = ["and", "the", "of", "to", "a", "is", "too", "for", "in", "on", "with", "an",
-                                          "by", "ha", "has", "have", "been", "alert", "runbook", "how", "what", "when",
-                                          "md", "readme", "index"]
+    /// Words in names and alert text that say nothing about what a document is about (already stemmed). With `too`,
+    /// the quantifiers `much`, `many`, `few`: `CortexAllocatingTooMuchMemory` is about memory, and an alert says how
+    /// much with a number ("close to its memory limit"), so `much` is no word of the page's name the alert leaves
+    /// unexplained (docs/retrieval.md, "Quantifiers").
+    static let stopWords: Set<String> = ["and", "the", "of", "to", "a", "is", "too", "much", "many", "few", "for", "in",
+                                          "on", "with", "an", "by", "ha", "has", "have", "been", "alert", "runbook", "how",
+                                          "what", "when", "md", "readme", "index"]
 }

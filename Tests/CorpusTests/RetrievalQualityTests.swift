@@ -1088,6 +1088,18 @@ struct RetrievalQueryTests {
             == ["cortex", "ingester", "unshipp", "block"], "a crude stem, the same on both sides")
         #expect(DocumentName.nameWords(ofPath: "README.md").isEmpty)
     }
+
+    @Test func aNamesQuantifierIsNoWordTheAlertLeavesUnexplained() throws {
+        // `TooMuch`, `TooMany`, `TooFew` say how much, which an alert says with a number.
+        #expect(DocumentName.words("CortexAllocatingTooMuchMemory") == ["cortex", "allocat", "memory"])
+        #expect(DocumentName.words("PostgresTooManyConnections TooFewReplicas") == ["postgr", "connection", "replica"])
+        // Alike by every signal; the alert explains every word of one name, and of the other not `budget`.
+        let q = SearchQuery(text: "WriterMemoryNearLimit: the writer keeps allocating memory close to its limit", limit: 5)
+        let list = [runbookCandidate("AllocatingMemoryBudget", 0.88, 0.6, doc: 9, coverage: 0.3),
+                    runbookCandidate("AllocatingTooMuchMemory", 0.88, 0.6, doc: 9, coverage: 0.3)]
+            + (0..<6).map { runbookCandidate("other\($0)", 0.8, 0.3, doc: 2, coverage: 0.05) }
+        #expect(RetrievalScoring().rank(list, query: q, mode: .hybrid).citations.first?.documentID == "AllocatingTooMuchMemory")
+    }
     @Test func aPastIncidentStandingOutWithoutTheFirstEncodersAgreementIsNotSimilar() throws {
         func c(_ id: String, sim: Double, second: Double) -> RetrievalScoring.Candidate {
             var x = RetrievalScoring.Candidate(
