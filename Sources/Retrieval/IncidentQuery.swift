@@ -81,11 +81,11 @@ public enum IncidentQuery {
         var words = Set<String>()
         for c in components + matcherValues { words.formUnion(Self.words(c)) }
         for m in metrics { if let first = Self.words(m).first { words.insert(first) } }
+        let componentWords = words.subtracting(genericWords).sorted()
         return SearchQuery(text: text, alertName: labels["alertname"], services: services,
-                           components: words.subtracting(genericWords).sorted(), links: RunbookLink.links(in: annotations),
+                           components: componentWords, links: RunbookLink.links(in: annotations),
                            severity: labels["severity"].map { String($0.prefix(40)) },
-                           subjects: subjects(of: labels["alertname"] ?? "", metrics: metrics,
-                                              components: words.subtracting(genericWords).sorted()))
+                           subjects: subjects(of: labels["alertname"] ?? "", metrics: metrics, components: componentWords))
     }
 
     /// What the alert's name says it is about, where it spells out the namespace of one of its metric names

@@ -18,8 +18,8 @@ public struct SearchQuery: Sendable {
     public var components: [String]
     /// The metric namespaces the alert's name spells out (`rabbitmq` for `RabbitmqUnroutableMessages` on
     /// `rabbitmq_channel_messages_unroutable_dropped_total`), and then its labels' components it spells out too
-    /// (`IncidentQuery.subjects`): what the alert is about, in the words a runbook for it uses. A handbook whose best runbooks never mention it
-    /// has none for this alert (`RetrievalScoring.Floor.subjectAmong`).
+    /// (`IncidentQuery.subjects`): what the alert is about, in the words a runbook for it uses. A handbook whose best
+    /// runbooks mention none of them has none for this alert (`RetrievalScoring.Floor.subjectAmong`).
     public var subjects: [String]
     /// The runbooks the alert links to itself (`runbook_url`): the documents they name are always candidates,
     /// and rank first.
