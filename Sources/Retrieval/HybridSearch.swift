@@ -229,7 +229,7 @@ public struct HybridSearch: Sendable {
         let named = mode == .vector ? [] : stats.named(by: Set(DocumentName.words(q.text)))
         // `windows` → `window`, so "Windows" and "window" both count; only ASCII letters and digits reach the tsquery.
         let subjectPrefixes = q.subjects.map { DocumentName.stem($0.lowercased()) }
-            .filter { !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+            .filter { !$0.isEmpty && DocumentName.key($0) == $0 }
         let rows = try await store.withConnection { db in
             try await db.queryPrepared(sql, [PGVector.literal(queryVector), String(q.text.prefix(4_000)), kinds,
                                              String(q.candidates ?? tuning.candidates), String(tuning.commonLexemeFrequency),
@@ -268,8 +268,8 @@ public struct HybridSearch: Sendable {
             candidate.pageSimilarity = r[18].flatMap(Double.init)
             if let mentions = r[24] {
                 // A folder named for it counts too (`runbooks/rabbitmq/queue-full.md`).
-                let pathWords = DocumentName.words(candidate.path)
-                candidate.mentionsSubject = mentions == "t" || subjectPrefixes.contains { p in pathWords.contains { $0.hasPrefix(p) } }
+                candidate.mentionsSubject = mentions == "t"
+                    || DocumentName.words(candidate.path).contains { word in subjectPrefixes.contains { word.hasPrefix($0) } }
             }
             candidate.secondPageSimilarity = r[19].flatMap(Double.init)
             if let exactTF = r[21].flatMap({ try? decoder.decode([String: Int].self, from: Data($0.utf8)) }) {

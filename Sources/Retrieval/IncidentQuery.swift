@@ -97,10 +97,10 @@ public enum IncidentQuery {
     /// (`OrdersProcessingBehind` on `consumergroup="orders"`), which the right runbook (Kafka consumer lag) never
     /// mentions. An in-house name (`MetricsBlocksStuckLocally` on `cortex_ingester_…`) spells out none.
     static func subjects(of alertName: String, metrics: [String], components: [String]) -> [String] {
-        let letters = String(alertName.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        // The name read as names are compared (`DocumentName.key`); a subject is such a key itself.
+        let letters = DocumentName.key(alertName)
         func spelled(_ word: String) -> Bool {
-            word.count >= 4 && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } && !genericWords.contains(word)
-                && letters.contains(word)
+            word.count >= 4 && DocumentName.key(word) == word && !genericWords.contains(word) && letters.contains(word)
         }
         var out: [String] = []
         for metric in metrics {
