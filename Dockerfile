@@ -3,7 +3,8 @@ FROM swift:6.0-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends librdkafka-dev libpq-dev libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Package.swift ./
+# Package.resolved pins the versions the tests ran with.
+COPY Package.swift Package.resolved ./
 RUN swift package resolve
 COPY Sources Sources
 COPY Tests Tests

@@ -10,8 +10,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
+# openjdk-17-jre-headless and openssl: keytool makes compose's Kafka certificates in a test, openssl checks them.
 APT_PACKAGES=(librdkafka-dev libpq-dev libcurl4-openssl-dev prometheus-alertmanager prometheus kcat
-              python3-venv pkg-config ca-certificates chromium)
+              python3-venv pkg-config ca-certificates chromium openjdk-17-jre-headless openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,15 @@ public struct KafkaOptions: ParsableArguments {
 
     public var brokers: String { ConfigSource().string(kafkaBrokers, env: "KAFKA_BROKERS", default: "127.0.0.1:9092") }
     public var topics: TopicSet { TopicSet(prefix: ConfigSource().string(topicPrefix, env: "AIOPS_TOPIC_PREFIX", default: "")) }
-    public var configuration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, clientID: "aiops-cli") }
+    /// The cluster with the daemons' `KAFKA_PROPERTIES` (or `KAFKA_PROPERTIES_FILE`): TLS and SASL/SCRAM reach the
+    /// operator's commands too (docs/security.md).
+    public var configuration: KafkaConfiguration {
+        get throws {
+            var c = KafkaConfiguration(bootstrapServers: brokers, clientID: "aiops-cli")
+            c.properties = try CommonConfiguration.parseProperties(try ConfigSource().raw(CommonConfiguration.kafkaProperties) ?? "")
+            return c
+        }
+    }
 
     /// A producer signing with the key of `producer` (the operator tools write as `corpus-sync`).
     public func signedProducer(as producer: String) throws -> KafkaProducer {
@@ -27,7 +35,7 @@ public struct KafkaOptions: ParsableArguments {
         }
         let key = try ProducerKey.load(path: path)
         guard key.producer == producer else { throw ValidationError("\(path) is the key of \(key.producer), not of \(producer)") }
-        return try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: configuration), signer: RecordSigner(key: key),
+        return try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: try configuration), signer: RecordSigner(key: key),
                                  logger: cliLogger())
     }
 

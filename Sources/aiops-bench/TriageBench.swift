@@ -59,7 +59,7 @@ struct TriageBench: AsyncParsableCommand {
     /// (a run started then measured p99 4.5 s with diagnostics, the next one 1.6 s).
     func waitForTheEmbedder() async throws {
         let group = try ConfigSource().string(EmbedderConfiguration.consumer.group)
-        let offsets = KafkaOffsets(configuration: kafka.configuration, logger: cliLogger())
+        let offsets = KafkaOffsets(configuration: try kafka.configuration, logger: cliLogger())
         let topic = kafka.topics.corpus
         let deadline = ContinuousClock.now + .seconds(300)
         var told = false
@@ -88,7 +88,7 @@ struct TriageBench: AsyncParsableCommand {
         // An action proposed for one of this run's incidents before its triage is a diagnostic: the stack runs them
         // (REASONER_DIAGNOSTICS=true). Without them the triage comes first and its mitigation steps after it.
         let diagnosed = Mutex(false)
-        let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration, logger: cliLogger())
+        let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: try kafka.configuration, logger: cliLogger())
         _ = try await reader.readToEnd() // skip what is already there
         let follower = Task {
             while !Task.isCancelled {

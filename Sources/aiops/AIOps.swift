@@ -21,7 +21,7 @@ struct AIOps: AsyncParsableCommand {
 /// Reads and decodes the whole incident log; undecodable records are reported, not fatal. With trusted keys
 /// configured, records not signed by the producer they name (or not its to write) are reported and left out.
 func readIncidentLog(_ kafka: KafkaOptions) async throws -> [IncidentEvent] {
-    let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: kafka.configuration,
+    let reader = try KafkaTopicReader(topic: kafka.topics.incidents, configuration: try kafka.configuration,
                                       logger: cliLogger())
     let auth = try kafka.authenticator()
     var events: [IncidentEvent] = []

@@ -24,7 +24,7 @@ struct CorpusCommand: AsyncParsableCommand {
             let root = URL(fileURLWithPath: path).standardizedFileURL
             let producer = try kafka.signedProducer(as: EventOwnership.corpusSync)
             let auth = try kafka.authenticator()
-            var snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
+            var snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: try kafka.configuration,
                                                          accept: { m in auth.map { $0.accepts(m) } ?? true },
                                                          logger: cliLogger())
             var failed = false
@@ -55,7 +55,7 @@ struct CorpusCommand: AsyncParsableCommand {
 
         func run() async throws {
             let auth = try kafka.authenticator()
-            let snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: kafka.configuration,
+            let snapshot = try await CorpusSnapshot.read(topics: kafka.topics, configuration: try kafka.configuration,
                                                          accept: { m in auth.map { $0.accepts(m) } ?? true },
                                                          logger: cliLogger())
             let events = CorpusSync.reembedPlan(snapshot: snapshot, source: "aiops corpus reembed")

@@ -32,7 +32,7 @@ struct Exporter: AsyncParsableCommand {
         guard interval > 0, window >= 3 else { throw ValidationError("--interval must be positive and --window at least 3") }
         let registry = Observability.bootstrap(service: "aiops-exporter", level: .notice)
         let logger = Logger(label: "aiops-exporter")
-        var configuration = ExporterConfiguration(kafka: kafka.configuration, topics: kafka.topics, keyring: keyring)
+        var configuration = ExporterConfiguration(kafka: try kafka.configuration, topics: kafka.topics, keyring: keyring)
         configuration.host = host
         configuration.port = port ?? Int(env["EXPORTER_PORT"] ?? "") ?? 9101
         configuration.groups = groups.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }

@@ -3,10 +3,11 @@ import Foundation
 import OperatorCLI
 import IncidentLog
 import Kafka
+import DaemonRuntime
 
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "topics", abstract: "The declared topics.",
-                                                    subcommands: [List.self, Create.self])
+                                                    subcommands: [List.self, Create.self, ACLs.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the topics of topics/.")
@@ -15,6 +16,23 @@ struct TopicsCommand: AsyncParsableCommand {
             for t in kafka.topics.descriptors {
                 print("\(t.name)\tpartitions=\(t.partitions)\tkey=\(t.key)\tcleanup.policy=\(t.cleanupPolicy)\tretention.ms=\(t.retentionMs)")
             }
+        }
+    }
+
+    struct ACLs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "acls",
+            abstract: "Print each daemon's and tool's Kafka principal with the topics and groups it may use.",
+            discussion: "strimzi: KafkaUsers (deploy/kafka/kafka-users.yaml); script: SCRAM users and ACLs through Kafka's own tools (deploy/compose/kafka/acls.sh).")
+        @Option(help: "strimzi or script.") var format = "strimzi"
+        @Option(help: "Topic name prefix (AIOPS_TOPIC_PREFIX).") var topicPrefix: String?
+
+        func run() async throws {
+            let topics = TopicSet(prefix: ConfigSource().string(topicPrefix, env: "AIOPS_TOPIC_PREFIX", default: ""))
+            guard let f = KafkaACLDocument.Format(rawValue: format) else {
+                throw ValidationError("--format \(format): not one of \(KafkaACLDocument.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            print(KafkaACLDocument.render(f, topics: topics), terminator: "")
         }
     }
 
@@ -30,7 +48,7 @@ struct TopicsCommand: AsyncParsableCommand {
                 KafkaTopicSpec(name: $0.name, partitions: partitions ?? $0.partitions,
                                replicationFactor: replicationFactor, config: $0.config)
             }
-            let result = try await KafkaAdmin.createTopics(specs, configuration: kafka.configuration, logger: cliLogger())
+            let result = try await KafkaAdmin.createTopics(specs, configuration: try kafka.configuration, logger: cliLogger())
             var failed = false
             for s in specs {
                 switch result[s.name] {
@@ -94,5 +112,3 @@ final class OnceBox: @unchecked Sendable {
     func resume() { continuation?.resume(); continuation = nil }
     static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
 }
-
-import DaemonRuntime

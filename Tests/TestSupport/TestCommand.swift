@@ -20,7 +20,8 @@ public enum TestCommand {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let p = Process()
-        p.executableURL = repo.appendingPathComponent(executable)
+        // A path of the repository (`.build/debug/aiops`), or an absolute one (`/bin/bash`).
+        p.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : repo.appendingPathComponent(executable)
         p.currentDirectoryURL = repo
         p.arguments = arguments
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -18,12 +18,15 @@ public final class KafkaTopicReader: @unchecked Sendable {
     /// Where each partition starts: `from` (a snapshot's next offsets) where given, else the beginning.
     private let start: [Int32: Int64]
 
+    /// A reader's group id begins with this (a group of its own that never commits; ACLs grant it by prefix).
+    public static let groupPrefix = "aiops-reader-"
+
     public init(topic: String, configuration: KafkaConfiguration, logger: Logger,
                 metadataTimeout: Duration = .seconds(10), from start: [Int32: Int64] = [:]) throws {
         self.start = start
         self.topic = topic
         var props = configuration.baseProperties()
-        props["group.id"] = "aiops-reader-\(UUID().uuidString)"
+        props["group.id"] = Self.groupPrefix + UUID().uuidString
         props["enable.auto.commit"] = "false"
         props["enable.partition.eof"] = "false"
         // A follower (replay --follow, the benches) sees a record soon after it is written, not at the 500 ms default.
