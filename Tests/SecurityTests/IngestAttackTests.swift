@@ -80,6 +80,16 @@ struct IngestAttackTests {
             // Unbounded, these take seconds and gigabytes; the bound leaves room for a loaded CI machine.
             #expect(elapsed < .milliseconds(500), "\(name) answered in \(elapsed)")
         }
+        // JSON nested past any webhook's shape, in a field and at the top: a 400 naming the body, not a deep recursion.
+        for (name, body) in [("json nesting in a field", "{\"version\": \"4\", \"alerts\": " + String(repeating: "[", count: 100_000)
+                                + String(repeating: "]", count: 100_000) + "}"),
+                             ("json nesting", String(repeating: "{\"a\": ", count: 50_000) + "1" + String(repeating: "}", count: 50_000))] {
+            let start = ContinuousClock.now
+            let answer = try await http.request("POST", ingestor.url + "/api/v1/alerts", headers: ["Content-Type": "application/json"],
+                                                body: Array(body.utf8))
+            #expect(answer.status == 400, "\(name): \(answer.text)")
+            #expect(ContinuousClock.now - start < .milliseconds(500), "\(name)")
+        }
         #expect(ingestor.peakRSSMB < 100, "peak RSS \(ingestor.peakRSSMB) MB")
         // Still serving.
         #expect(try await http.request("GET", ingestor.url + "/healthz").status == 200)
