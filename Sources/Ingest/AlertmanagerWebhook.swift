@@ -137,7 +137,7 @@ public struct AlertmanagerWebhook: Sendable, Hashable, Codable {
                 throw InputError(field: "alerts[\(i)].fingerprint", problem: "must not be empty")
             }
             try WebhookLimits.check(text: a.fingerprint, field: "alerts[\(i)].fingerprint", max: WebhookLimits.maxID)
-            try WebhookLimits.check(text: a.generatorURL ?? "", field: "alerts[\(i)].generatorURL", max: WebhookLimits.maxURL)
+            try WebhookLimits.check(text: a.generatorURL, field: "alerts[\(i)].generatorURL", max: WebhookLimits.maxURL)
             try WebhookLimits.check(labels: a.labels, field: "alerts[\(i)].labels")
             try WebhookLimits.check(annotations: a.annotations, field: "alerts[\(i)].annotations")
             try WebhookLimits.check(alert: a.labels, a.annotations, field: "alerts[\(i)]")

