@@ -38,6 +38,8 @@ public struct BuiltinPlanner: TriagePlanner {
                                   parameters: ["namespace": ["namespace"], "app": ["app", "service", "deployment"]]),
         "kubectl.describe-pod": .init(pattern: #"kubectl\b.*\bdescribe pod\b"#,
                                       parameters: ["namespace": ["namespace"], "pod": ["pod"]]),
+        // A node's alerts (KubeNodeNotReady, …) carry the node's name in `node` (kube-state-metrics).
+        "kubectl.describe-node": .init(pattern: #"kubectl\b.*\bdescribe nodes?\b"#, parameters: ["node": ["node"]]),
         "kubectl.rollout-restart": .init(pattern: #"kubectl\b.*\brollout restart\b"#,
                                          parameters: ["namespace": ["namespace"], "deployment": ["deployment", "app", "service"]]),
     ]

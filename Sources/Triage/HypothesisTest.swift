@@ -151,34 +151,61 @@ public enum HypothesisTest {
     }
 
     /// The tokens of `text` minus those it denies: from "no", "not", "without", "never" or "none" to the end of
-    /// that clause (a comma, semicolon, full stop or line end).
+    /// that clause (a comma, semicolon, full stop or line end), and a condition reported false, as Kubernetes and
+    /// many tools print them (`DiskPressure False`, `ready=false`).
     static func affirmed(_ text: String) -> Set<String> {
         var denied = ""
+        var kept = ""
         let negators: Set<String> = ["no", "not", "without", "never", "none", "zero"]
-        for clause in text.lowercased().split(whereSeparator: { ",;.\n()".contains($0) }) {
+        for clause in text.split(whereSeparator: { ",;.\n()".contains($0) }) {
             let words = clause.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "'") })
-            if let i = words.firstIndex(where: { negators.contains(String($0)) || $0.hasSuffix("n't") }) {
+            let lower = words.map { $0.lowercased() }
+            if let i = lower.firstIndex(where: { negators.contains($0) || $0.hasSuffix("n't") }) {
                 denied += " " + words[(i + 1)...].joined(separator: " ")
             }
+            // `DiskPressure False`: that word is not observed (its parts may still be, by another word).
+            let reportedFalse = Set(lower.indices.dropFirst().filter { lower[$0] == "false" }.map { $0 - 1 })
+            kept += " " + words.indices.filter { !reportedFalse.contains($0) }.map { String(words[$0]) }.joined(separator: " ")
         }
-        return tokens(text).subtracting(tokens(denied))
+        return tokens(kept).subtracting(tokens(denied))
     }
 
-    /// Lowercase words of at least three characters (hyphenated ones also as their parts), numbers of at
-    /// least three digits, without the most common English and log words.
+    /// Lowercase words of at least three characters (hyphenated, snake_case and CamelCase ones also as their
+    /// parts: `DiskPressure` is also disk and pressure), numbers of at least three digits, without the most common
+    /// English and log words.
     static func tokens(_ text: String) -> Set<String> {
         var out: Set<String> = []
-        for raw in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
-            let word = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-_"))
+        for raw in text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            let original = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-_"))
+            let word = original.lowercased()
             guard word.count >= 3 else { continue }
             if !stopwords.contains(word) && !(word.allSatisfy(\.isNumber) && word.count < 3) { out.insert(word) }
-            if word.contains("-") || word.contains("_") {
-                for part in word.split(whereSeparator: { $0 == "-" || $0 == "_" }) where part.count >= 3 && !stopwords.contains(String(part)) {
-                    out.insert(String(part))
-                }
+            for piece in original.split(whereSeparator: { $0 == "-" || $0 == "_" }) {
+                let parts = camelParts(piece)
+                // A piece that is its own word was counted above (or is the whole word).
+                guard parts.count > 1 || piece.count < original.count else { continue }
+                for part in parts.map({ $0.lowercased() }) where part.count >= 3 && !stopwords.contains(part) { out.insert(part) }
             }
         }
         return out
+    }
+
+    /// `KubeletHasDiskPressure` → Kubelet, Has, Disk, Pressure; `OOMKilled` → OOM, Killed; `http2Server` → http2, Server.
+    static func camelParts(_ word: Substring) -> [Substring] {
+        let chars = Array(word.indices)
+        var parts: [Substring] = []
+        var start = word.startIndex
+        for (k, i) in chars.enumerated() where k > 0 {
+            let prev = word[chars[k - 1]], c = word[i]
+            let next = k + 1 < chars.count ? word[chars[k + 1]] : nil
+            // a lower letter or digit then an upper one, or the last upper of an acronym before a lower one
+            if c.isUppercase && (prev.isLowercase || prev.isNumber || (prev.isUppercase && next?.isLowercase == true)) {
+                parts.append(word[start..<i])
+                start = i
+            }
+        }
+        parts.append(word[start...])
+        return parts
     }
 
     static let stopwords: Set<String> = [
@@ -188,6 +215,7 @@ public enum HypothesisTest {
         "some", "such", "their", "them", "they", "there", "these", "those", "too", "under", "until", "very", "what", "who",
         "why", "will", "would", "you", "your", "info", "warn", "warning", "error", "debug", "log", "ms", "running", "pods",
         "pod", "minutes", "seconds", "hours", "since", "took", "still", "about", "also", "again", "between", "during", "without",
+        "true", "false",
     ]
 }
 

@@ -93,5 +93,11 @@ struct TriageEval: AsyncParsableCommand {
     static func describe(_ s: TriageScenario, _ t: TriageTrajectory, _ score: TriageTrajectory.Score) {
         let mark = { (ok: Bool) in ok ? "ok  " : "MISS" }
         print("\(mark(score.causeAt1)) \(s.name) [\(s.subset)]: cause \(t.cause ?? "none") (expected \(s.expect.cause ?? "none")); runbook \(t.runbook ?? "none"); \(score.iterations) step(s)\(score.forbidden > 0 ? ", \(score.forbidden) FORBIDDEN proposal(s)" : "")\(t.escalated ? ", escalated" : "")\(score.evidenceRecall.map { $0 < 1 ? String(format: "; evidence %.2f of %@", $0, (s.expect.evidence ?? []).joined(separator: ", ")) : "" } ?? "")\(t.unrecorded.isEmpty ? "" : "; unrecorded: \(t.unrecorded.joined(separator: ", "))")")
+        // Why: the hypotheses as the test weighed them, for a cause it got wrong.
+        guard !score.causeAt1, let triage = t.triage else { return }
+        if let because = triage.chosenBecause { print("     because \(because)") }
+        for h in triage.hypotheses ?? [] {
+            print("     \(h.status.rawValue) \(h.score) \(h.cause)\(h.evidenceFor.isEmpty ? "" : ": " + h.evidenceFor.joined(separator: "; "))")
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
+import Actions
 import IncidentLog
 import Testing
-import Triage
+@testable import Triage
 
 /// The hypothesis test on hand-made candidates: what an output denies is not
 /// evidence, and a measured signal decides over words.
@@ -30,6 +31,42 @@ struct HypothesisTestTests {
             .init(requestID: "r2", action: "kubectl.top-pods", output: "HPA at maxReplicas, every replica at its CPU limit"),
         ], alertText: "payments-api latency")
         #expect(seen.supported && seen.hypotheses.first?.cause == "postmortems/hpa", "\(seen.because)")
+    }
+
+    /// `kubectl describe node` reports every condition, true or false, in CamelCase: a condition reported false is
+    /// denied, and `MemoryPressure` is memory pressure to a story that says so in words.
+    @Test func aConditionReportedFalseIsDeniedAndCamelCaseIsWords() {
+        var r = RetrievalCompleted(query: "node not ready", found: true, reason: nil, model: "m", postmortems: [
+            Self.citation("postmortems/disk", "Node lost to a full disk", text: "Container logs filled the disk; kubelet reported DiskPressure."),
+            Self.citation("postmortems/oom", "Node lost to the kernel OOM killer", text: "Memory pressure, then the kernel killed kubelet."),
+        ], runbooks: [])
+        r.postmortemSections = []
+        let described = HypothesisTest.run(retrieval: r, observations: [
+            .init(requestID: "d", action: "kubectl.describe-node",
+                  output: "Conditions: MemoryPressure True (KubeletHasInsufficientMemory), DiskPressure False\nEvents: SystemOOM, victim process: kubelet; kernel OOM killer"),
+        ], alertText: "ip-10-4-8-52 NotReady")
+        #expect(described.supported && described.hypotheses.first?.cause == "postmortems/oom", "\(described.hypotheses)")
+        #expect(described.hypotheses.first { $0.cause == "postmortems/disk" }?.score == 0, "DiskPressure False is not disk pressure")
+        #expect(HypothesisTest.affirmed("DiskPressure False, MemoryPressure True").isSuperset(of: ["memorypressure", "memory", "pressure"]))
+        #expect(!HypothesisTest.affirmed("DiskPressure False, MemoryPressure True").contains("disk"))
+        #expect(HypothesisTest.tokens("OOMKilled CrashLoopBackOff http2Server") ==
+                ["oomkilled", "oom", "killed", "crashloopbackoff", "crash", "loop", "back", "off", "http2server", "http2", "server"])
+        #expect(HypothesisTest.tokens("orders-db") == ["orders-db", "orders"], "parts of hyphenated words as before")
+    }
+
+    /// A node alert's runbook says `kubectl describe node <node>`: the built-in planner runs the catalog's
+    /// describe-node with the node from the alert's `node` label, and nothing from a label that does not validate.
+    @Test func aNodeAlertIsDiagnosedWithDescribeNode() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let catalog = try ActionCatalog.load(yaml: String(contentsOf: repo.appendingPathComponent("examples/actions/catalog.yaml"), encoding: .utf8))
+        let section = EvidenceSection(chunkID: "runbooks/kube-node-notready#1", documentID: "runbooks/kube-node-notready", kind: "runbook",
+                                      headingPath: "Diagnosis", content: "kubectl describe node <node> (Conditions: MemoryPressure, DiskPressure)")
+        let planner = BuiltinPlanner(catalog: catalog)
+        let found = planner.candidates(labels: ["alertname": "KubeNodeNotReady", "node": "ip-10-4-8-52"], sections: [section])
+        #expect(found.map(\.action) == ["kubectl.describe-node"])
+        #expect(found.first?.parameters == ["node": "ip-10-4-8-52"] && found.first?.risk == .readOnly)
+        #expect(planner.candidates(labels: ["node": "--kubeconfig=/etc/x"], sections: [section]).isEmpty)
+        #expect(planner.candidates(labels: ["instance": "10.0.0.1:9100"], sections: [section]).isEmpty)
     }
 
     @Test func aMissedSignalRefutesAndAMetOneSupports() {
