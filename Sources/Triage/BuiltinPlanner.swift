@@ -65,19 +65,12 @@ public struct BuiltinPlanner: TriagePlanner {
         return Plan(mitigation.map { .propose($0) } ?? .done)
     }
 
-    /// The mitigation to put before a human: the triage's runbook's first. When the diagnostics confirmed no
-    /// cause and that runbook has none, another returned runbook's, if it is about this alert's service (its
-    /// text names it) — never a fix written for some other service's problem.
+    /// The mitigation to put before a human: the triage's runbook's first destructive step, if it has one. Never
+    /// another runbook's: when the diagnostics did not confirm a cause, a fix written for some other cause (a
+    /// restart, a scale-down) is a guess, and the triage leaves the decision to people.
     static func mitigation(_ fresh: [Candidate], triage t: TriageProposed, context: PlanningContext) -> Candidate? {
-        let destructive = fresh.filter { $0.risk == .destructive }
         let own = Set(context.sections.filter { $0.documentID == t.runbook.map(document) }.map(\.chunkID))
-        if let m = destructive.first(where: { !own.isDisjoint(with: $0.citations) }) { return m }
-        guard t.hypotheses?.first?.status != .supported else { return nil }
-        let names = ["service", "app", "deployment"].compactMap { context.labels[$0] }.filter { $0.count >= 3 }
-        guard !names.isEmpty else { return nil }
-        let about = Set(context.sections.filter { s in names.contains { s.content.contains($0) } }.map(\.documentID))
-        let sectionsAbout = Set(context.sections.filter { about.contains($0.documentID) }.map(\.chunkID))
-        return destructive.first { !sectionsAbout.isDisjoint(with: $0.citations) }
+        return fresh.first { $0.risk == .destructive && !own.isDisjoint(with: $0.citations) }
     }
 
     static func document(_ chunkID: String) -> String { Citation.documentID(ofChunk: chunkID) }

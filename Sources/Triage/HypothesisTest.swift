@@ -143,6 +143,12 @@ public enum HypothesisTest {
             return Outcome(hypotheses: hypotheses, chosen: 0, supported: true,
                            because: "the diagnostics observed what \(hypotheses[0].title) left behind (\(hypotheses[0].evidenceFor.joined(separator: "; "))), clearly more than any other candidate (\(best) against \(second))")
         }
+        // Not clearly supported: the candidate the diagnostics lean towards, if they lean at all, else the closest in
+        // wording; either way not confirmed.
+        if best > second {
+            return Outcome(hypotheses: hypotheses, chosen: 0, supported: false,
+                           because: "the diagnostics lean towards \(hypotheses[0].title) (\(hypotheses[0].evidenceFor.joined(separator: "; "))) but do not single it out (\(best) against \(second))")
+        }
         let top = hypotheses.firstIndex { $0.cause == candidates[0].documentID } ?? 0
         return Outcome(hypotheses: hypotheses, chosen: top, supported: false,
                        because: best == 0
@@ -163,9 +169,19 @@ public enum HypothesisTest {
             if let i = lower.firstIndex(where: { negators.contains($0) || $0.hasSuffix("n't") }) {
                 denied += " " + words[(i + 1)...].joined(separator: " ")
             }
-            // `DiskPressure False`: that word is not observed (its parts may still be, by another word).
-            let reportedFalse = Set(lower.indices.dropFirst().filter { lower[$0] == "false" }.map { $0 - 1 })
-            kept += " " + words.indices.filter { !reportedFalse.contains($0) }.map { String(words[$0]) }.joined(separator: " ")
+            // `DiskPressure  False  KubeletHasNoDiskPressure …`: a condition reported false, with its reason and message,
+            // is not observed (its words may still be, elsewhere).
+            let end = lower.indices.dropFirst().first { lower[$0] == "false" }.map { $0 - 1 } ?? words.endIndex
+            for word in words[..<end] {
+                // `KubeletHasNoDiskPressure`: the parts after a `No` or `Not` are denied.
+                let parts = camelParts(word)
+                if let i = parts.firstIndex(where: { ["no", "not"].contains($0.lowercased()) }), i + 1 < parts.count {
+                    denied += " " + parts[(i + 1)...].joined(separator: " ")
+                    kept += " " + parts[..<i].joined(separator: " ")
+                } else {
+                    kept += " " + word
+                }
+            }
         }
         return tokens(kept).subtracting(tokens(denied))
     }

@@ -66,8 +66,8 @@ extension IncidentRerunTests {
     /// The recorded incident, ending with a destructive step waiting, then what a person decided on it and what
     /// followed (the reasoner's answer to it), as the log holds them.
     static func decided(_ f: ReasonerFixture, approved: Bool) async throws -> (log: [IncidentEvent], step: ActionProposed) {
-        let opened = ReasonerFixture.opened()
-        var log = try await PostmortemDraftTests.incident(f, opened: opened)
+        let opened = ReasonerFixture.pspOutage()
+        var log = try await PostmortemDraftTests.incident(f, opened: opened, output: ReasonerFixture.pspOutput)
         let waiting = try #require(log.last { e in
             if case .actionProposed(let p) = e.payload { (try? f.catalog.action(p.action).risk) == .destructive } else { false }
         }, "the recorded incident ends with a destructive step waiting for a human")
@@ -117,7 +117,7 @@ extension IncidentRerunTests {
         }
         #expect(redriven, "the recorded decision (and, approved, what the action printed) is given to today's agent")
         #expect(rerun.unrecorded.isEmpty, "\(rerun.unrecorded)")
-        let diff = IncidentRerun.diff(recorded: log, rerun: rerun.events, alertname: "PaymentsAPIHighLatency", unrecorded: rerun.unrecorded)
+        let diff = IncidentRerun.diff(recorded: log, rerun: rerun.events, alertname: "PaymentsAPIHighErrorRate", unrecorded: rerun.unrecorded)
         #expect(diff.unchanged, "today's agent does with the same decision what it did then: \(diff.text)")
     }
 }

@@ -12,7 +12,9 @@ import Triage
 @Suite("postmortem drafts from the log", .enabled(if: enabled), .serialized)
 struct PostmortemDraftTests {
     /// One incident through the real retriever and reasoner, each proposal answered as the executor would.
-    static func incident(_ f: ReasonerFixture, opened: IncidentEvent) async throws -> [IncidentEvent] {
+    static func incident(_ f: ReasonerFixture, opened: IncidentEvent,
+                         output: String = "payments-api-1 1/1 Running\nhikaricp pending threads: 48 `rm -rf` ```\u{1b}[31m")
+        async throws -> [IncidentEvent] {
         var log: [IncidentEvent] = [opened]
         _ = try await f.reasoner.react(to: opened)
         let retrieval = try #require(try await f.retriever.retrieve(for: opened))
@@ -26,7 +28,7 @@ struct PostmortemDraftTests {
             // Read-only diagnostics run (as the policy would let them); a destructive step waits for a human.
             guard case .actionProposed(let p) = e.payload, (try? f.catalog.action(p.action).risk) == .readOnly else { continue }
             _ = try await f.reasoner.react(to: e)
-            let done = ReasonerFixture.executed(e, output: "payments-api-1 1/1 Running\nhikaricp pending threads: 48 `rm -rf` ```\u{1b}[31m")
+            let done = ReasonerFixture.executed(e, output: output)
             log.append(done)
             queue += try await f.reasoner.react(to: done)
         }

@@ -56,16 +56,23 @@ struct ReasonerFixture {
     }
 
     static func opened(namespace: String = "payments", annotations extra: [String: String] = [:],
-                       labels more: [String: String] = [:]) -> IncidentEvent {
-        let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: "PaymentsAPIHighLatency",
+                       labels more: [String: String] = [:], alertname: String = "PaymentsAPIHighLatency",
+                       summary: String = "payments-api p99 above 2s; hikaricp pending threads high") -> IncidentEvent {
+        let o = IncidentOpened(source: .alertmanager, groupKey: "g-\(UUID().uuidString)", title: alertname,
                                severity: "critical", service: "payments-api", receiver: "aiops", externalURL: nil,
-                               labels: ["alertname": "PaymentsAPIHighLatency", "namespace": namespace,
+                               labels: ["alertname": alertname, "namespace": namespace,
                                         "service": "payments-api", "app": "payments-api"].merging(more) { a, _ in a },
-                               annotations: ["summary": "payments-api p99 above 2s; hikaricp pending threads high"]
-                                .merging(extra) { a, _ in a })
+                               annotations: ["summary": summary].merging(extra) { a, _ in a })
         return .derived(incidentID: EventIDs.incident(source: "alertmanager", parts: [o.groupKey]), producer: "alert-ingestor",
                         causationID: "c", step: "opened", trace: .newRoot(), payload: .incidentOpened(o))
     }
+
+    /// A card-payments error alert whose diagnostics show the payment provider failing: the cause is confirmed,
+    /// and its runbook's mitigation (reroute and restart payments-api) goes before a human.
+    static func pspOutage() -> IncidentEvent {
+        opened(alertname: "PaymentsAPIHighErrorRate", summary: "payments-api returns errors for 18% of card payments")
+    }
+    static let pspOutput = "POST /payments psp=adyen-eu -> 502 Bad Gateway; PSP outage: authorization failed, payment service provider unavailable"
 
     /// What the executor would append for a proposal.
     static func executed(_ proposal: IncidentEvent,
@@ -130,11 +137,10 @@ struct ReasonerTests {
         #expect(t.likelyCause?.text.contains("pool") == true)
         #expect(t.runbook.map(allowed.contains) == true)
         #expect(t.observations.count == readOnly.count)
-        // The runbook's destructive mitigation is proposed (for a human), after the triage and with its section cited.
-        let destructive = proposals.filter { $0.action == "kubectl.rollout-restart" }
-        #expect(destructive.count == 1)
-        #expect(destructive.first?.parameters == ["namespace": "payments", "deployment": "payments-api"])
-        #expect(destructive.first?.citations.allSatisfy(allowed.contains) == true)
+        // The diagnostics printed nothing that confirms a cause and the runbook followed has no destructive step:
+        // no other runbook's restart is put before a human as a guess.
+        #expect(t.hypotheses?.first?.status != .supported)
+        #expect(!proposals.contains { $0.action == "kubectl.rollout-restart" }, "\(proposals.map(\.action))")
 
         // A restarted reasoner rebuilds from the log and repeats nothing.
         let catalog = try ActionCatalog.load(path: repo.appendingPathComponent("examples/actions/catalog.yaml").path)
@@ -145,6 +151,31 @@ struct ReasonerTests {
         if let last = log.last(where: { $0.type == "ActionExecuted" }) {
             #expect(try await restarted.react(to: last).isEmpty)
         }
+    }
+
+    /// The diagnostics confirm a cause: the triage follows that cause's runbook and its destructive mitigation is
+    /// proposed (for a human), after the triage, with its section cited.
+    @Test func aConfirmedCausesMitigationGoesBeforeAHuman() async throws {
+        let extra = try ["postmortems/2026-04-18-payments-high-error-rate-psp-outage.md", "runbooks/payments-psp-failover.md"].map {
+            ($0, try String(contentsOf: repo.appendingPathComponent("examples/ops-handbook/\($0)"), encoding: .utf8))
+        }
+        let f = try await ReasonerFixture(extra: extra)
+        let opened = ReasonerFixture.pspOutage()
+        let log = try await PostmortemDraftTests.incident(f, opened: opened, output: ReasonerFixture.pspOutput)
+        let retrieval = try #require(log.first { $0.type == "RetrievalCompleted" })
+        guard case .retrievalCompleted(let r) = retrieval.payload else { return }
+        let allowed = Set(r.citations.map(\.chunkID))
+        let triage = try #require(log.lazy.compactMap { if case .triageProposed(let t) = $0.payload { t } else { nil } }.first)
+        #expect(triage.hypotheses?.first?.status == .supported, "\(triage.chosenBecause ?? "")")
+        #expect(triage.likelyCause?.citations.first?.hasPrefix("postmortems/2026-04-18-payments-high-error-rate-psp-outage") == true)
+        let destructive = log.compactMap { e -> ActionProposed? in
+            if case .actionProposed(let p) = e.payload, p.action == "kubectl.rollout-restart" { p } else { nil }
+        }
+        #expect(destructive.count == 1)
+        #expect(destructive.first?.parameters == ["namespace": "payments", "deployment": "payments-api"])
+        #expect(destructive.first?.citations.allSatisfy(allowed.contains) == true)
+        let runbookSections = Set(r.citations.filter { Citation.documentID(ofChunk: $0.chunkID) == triage.runbook.map(Citation.documentID(ofChunk:)) }.map(\.chunkID))
+        #expect(destructive.first.map { !runbookSections.isDisjoint(with: $0.citations) } == true, "the mitigation is the followed runbook's")
     }
 
     @Test func theAlertingSeriesIsTheFirstDiagnosticAndOnlyTheIncidentsOwnExpressionMayBeQueried() async throws {
