@@ -52,6 +52,26 @@ struct HypothesisTestTests {
         #expect(HypothesisTest.tokens("OOMKilled CrashLoopBackOff http2Server") ==
                 ["oomkilled", "oom", "killed", "crashloopbackoff", "crash", "loop", "back", "off", "http2server", "http2", "server"])
         #expect(HypothesisTest.tokens("orders-db") == ["orders-db", "orders"], "parts of hyphenated words as before")
+        // kubectl's columns: the reason and message of a false condition are not observed either.
+        let columns = HypothesisTest.affirmed("DiskPressure    False  KubeletHasNoDiskPressure  kubelet has no disk pressure\nMemoryPressure True KubeletHasInsufficientMemory")
+        #expect(!columns.contains("disk") && columns.contains("memory") && columns.contains("insufficient"), "\(columns)")
+        #expect(!HypothesisTest.affirmed("Ready KubeletHasNoDiskPressure").contains("disk"))
+    }
+
+    /// Diagnostics that lean towards one candidate without singling it out: that candidate is the likely cause,
+    /// not confirmed; with nothing to lean on, the closest in wording stays.
+    @Test func whatTheDiagnosticsLeanTowardsIsTheUnconfirmedCause() {
+        // The retrieval's first candidate is the pool; the output says a little more of the autoscaler.
+        let leaning = HypothesisTest.run(retrieval: Self.retrieval, observations: [
+            .init(requestID: "r", action: "kubectl.top-pods", output: "each replica near the CPU quota; threads normal"),
+        ], alertText: "payments-api latency")
+        #expect(!leaning.supported)
+        #expect(leaning.chosen.map { leaning.hypotheses[$0].cause } == "postmortems/hpa", "\(leaning.because)")
+        #expect(leaning.because.contains("lean towards"))
+        let nothing = HypothesisTest.run(retrieval: Self.retrieval, observations: [
+            .init(requestID: "r", action: "kubectl.top-pods", output: "all quiet"),
+        ], alertText: "payments-api latency")
+        #expect(!nothing.supported && nothing.chosen.map { nothing.hypotheses[$0].cause } == "postmortems/pool")
     }
 
     /// A node alert's runbook says `kubectl describe node <node>`: the built-in planner runs the catalog's
