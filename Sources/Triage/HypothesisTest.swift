@@ -195,15 +195,26 @@ public enum HypothesisTest {
             let original = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-_"))
             let word = original.lowercased()
             guard word.count >= 3 else { continue }
-            if !stopwords.contains(word) && !(word.allSatisfy(\.isNumber) && word.count < 3) { out.insert(word) }
+            if !stopwords.contains(word) && !(word.allSatisfy(\.isNumber) && word.count < 3) { out.insert(stem(word)) }
             for piece in original.split(whereSeparator: { $0 == "-" || $0 == "_" }) {
                 let parts = camelParts(piece)
                 // A piece that is its own word was counted above (or is the whole word).
                 guard parts.count > 1 || piece.count < original.count else { continue }
-                for part in parts.map({ $0.lowercased() }) where part.count >= 3 && !stopwords.contains(part) { out.insert(part) }
+                for part in parts.map({ $0.lowercased() }) where part.count >= 3 && !stopwords.contains(part) { out.insert(stem(part)) }
             }
         }
         return out
+    }
+
+    /// A word without its inflection, so that "deployed", "deploys" and "deploy" are one word: a plural s, -es,
+    /// -ed and -ing go when at least four letters stay.
+    static func stem(_ word: String) -> String {
+        guard word.count >= 5, word.last?.isLetter == true else { return word }
+        for suffix in ["ing", "ed", "es", "s"] where word.hasSuffix(suffix) && word.count - suffix.count >= 4 {
+            if suffix == "s" && (word.hasSuffix("ss") || word.hasSuffix("us") || word.hasSuffix("is")) { return word }
+            return String(word.dropLast(suffix.count))
+        }
+        return word
     }
 
     /// `KubeletHasDiskPressure` → Kubelet, Has, Disk, Pressure; `OOMKilled` → OOM, Killed; `http2Server` → http2, Server.
