@@ -70,10 +70,11 @@ for _ in $(seq 1 90); do
         'query=max(aiops_consumer_group_status{group="aiops-embedder",status="STOPPED"}) == 1' | grep -q '"value"' && break
     sleep 1
 done
-EXPR='aiops_consumer_group_status{status="STOPPED"} == 1'
+EXPR='label_replace(aiops_consumer_group_status{status="STOPPED"} == 1, "deployment", "$1", "group", "aiops-([a-z]+).*")'
 GEN="$PROMETHEUS_URL/graph?g0.expr=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$EXPR")"
 curl -fsS -XPOST -H 'Content-Type: application/json' "$ALERTMANAGER_URL/api/v2/alerts" --data-binary @- >/dev/null <<JSON
-[{"labels": {"alertname": "AIOpsConsumerGroupStopped", "group": "aiops-embedder", "service": "aiops", "severity": "critical"},
+[{"labels": {"alertname": "AIOpsConsumerGroupStopped", "group": "aiops-embedder", "deployment": "embedder", "namespace": "aiops",
+             "service": "aiops", "severity": "critical", "status": "STOPPED"},
   "annotations": {"summary": "aiops consumer group aiops-embedder stopped consuming",
                   "description": "aiops-embedder has committed nothing while records wait on its topic."},
   "startsAt": "$(now)", "generatorURL": "$GEN"}]
