@@ -13,6 +13,17 @@ public enum DaemonGroup: String, CaseIterable, Sendable {
     /// The suffix that makes the approver's notification group of its (configured) group.
     public static let notifySuffix = "-notify"
 
+    /// The daemon that consumes as this group (its producer name).
+    public var daemon: String {
+        switch self {
+        case .embedder: "embedder"
+        case .retriever: "retriever"
+        case .reasoner: "reasoner"
+        case .approver, .approverNotify: "approver"
+        case .executor: "executor"
+        }
+    }
+
     /// Whether the group reads the corpus topic (the embedder) rather than the incident log.
     public static func readsCorpus(_ group: String) -> Bool { group == embedder.rawValue }
 }

@@ -16,17 +16,6 @@ public enum KafkaAccess {
     /// (a reader of their own, outside any committed group).
     static let logReaders: Set<String> = [EventOwnership.ingestor, "reasoner", "approver", "executor"]
 
-    /// The daemon that consumes as `group`.
-    static func daemon(of group: DaemonGroup) -> String {
-        switch group {
-        case .embedder: "embedder"
-        case .retriever: "retriever"
-        case .reasoner: "reasoner"
-        case .approver, .approverNotify: "approver"
-        case .executor: "executor"
-        }
-    }
-
     /// Every principal with its grants, for the topics of `topics`.
     public static func principals(topics: TopicSet) -> [KafkaPrincipal] {
         let writers = Set(EventOwnership.owners.values.flatMap { $0 })
@@ -38,7 +27,7 @@ public enum KafkaAccess {
             if producer == EventOwnership.ingestor {
                 grants.append(KafkaGrant(.topic, topics.alerts, [.write, .describe]))
             }
-            let groups = DaemonGroup.allCases.filter { daemon(of: $0) == producer }
+            let groups = DaemonGroup.allCases.filter { $0.daemon == producer }
             let consumed = Set(groups.map { DaemonGroup.readsCorpus($0.rawValue) ? topics.corpus : topics.incidents })
             for topic in [topics.incidents, topics.corpus] {
                 var ops: [KafkaOperation] = []
