@@ -14,7 +14,8 @@ Run after `scripts/stack.sh up --detach` (scripts/test.sh does):
    through the stack's Alertmanager into aiops itself, whose retrieval must
    cite runbooks/aiops-consumer-stopped first, and whose triage must pick the
    past incident "embedder frozen" over "embeddings server unreachable" from
-   the values the stack's Prometheus returns for their Signals
+   the values the stack's Prometheus returns for their Signals, and must put
+   the runbook's restart of the embedder before a human
    (examples/ops-handbook and docs/ops-handbook are synced into the corpus first).
 
 Exit status 0 when every check passed; each failure is printed.
@@ -175,7 +176,8 @@ def check_alert_into_aiops(e):
     with open(os.path.join(ROOT, "deploy/prometheus/aiops-rules.yaml")) as f:
         # A service label of this run's own: its own Alertmanager group, so its own incident in aiops.
         run_id = os.urandom(3).hex()
-        open(rules, "w").write(re.sub(r"for: \d+m", "for: 10s", f.read()).replace("service: aiops}", f"service: aiops-check-{run_id}}}"))
+        open(rules, "w").write(re.sub(r"service: aiops([,}])", f"service: aiops-check-{run_id}\\1",
+                                      re.sub(r"for: \d+m", "for: 10s", f.read())))
     with open(os.path.join(work, "prometheus.yml"), "w") as f:
         f.write("global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s}\n")
         f.write(f"alerting: {{alertmanagers: [{{static_configs: [{{targets: [\"{am.split('//')[1]}\"]}}]}}]}}\n")
@@ -254,6 +256,20 @@ def check_alert_into_aiops(e):
         else:
             fail(f"aiops incident {inc}: the triage did not pick the frozen embedder from the measurements: "
                  + json.dumps([{k: h.get(k) for k in ("cause", "status", "score", "evidence_for", "evidence_against")} for h in hs]))
+
+        # The rule's namespace and deployment labels give the runbook's restart its parameters: it waits for a human.
+        def restart():
+            got = incident()
+            for ev in (got[1] if got else []):
+                p = ev.get("payload", {})
+                if ev.get("type") == "ActionProposed" and p.get("action") == "kubectl.rollout-restart":
+                    return p.get("parameters")
+            return None
+        params = wait("restart", restart, timeout=60)
+        if params == {"namespace": "aiops", "deployment": "embedder"}:
+            ok(f"aiops incident {inc}: the runbook's restart of the embedder waits for a human ({params})")
+        else:
+            fail(f"aiops incident {inc}: no restart of the embedder proposed (got {params})")
     finally:
         os.kill(embedder, signal.SIGCONT)
         # The check page leaves the corpus again.

@@ -18,10 +18,7 @@ public struct IncidentState: Sendable, Hashable {
         public var generatorURL: String? = nil
 
         /// The alerting rule's expression from `generatorURL`, if it carries one.
-        public var expression: String? {
-            guard let g = generatorURL, let c = URLComponents(string: g) else { return nil }
-            return c.queryItems?.first { $0.name == "g0.expr" }?.value.flatMap { $0.isEmpty ? nil : $0 }
-        }
+        public var expression: String? { generatorURL.flatMap(GeneratorURL.expression) }
     }
 
     public let id: String

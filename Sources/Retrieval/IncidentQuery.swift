@@ -1,5 +1,6 @@
 import Corpus
 import Foundation
+import IncidentLog
 
 /// Builds the retrieval query from what a real alert carries. Labels,
 /// annotations and the expression are untrusted: they become query text,
@@ -67,7 +68,7 @@ public enum IncidentQuery {
             if key == "service", let job = labels["job"], !job.isEmpty, v != job, v.hasSuffix("-" + job) { continue }
             components.append(v)
         }
-        let expression = generatorURL.flatMap(Self.expression)
+        let expression = generatorURL.flatMap(GeneratorURL.expression)
         let metrics = expression.map(Self.metricNames) ?? []
         let matcherValues = expression.map(Self.matcherValues) ?? []
         parts += components.filter { c in !parts.contains { $0.contains(c) } }
@@ -116,11 +117,6 @@ public enum IncidentQuery {
     static let genericWords: Set<String> = ["up", "job", "the", "api", "app", "prod", "production", "default", "main",
                                             "node", "instance", "total", "count", "bytes", "seconds", "service"]
 
-    /// The PromQL expression of a Prometheus graph link (`g0.expr`), if it is one.
-    static func expression(_ generatorURL: String) -> String? {
-        guard generatorURL.count <= 16_384, let c = URLComponents(string: generatorURL) else { return nil }
-        return c.queryItems?.first { $0.name == "g0.expr" }?.value
-    }
 
     /// Metric (and recording rule) names of an expression, in order of appearance.
     static func metricNames(_ expr: String) -> [String] {

@@ -119,7 +119,9 @@ public struct BuiltinPlanner: TriagePlanner {
 
     public func candidates(labels: [String: String], sections: [EvidenceSection]) -> [Candidate] {
         var out: [Candidate] = []
-        var seen: Set<String> = []
+        // The same action with the same parameters, found in several runbooks, is one candidate citing each of them:
+        // which runbook the triage follows decides whether its mitigation is that runbook's own.
+        var seen: [String: Int] = [:]
         for section in sections where section.kind == "runbook" {
             for line in section.content.split(separator: "\n") {
                 let text = String(line)
@@ -132,7 +134,11 @@ public struct BuiltinPlanner: TriagePlanner {
                     }
                     guard complete, let prepared = try? catalog.prepare(m.action, parameters: params) else { continue }
                     let key = m.action + "|" + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
-                    guard seen.insert(key).inserted else { continue }
+                    if let i = seen[key] {
+                        if !out[i].citations.contains(section.chunkID) { out[i].citations.append(section.chunkID) }
+                        continue
+                    }
+                    seen[key] = out.count
                     out.append(Candidate(action: m.action, parameters: prepared.parameters, risk: prepared.definition.risk,
                                          rationale: "\(section.headingPath): \(line.trimmingCharacters(in: .whitespaces).prefix(160))",
                                          citations: [section.chunkID]))

@@ -200,3 +200,17 @@ struct CodecTests {
         #expect(TopicSet(prefix: "p.").incidents == "p.aiops.incidents.v1")
     }
 }
+
+@Suite("generatorURL")
+struct GeneratorURLTests {
+    /// Prometheus form-encodes the rule's expression (Go's url.QueryEscape): a space is `+`, a plus is `%2B`.
+    @Test func theExpressionIsReadAsPrometheusEncodesIt() {
+        let prometheus = "http://prometheus:9090/graph?g0.expr=label_replace%28aiops_consumer_group_status%7Bstatus%3D%22STOPPED%22%7D+%3D%3D+1%2C+%22deployment%22%2C+%22%241%22%2C+%22group%22%2C+%22aiops-%28%5Ba-z%5D%2B%29.%2A%22%29&g0.tab=1"
+        #expect(GeneratorURL.expression(prometheus)
+                == #"label_replace(aiops_consumer_group_status{status="STOPPED"} == 1, "deployment", "$1", "group", "aiops-([a-z]+).*")"#)
+        #expect(GeneratorURL.expression("http://p/graph?g0.expr=a%20%2B%20b&g0.tab=1") == "a + b")
+        #expect(GeneratorURL.expression("http://p/graph?g0.tab=1") == nil)
+        #expect(GeneratorURL.expression("http://p/graph?g0.expr=") == nil)
+        #expect(GeneratorURL.expression("http://p/graph?g0.expr=" + String(repeating: "a", count: 20_000)) == nil)
+    }
+}

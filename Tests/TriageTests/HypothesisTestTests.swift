@@ -89,6 +89,17 @@ struct HypothesisTestTests {
         #expect(found.first?.parameters == ["node": "ip-10-4-8-52"] && found.first?.risk == .readOnly)
         #expect(planner.candidates(labels: ["node": "--kubeconfig=/etc/x"], sections: [section]).isEmpty)
         #expect(planner.candidates(labels: ["instance": "10.0.0.1:9100"], sections: [section]).isEmpty)
+
+        // One restart written in two runbooks is one candidate citing both: whichever runbook the triage follows,
+        // the restart is that runbook's own mitigation.
+        let restart = "2. A stuck daemon: `kubectl -n aiops rollout restart deploy/<daemon>`"
+        let both = [EvidenceSection(chunkID: "runbooks/daemon-down#4", documentID: "runbooks/daemon-down", kind: "runbook",
+                                    headingPath: "Mitigation", content: restart),
+                    EvidenceSection(chunkID: "runbooks/consumer-stopped#2", documentID: "runbooks/consumer-stopped", kind: "runbook",
+                                    headingPath: "Mitigation", content: restart)]
+        let restarts = planner.candidates(labels: ["namespace": "aiops", "deployment": "embedder"], sections: both)
+        #expect(restarts.map(\.action) == ["kubectl.rollout-restart"])
+        #expect(restarts.first?.citations == ["runbooks/daemon-down#4", "runbooks/consumer-stopped#2"])
     }
 
     @Test func aMissedSignalRefutesAndAMetOneSupports() {
