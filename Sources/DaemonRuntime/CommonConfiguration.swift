@@ -34,7 +34,7 @@ public struct CommonConfiguration: Sendable {
 
     public init(service: String, _ src: ConfigSource) throws {
         kafka = KafkaConfiguration(bootstrapServers: try src.string(Self.brokers), clientID: service)
-        kafka.properties = try Self.parseProperties(try src.string(Self.kafkaProperties))
+        kafka.properties = try Self.kafkaProperties(src)
         kafka.statisticsIntervalMs = 15_000
         topics = TopicSet(prefix: try src.string(Self.topicPrefix))
         let level = try src.string(Self.logLevel)
@@ -59,6 +59,12 @@ public struct CommonConfiguration: Sendable {
     /// A producer that signs with this daemon's key.
     public func producer(_ configuration: KafkaProducerConfiguration? = nil, logger: Logger) throws -> KafkaProducer {
         try KafkaProducer(configuration: configuration ?? KafkaProducerConfiguration(kafka: kafka), signer: signer, logger: logger)
+    }
+
+    /// `KAFKA_PROPERTIES` (or the file `KAFKA_PROPERTIES_FILE` names), parsed: what the daemons and the operator's
+    /// commands add to every Kafka client (TLS, SASL/SCRAM).
+    public static func kafkaProperties(_ src: ConfigSource) throws -> [String: String] {
+        try parseProperties(try src.string(kafkaProperties))
     }
 
     /// `security.protocol=SASL_SSL,sasl.mechanism=SCRAM-SHA-512,…` → a dictionary.

@@ -21,6 +21,8 @@ public enum KafkaAccess {
         let writers = Set(EventOwnership.owners.values.flatMap { $0 })
         // A log reader names a throwaway group (`aiops-reader-<uuid>`) it never commits in.
         let reader = KafkaGrant(.group, KafkaTopicReader.groupPrefix, prefixed: true, [.read])
+        // Every aiops topic of this deployment, by prefix.
+        let everyTopic = topics.prefix + "aiops."
         var out: [KafkaPrincipal] = []
         for producer in EventOwnership.producers where producer != EventOwnership.corpusSync {
             var grants: [KafkaGrant] = []
@@ -46,14 +48,14 @@ public enum KafkaAccess {
             grants: [KafkaGrant(.topic, topics.corpus, [.read, .write, .describe]), reader]))
         out.append(KafkaPrincipal(
             name: principal("exporter"), purpose: "`aiops exporter` (offsets, group progress, the log's figures)",
-            grants: [KafkaGrant(.topic, topics.prefix + "aiops.", prefixed: true, [.read, .describe])]
+            grants: [KafkaGrant(.topic, everyTopic, prefixed: true, [.read, .describe])]
                 + DaemonGroup.allCases.map { KafkaGrant(.group, $0.rawValue, [.describe]) } + [reader]))
         out.append(KafkaPrincipal(
             name: principal("operator"), purpose: "people's `aiops` commands that read (replay, incidents, reports)",
-            grants: [KafkaGrant(.topic, topics.prefix + "aiops.", prefixed: true, [.read, .describe]), reader]))
+            grants: [KafkaGrant(.topic, everyTopic, prefixed: true, [.read, .describe]), reader]))
         out.append(KafkaPrincipal(
             name: principal("topics"), purpose: "`aiops topics create`",
-            grants: [KafkaGrant(.topic, topics.prefix + "aiops.", prefixed: true, [.create, .describe, .describeConfigs])]))
+            grants: [KafkaGrant(.topic, everyTopic, prefixed: true, [.create, .describe, .describeConfigs])]))
         return out
     }
 }

@@ -10,9 +10,10 @@ public enum KafkaACLDocument {
     public enum Format: String, CaseIterable, Sendable { case strimzi, script }
 
     public static func render(_ format: Format, topics: TopicSet) -> String {
-        switch format {
-        case .strimzi: strimzi(KafkaAccess.principals(topics: topics))
-        case .script: script(KafkaAccess.principals(topics: topics))
+        let principals = KafkaAccess.principals(topics: topics)
+        return switch format {
+        case .strimzi: strimzi(principals)
+        case .script: script(principals)
         }
     }
 

@@ -23,7 +23,7 @@ public struct KafkaOptions: ParsableArguments {
     public var configuration: KafkaConfiguration {
         get throws {
             var c = KafkaConfiguration(bootstrapServers: brokers, clientID: "aiops-cli")
-            c.properties = try CommonConfiguration.parseProperties(try ConfigSource().raw(CommonConfiguration.kafkaProperties) ?? "")
+            c.properties = try CommonConfiguration.kafkaProperties(ConfigSource())
             return c
         }
     }

@@ -117,7 +117,6 @@ public enum IncidentQuery {
     static let genericWords: Set<String> = ["up", "job", "the", "api", "app", "prod", "production", "default", "main",
                                             "node", "instance", "total", "count", "bytes", "seconds", "service"]
 
-
     /// Metric (and recording rule) names of an expression, in order of appearance.
     static func metricNames(_ expr: String) -> [String] {
         var out: [String] = []
